@@ -1,0 +1,64 @@
+"""The API side of the scoping primitive: base viewset, filter backend and permission."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import QuerySet
+from rest_framework import permissions, viewsets
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.filters import BaseFilterBackend
+
+from practices.models import Practice
+
+
+class PracticeScopeFilter(BaseFilterBackend):
+    """Keeps only rows of practices on which the user holds the view's scope permission."""
+
+    def filter_queryset(self, request: Any, queryset: QuerySet[Any], view: Any) -> QuerySet[Any]:
+        return queryset.visible_to(request.user, view.scope_permission)
+
+
+class HasScopePermission(permissions.IsAuthenticated):
+    """Authenticated, and writes need ``write_permission`` on the practice of the object."""
+
+    def has_object_permission(self, request: Any, view: Any, obj: Any) -> bool:
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        write = getattr(view, "write_permission", None)
+        if write is None:
+            return False
+        lookup = getattr(obj, "practice_lookup", "practice")
+        practice_id = obj.pk if lookup == "pk" else getattr(obj, "practice_id", None)
+        visible = Practice.objects.visible_to(request.user, write)
+        if not visible.filter(pk=practice_id).exists():
+            # Readable but not writable: same answer as for an object one cannot see.
+            raise NotFound()
+        return True
+
+
+class ScopedViewSet(viewsets.GenericViewSet):
+    """Base for every API viewset: refuses to run without a scope permission."""
+
+    scope_permission: str | None = None
+    write_permission: str | None = None
+    permission_classes = [HasScopePermission]
+
+    def get_queryset(self) -> QuerySet[Any]:
+        if self.scope_permission is None:
+            raise ImproperlyConfigured(f"{type(self).__name__} has no scope_permission.")
+        queryset = super().get_queryset()
+        return PracticeScopeFilter().filter_queryset(self.request, queryset, self)
+
+    def call_service(self, func: Any, **kwargs: Any) -> Any:
+        """Run a service and turn its Django errors into API errors."""
+        try:
+            return func(actor=self.request.user, **kwargs)
+        except DjangoValidationError as exc:
+            detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
+            raise ValidationError(detail) from None
+        except DjangoPermissionDenied:
+            raise NotFound() from None

@@ -1,0 +1,25 @@
+"""Root URLs: staff pages, the API under /api/v1/, and the admin."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.routers import DefaultRouter
+
+from practices import api as practices_api
+
+router = DefaultRouter()
+router.register("practices", practices_api.PracticeViewSet, basename="practice")
+router.register("payers", practices_api.PayerViewSet, basename="payer")
+router.register("patients", practices_api.PatientViewSet, basename="patient")
+router.register("coverages", practices_api.CoverageViewSet, basename="coverage")
+router.register("appointments", practices_api.AppointmentViewSet, basename="appointment")
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path(
+        "api/v1/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"
+    ),
+    path("api/v1/", include(router.urls)),
+    path("", include("practices.urls")),
+]

@@ -1,0 +1,384 @@
+"""Tenants (practices, vendors), the people who work for them, and per-practice reference data."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+from simple_history import register as register_history
+from simple_history.models import HistoricalRecords
+
+from billing_ops.scoping import PracticeScopedQuerySet
+from practices.choices import (
+    AccessAction,
+    AppointmentStatus,
+    ClaimFormat,
+    CobOrder,
+    PracticeKind,
+    Relationship,
+    Role,
+    ServiceArea,
+)
+from practices.permissions import CUSTOM_PERMISSIONS
+
+npi_format = RegexValidator(r"^\d{10}$", "An NPI is exactly 10 digits.")
+MONEY = {"max_digits": 12, "decimal_places": 2}
+
+
+class Practice(models.Model):
+    """A medical or dental practice: the tenant every record belongs to."""
+
+    practice_lookup = "pk"
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True)
+    kind = models.CharField(max_length=20, choices=PracticeKind.choices)
+    group_npi = models.CharField(max_length=10, blank=True, validators=[npi_format])
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    objects = PracticeScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        permissions = CUSTOM_PERMISSIONS
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PracticeUserPermission(UserObjectPermissionBase):
+    """Direct-FK guardian table: a user's permission on one practice."""
+
+    content_object = models.ForeignKey(Practice, on_delete=models.CASCADE)
+
+    class Meta(UserObjectPermissionBase.Meta):
+        abstract = False
+
+
+class PracticeGroupPermission(GroupObjectPermissionBase):
+    """Direct-FK guardian table for groups (unused by access derivation, kept for guardian)."""
+
+    content_object = models.ForeignKey(Practice, on_delete=models.CASCADE)
+
+    class Meta(GroupObjectPermissionBase.Meta):
+        abstract = False
+
+
+class Vendor(models.Model):
+    """An outsourced billing company that serves one or more practices."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True)
+    is_active = models.BooleanField(default=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class VendorStaff(models.Model):
+    """A user who works for a vendor; leads may see the vendor's KPIs."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="vendor_staff"
+    )
+    vendor = models.ForeignKey(Vendor, on_delete=models.PROTECT, related_name="staff")
+    is_lead = models.BooleanField(default=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name_plural = "vendor staff"
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.vendor})"
+
+
+class Engagement(models.Model):
+    """A vendor engaged by a practice: the service areas in scope, contacts and thresholds."""
+
+    practice_lookup = "practice"
+
+    vendor = models.ForeignKey(Vendor, on_delete=models.PROTECT, related_name="engagements")
+    practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="engagements")
+    service_areas = models.JSONField(default=list)
+    primary_contact = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    backup_contact = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    adjustment_approval_threshold = models.DecimalField(
+        **MONEY, default=Decimal("100.00"), validators=[MinValueValidator(Decimal("0"))]
+    )
+    refund_approval_threshold = models.DecimalField(
+        **MONEY, default=Decimal("0.00"), validators=[MinValueValidator(Decimal("0"))]
+    )
+    starts_on = models.DateField()
+    ends_on = models.DateField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    objects = PracticeScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["vendor", "practice"], name="one_engagement_per_pair")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.vendor} for {self.practice}"
+
+
+class Membership(models.Model):
+    """An in-house staff member's role at one practice."""
+
+    practice_lookup = "practice"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=30, choices=Role.choices)
+    is_active = models.BooleanField(default=True)
+    history = HistoricalRecords()
+
+    objects = PracticeScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "practice"], name="one_membership_per_practice")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_role_display()} at {self.practice}"
+
+
+class Assignment(models.Model):
+    """Vendor staff assigned to an engagement for a subset of its service areas."""
+
+    practice_lookup = "engagement__practice"
+
+    staff = models.ForeignKey(VendorStaff, on_delete=models.CASCADE, related_name="assignments")
+    engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="assignments")
+    service_areas = models.JSONField(default=list)
+    ends_on = models.DateField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    objects = PracticeScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["staff", "engagement"], name="one_assignment_per_engagement"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.staff.user} on {self.engagement}"
+
+    def area_labels(self) -> list[str]:
+        """The assigned service areas as people read them."""
+        return [ServiceArea(area).label for area in self.service_areas]
+
+
+class Payer(models.Model):
+    """An insurance payer as one practice deals with it."""
+
+    practice_lookup = "practice"
+
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="payers")
+    name = models.CharField(max_length=200)
+    payer_id = models.CharField("electronic payer id", max_length=20)
+    timely_filing_days = models.PositiveIntegerField(default=90)
+    appeal_window_days = models.PositiveIntegerField(default=180)
+    claim_format = models.CharField(max_length=10, choices=ClaimFormat.choices)
+    portal_url = models.URLField(blank=True)
+    phone = models.CharField(max_length=30, blank=True)
+    history = HistoricalRecords()
+
+    objects = PracticeScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["practice", "payer_id"], name="unique_payer_id")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Provider(models.Model):
+    """A rendering or billing provider of a practice."""
+
+    practice_lookup = "practice"
+
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="providers")
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    npi = models.CharField("NPI", max_length=10, validators=[npi_format])
+    taxonomy_code = models.CharField(max_length=10, blank=True)
+    is_active = models.BooleanField(default=True)
+    history = HistoricalRecords()
+
+    objects = PracticeScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["last_name", "first_name"]
+        constraints = [
+            models.UniqueConstraint(fields=["practice", "npi"], name="unique_provider_npi")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+class Patient(models.Model):
+    """A patient's minimal demographics (the PMS stays the source of truth)."""
+
+    practice_lookup = "practice"
+
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="patients")
+    account_number = models.CharField(max_length=40)
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    date_of_birth = models.DateField()
+    phone = models.CharField(max_length=30, blank=True)
+    email = models.EmailField(blank=True)
+    address_line = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    state = models.CharField(max_length=2, blank=True)
+    postal_code = models.CharField(max_length=10, blank=True)
+    history = HistoricalRecords()
+
+    objects = PracticeScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["last_name", "first_name", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["practice", "account_number"], name="unique_patient_account"
+            )
+        ]
+        indexes = [models.Index(fields=["practice", "last_name", "first_name"])]
+
+    def __str__(self) -> str:
+        return f"{self.last_name}, {self.first_name}"
+
+
+class Coverage(models.Model):
+    """A patient's insurance policy with its coordination-of-benefits order."""
+
+    practice_lookup = "practice"
+
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="coverages")
+    payer = models.ForeignKey(Payer, on_delete=models.PROTECT, related_name="coverages")
+    member_id = models.CharField(max_length=40, blank=True)
+    group_number = models.CharField(max_length=40, blank=True)
+    subscriber_name = models.CharField(max_length=200)
+    subscriber_relationship = models.CharField(
+        max_length=10, choices=Relationship.choices, default=Relationship.SELF
+    )
+    cob_order = models.PositiveSmallIntegerField(choices=CobOrder.choices)
+    effective_from = models.DateField(null=True, blank=True)
+    effective_to = models.DateField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    objects = PracticeScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["patient", "cob_order"]
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "cob_order"], name="one_coverage_per_order")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.payer} ({self.get_cob_order_display()})"
+
+
+class Appointment(models.Model):
+    """A scheduled visit with its provider and planned procedure codes."""
+
+    practice_lookup = "practice"
+
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="appointments")
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="appointments")
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="appointments")
+    starts_at = models.DateTimeField()
+    duration_minutes = models.PositiveSmallIntegerField(default=30)
+    status = models.CharField(
+        max_length=20, choices=AppointmentStatus.choices, default=AppointmentStatus.SCHEDULED
+    )
+    planned_procedures = models.JSONField(default=list, blank=True)
+    history = HistoricalRecords()
+
+    objects = PracticeScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["starts_at"]
+        indexes = [models.Index(fields=["practice", "starts_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.patient} at {self.starts_at:%Y-%m-%d %H:%M}"
+
+
+class FeeScheduleLine(models.Model):
+    """The contracted allowed amount for one procedure code with one payer."""
+
+    practice_lookup = "practice"
+
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="+")
+    payer = models.ForeignKey(Payer, on_delete=models.CASCADE, related_name="fee_schedule")
+    procedure_code = models.CharField(max_length=10)
+    modifier = models.CharField(max_length=2, blank=True)
+    allowed_amount = models.DecimalField(**MONEY, validators=[MinValueValidator(Decimal("0"))])
+    effective_from = models.DateField()
+    history = HistoricalRecords()
+
+    objects = PracticeScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["payer", "procedure_code", "modifier", "effective_from"],
+                name="unique_fee_line",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.payer} {self.procedure_code}{self.modifier}: {self.allowed_amount}"
+
+
+class PhiAccessLog(models.Model):
+    """One row each time a patient record is opened or exported: who, where, what, when."""
+
+    practice_lookup = "practice"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=10, choices=AccessAction.choices)
+    path = models.CharField(max_length=300, blank=True)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = PracticeScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at"]
+        verbose_name = "PHI access log entry"
+        verbose_name_plural = "PHI access log"
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.action} {self.patient} at {self.at:%Y-%m-%d %H:%M}"
+
+
+# Account changes (activation, deactivation) are audited like every domain model.
+register_history(User, app="practices", table_name="practices_historicaluser")

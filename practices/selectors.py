@@ -1,0 +1,52 @@
+"""Reads about practices and people, always starting from what the user may see."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from practices import permissions as perms
+from practices.choices import Role
+from practices.models import Assignment, Membership, Practice
+
+
+def practices_for(user: Any) -> QuerySet[Practice]:
+    """The practices a user may open at all."""
+    return Practice.objects.visible_to(user, perms.VIEW_PRACTICE).filter(is_active=True)
+
+
+def current_practice(request: Any) -> Practice | None:
+    """The practice chosen in the switcher, if still visible; else the user's first one."""
+    if hasattr(request, "_current_practice"):
+        return request._current_practice
+    visible = list(practices_for(request.user)) if request.user.is_authenticated else []
+    chosen = request.session.get("practice_id") if hasattr(request, "session") else None
+    practice = next((p for p in visible if p.pk == chosen), visible[0] if visible else None)
+    request._current_practice = practice
+    request._visible_practices = visible
+    return practice
+
+
+def mfa_required(user: Any) -> bool:
+    """Vendor staff, practice managers and administrators must use a second factor."""
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser or user.is_staff or hasattr(user, "vendor_staff"):
+        return True
+    return Membership.objects.filter(user=user, is_active=True, role=Role.PRACTICE_MANAGER).exists()
+
+
+def access_rows(practice: Practice) -> dict[str, Any]:
+    """Who can reach a practice: in-house members and vendor staff with their areas."""
+    memberships = (
+        Membership.objects.filter(practice=practice, is_active=True)
+        .select_related("user")
+        .order_by("role", "user__username")
+    )
+    assignments = (
+        Assignment.objects.filter(engagement__practice=practice, revoked_at__isnull=True)
+        .select_related("staff__user", "staff__vendor", "engagement")
+        .order_by("staff__vendor__name", "staff__user__username")
+    )
+    return {"memberships": memberships, "assignments": assignments}

@@ -1,0 +1,341 @@
+"""Writes for tenants, people and reference data. Every write names its actor.
+
+Access is derived here and only here: ``sync_user_access`` turns a user's memberships and
+assignments into guardian permissions on Practice objects. Every service that changes a
+membership, an assignment, an engagement or a user's active flag calls it in the same
+transaction, so a revocation is in force for the user's very next request.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models, transaction
+from django.utils import timezone
+
+from billing_ops.scoping import user_has_practice_perm
+from practices import permissions as perms
+from practices.choices import AccessAction, Role, ServiceArea
+from practices.models import (
+    Appointment,
+    Assignment,
+    Coverage,
+    Engagement,
+    Membership,
+    Patient,
+    PhiAccessLog,
+    Practice,
+    PracticeUserPermission,
+    VendorStaff,
+)
+
+User = get_user_model()
+
+
+# --- access derivation ----------------------------------------------------------------
+
+
+def _assignment_is_live(assignment: Assignment, today: dt.date) -> bool:
+    engagement = assignment.engagement
+    return (
+        assignment.revoked_at is None
+        and (assignment.ends_on is None or assignment.ends_on >= today)
+        and (engagement.ends_on is None or engagement.ends_on >= today)
+        and engagement.starts_on <= today
+        and engagement.practice.is_active
+        and engagement.vendor.is_active
+    )
+
+
+def desired_access(user: Any) -> set[tuple[int, str]]:
+    """The (practice id, codename) pairs a user should hold, from memberships and assignments."""
+    if not user.is_active:
+        return set()
+    wanted: set[tuple[int, str]] = set()
+    memberships = Membership.objects.filter(user=user, is_active=True, practice__is_active=True)
+    for membership in memberships:
+        for codename in perms.ROLE_PERMISSIONS[membership.role]:
+            wanted.add((membership.practice_id, codename))
+    staff = VendorStaff.objects.filter(user=user).first()
+    if staff is not None:
+        today = timezone.localdate()
+        assignments = staff.assignments.select_related("engagement__practice", "engagement__vendor")
+        for assignment in assignments:
+            if not _assignment_is_live(assignment, today):
+                continue
+            in_scope = set(assignment.service_areas) & set(assignment.engagement.service_areas)
+            codenames: set[str] = set()
+            for area in in_scope:
+                codenames |= perms.SERVICE_AREA_PERMISSIONS[area]
+            if codenames and staff.is_lead:
+                codenames |= perms.VENDOR_LEAD_EXTRA
+            codenames -= perms.NEVER_FOR_VENDORS
+            wanted |= {(assignment.engagement.practice_id, code) for code in codenames}
+    return wanted
+
+
+def _permission_ids() -> dict[str, int]:
+    return dict(
+        Permission.objects.filter(
+            content_type__app_label="practices", content_type__model="practice"
+        ).values_list("codename", "pk")
+    )
+
+
+@transaction.atomic
+def sync_user_access(user: Any) -> tuple[int, int]:
+    """Make the user's practice permissions equal to what their roles allow; (added, removed)."""
+    wanted = desired_access(user)
+    ids = _permission_ids()
+    current = {
+        (row.content_object_id, row.permission.codename): row.pk
+        for row in PracticeUserPermission.objects.filter(user=user).select_related("permission")
+    }
+    stale = [pk for key, pk in current.items() if key not in wanted]
+    PracticeUserPermission.objects.filter(pk__in=stale).delete()
+    missing = [
+        PracticeUserPermission(user=user, content_object_id=practice_id, permission_id=ids[code])
+        for practice_id, code in wanted - current.keys()
+    ]
+    PracticeUserPermission.objects.bulk_create(missing)
+    return len(missing), len(stale)
+
+
+def _require(actor: Any, codename: str, practice: Practice) -> None:
+    """Refuse unless the actor (None means the system itself) holds codename on practice."""
+    if actor is None or actor.is_superuser:
+        return
+    if not user_has_practice_perm(actor, codename, practice.pk):
+        raise PermissionDenied(f"You may not do this at {practice}.")
+
+
+def _save(instance: models.Model, actor: Any) -> None:
+    instance.full_clean()
+    instance._history_user = actor  # type: ignore[attr-defined]
+    instance.save()
+
+
+# --- people ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def membership_set(*, actor: Any, user: Any, practice: Practice, role: str) -> Membership:
+    """Give a user a role at a practice (or change it) and re-derive their access."""
+    _require(actor, perms.MANAGE_ACCESS, practice)
+    if role not in Role.values:
+        raise ValidationError({"role": f"Unknown role {role!r}."})
+    if hasattr(user, "vendor_staff"):
+        raise ValidationError({"user": "Vendor staff get access through assignments only."})
+    membership = Membership.objects.filter(user=user, practice=practice).first()
+    if membership is not None and membership.is_active and membership.role == role:
+        return membership  # unchanged: no history row, no re-derivation
+    membership = membership or Membership(user=user, practice=practice)
+    membership.role = role
+    membership.is_active = True
+    _save(membership, actor)
+    sync_user_access(user)
+    return membership
+
+
+@transaction.atomic
+def membership_revoke(*, actor: Any, membership: Membership) -> Membership:
+    """End a membership; the user loses that practice on their next request."""
+    _require(actor, perms.MANAGE_ACCESS, membership.practice)
+    membership.is_active = False
+    _save(membership, actor)
+    sync_user_access(membership.user)
+    return membership
+
+
+def _clean_areas(areas: Iterable[str], field: str) -> list[str]:
+    areas = list(dict.fromkeys(areas))
+    unknown = [a for a in areas if a not in ServiceArea.values]
+    if unknown:
+        raise ValidationError({field: f"Unknown service area(s): {', '.join(unknown)}."})
+    if not areas:
+        raise ValidationError({field: "Choose at least one service area."})
+    return areas
+
+
+@transaction.atomic
+def engagement_set(
+    *,
+    actor: Any,
+    vendor: Any,
+    practice: Practice,
+    service_areas: Iterable[str],
+    primary_contact: Any,
+    backup_contact: Any = None,
+    starts_on: dt.date,
+    ends_on: dt.date | None = None,
+    **thresholds: Any,
+) -> Engagement:
+    """Create or change a vendor engagement; narrowing its areas narrows every assignment."""
+    _require(actor, perms.MANAGE_ACCESS, practice)
+    areas = _clean_areas(service_areas, "service_areas")
+    engagement = Engagement.objects.filter(vendor=vendor, practice=practice).first()
+    engagement = engagement or Engagement(vendor=vendor, practice=practice)
+    engagement.service_areas = areas
+    engagement.primary_contact = primary_contact
+    engagement.backup_contact = backup_contact
+    engagement.starts_on = starts_on
+    engagement.ends_on = ends_on
+    for name, value in thresholds.items():
+        setattr(engagement, name, value)
+    _save(engagement, actor)
+    for assignment in engagement.assignments.select_related("staff__user"):
+        sync_user_access(assignment.staff.user)
+    return engagement
+
+
+@transaction.atomic
+def assignment_set(
+    *,
+    actor: Any,
+    staff: VendorStaff,
+    engagement: Engagement,
+    service_areas: Iterable[str],
+    ends_on: dt.date | None = None,
+) -> Assignment:
+    """Assign vendor staff to an engagement for a subset of its service areas."""
+    _require(actor, perms.MANAGE_ACCESS, engagement.practice)
+    areas = _clean_areas(service_areas, "service_areas")
+    if staff.vendor_id != engagement.vendor_id:
+        raise ValidationError({"staff": f"{staff.user} does not work for {engagement.vendor}."})
+    outside = [a for a in areas if a not in engagement.service_areas]
+    if outside:
+        raise ValidationError(
+            {"service_areas": f"Not in the engagement's scope: {', '.join(outside)}."}
+        )
+    if ends_on is not None and ends_on < timezone.localdate():
+        raise ValidationError({"ends_on": "The end date is in the past."})
+    assignment = Assignment.objects.filter(staff=staff, engagement=engagement).first()
+    if (
+        assignment is not None
+        and assignment.revoked_at is None
+        and assignment.service_areas == areas
+        and assignment.ends_on == ends_on
+    ):
+        return assignment  # unchanged: no history row, no re-derivation
+    assignment = assignment or Assignment(staff=staff, engagement=engagement)
+    assignment.service_areas = areas
+    assignment.ends_on = ends_on
+    assignment.revoked_at = None
+    _save(assignment, actor)
+    sync_user_access(staff.user)
+    return assignment
+
+
+@transaction.atomic
+def assignment_revoke(*, actor: Any, assignment: Assignment) -> Assignment:
+    """End an assignment now: the vendor user's next request no longer sees the practice."""
+    _require(actor, perms.MANAGE_ACCESS, assignment.engagement.practice)
+    assignment.revoked_at = timezone.now()
+    _save(assignment, actor)
+    sync_user_access(assignment.staff.user)
+    return assignment
+
+
+@transaction.atomic
+def user_set_active(*, actor: Any, user: Any, is_active: bool) -> Any:
+    """Activate or deactivate an account; a deactivated user is refused on the next request."""
+    if actor is not None and not actor.is_superuser:
+        raise PermissionDenied("Only an administrator may (de)activate accounts.")
+    user.is_active = is_active
+    user._history_user = actor
+    user.save(update_fields=["is_active"])
+    sync_user_access(user)
+    return user
+
+
+def expire_ended_assignments() -> int:
+    """Re-derive access for vendor users whose assignment or engagement has passed its end."""
+    today = timezone.localdate()
+    ended = Assignment.objects.filter(
+        models.Q(ends_on__lt=today) | models.Q(engagement__ends_on__lt=today)
+    ).values_list("staff__user_id", flat=True)
+    holders = set(PracticeUserPermission.objects.values_list("user_id", flat=True))
+    changed = 0
+    for user in User.objects.filter(pk__in=set(ended) & holders):
+        _added, removed = sync_user_access(user)
+        changed += bool(removed)
+    return changed
+
+
+# --- patients and their reference data ------------------------------------------------
+
+
+def _same_practice(practice: Practice, **related: Any) -> None:
+    errors = {
+        name: f"Must belong to {practice}."
+        for name, obj in related.items()
+        if obj is not None and obj.practice_id != practice.pk
+    }
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def patient_save(*, actor: Any, patient: Patient, **fields: Any) -> Patient:
+    """Create or update a patient; the practice of an existing patient never changes."""
+    practice = fields.pop("practice", None) or patient.practice
+    if patient.pk and practice.pk != patient.practice_id:
+        raise ValidationError({"practice": "A patient cannot move to another practice."})
+    _require(actor, perms.EDIT_PATIENTS, practice)
+    patient.practice = practice
+    for name, value in fields.items():
+        setattr(patient, name, value)
+    _save(patient, actor)
+    return patient
+
+
+@transaction.atomic
+def coverage_save(*, actor: Any, coverage: Coverage, **fields: Any) -> Coverage:
+    """Create or update a coverage; payer and patient must be of the coverage's practice."""
+    for name, value in fields.items():
+        setattr(coverage, name, value)
+    coverage.practice_id = coverage.patient.practice_id
+    _require(actor, perms.EDIT_PATIENTS, coverage.patient.practice)
+    _same_practice(coverage.patient.practice, payer=coverage.payer)
+    _save(coverage, actor)
+    return coverage
+
+
+@transaction.atomic
+def appointment_save(*, actor: Any, appointment: Appointment, **fields: Any) -> Appointment:
+    """Create or update an appointment; patient and provider must share its practice."""
+    for name, value in fields.items():
+        setattr(appointment, name, value)
+    appointment.practice_id = appointment.patient.practice_id
+    _require(actor, perms.EDIT_PATIENTS, appointment.patient.practice)
+    _same_practice(appointment.patient.practice, provider=appointment.provider)
+    _save(appointment, actor)
+    return appointment
+
+
+def phi_access_record(*, user: Any, patient: Patient, action: str, path: str = "") -> None:
+    """Append one PHI access log row (opened or exported)."""
+    if action not in AccessAction.values:
+        raise ValueError(f"Unknown access action {action!r}")
+    PhiAccessLog.objects.create(
+        user=user, practice_id=patient.practice_id, patient=patient, action=action, path=path[:300]
+    )
+
+
+def phi_access_record_many(
+    *, user: Any, patients: Iterable[Patient], action: str, path: str
+) -> int:
+    """Append one access log row per patient of an export, in one query."""
+    rows = [
+        PhiAccessLog(
+            user=user, practice_id=p.practice_id, patient=p, action=action, path=path[:300]
+        )
+        for p in patients
+    ]
+    PhiAccessLog.objects.bulk_create(rows)
+    return len(rows)

@@ -1,0 +1,144 @@
+"""Staff pages for practices: switcher, patients, and who has access."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.views.decorators.http import require_POST
+from django.views.generic import DetailView, ListView, TemplateView
+
+from billing_ops.pages import ScopedPageMixin, get_scoped_or_404
+from billing_ops.scoping import user_has_practice_perm
+from practices import permissions as perms
+from practices import services
+from practices.choices import AccessAction
+from practices.forms import PracticeSwitchForm
+from practices.models import Assignment, Membership, Patient
+from practices.selectors import access_rows, current_practice, practices_for
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """The landing page: the patients of the current practice (later: My day)."""
+    return redirect("patient-list")
+
+
+@login_required
+@require_POST
+def switch_practice(request: HttpRequest) -> HttpResponse:
+    """Remember the chosen practice; a practice the user cannot see is a 404."""
+    form = PracticeSwitchForm(request.POST)
+    if not form.is_valid():
+        raise Http404("Not found.")
+    practice = get_scoped_or_404(practices_for(request.user), pk=form.cleaned_data["practice"])
+    request.session["practice_id"] = practice.pk
+    messages.success(request, f"Now working in {practice}.")
+    return redirect(request.POST.get("next") or "home")
+
+
+class PatientListView(ScopedPageMixin, ListView):
+    """Patients of the current practice, searchable by name or account number."""
+
+    model = Patient
+    scope_permission = perms.VIEW_PATIENTS
+    paginate_by = 50
+    template_name = "practices/patient_list.html"
+
+    def get_queryset(self) -> QuerySet[Patient]:
+        queryset = super().get_queryset()
+        query = self.request.GET.get("q", "").strip()
+        if query:
+            queryset = queryset.filter(
+                Q(last_name__icontains=query)
+                | Q(first_name__icontains=query)
+                | Q(account_number__iexact=query)
+            )
+        return queryset.order_by("last_name", "first_name", "pk")
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(q=self.request.GET.get("q", ""), **kwargs)
+
+
+class PatientDetailView(ScopedPageMixin, DetailView):
+    """One patient with coverages and upcoming appointments; each view is logged."""
+
+    model = Patient
+    scope_permission = perms.VIEW_PATIENTS
+    current_practice_only = False
+    template_name = "practices/patient_detail.html"
+
+    def get_queryset(self) -> QuerySet[Patient]:
+        return super().get_queryset().select_related("practice")
+
+    def get_object(self, queryset: QuerySet[Patient] | None = None) -> Patient:
+        patient = super().get_object(queryset)
+        services.phi_access_record(
+            user=self.request.user,
+            patient=patient,
+            action=AccessAction.VIEW,
+            path=self.request.path,
+        )
+        return patient
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        patient = self.object
+        return super().get_context_data(
+            coverages=patient.coverages.select_related("payer").order_by("cob_order"),
+            appointments=patient.appointments.select_related("provider").order_by("-starts_at")[
+                :20
+            ],
+            **kwargs,
+        )
+
+
+class AccessView(LoginRequiredMixin, TemplateView):
+    """For managers: who can reach the current practice, with their areas and last login."""
+
+    template_name = "practices/access.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        practice = current_practice(self.request)
+        if practice is None or not user_has_practice_perm(
+            self.request.user, perms.MANAGE_ACCESS, practice.pk
+        ):
+            raise Http404("Not found.")
+        return super().get_context_data(practice=practice, **access_rows(practice), **kwargs)
+
+
+def _revoke(request: HttpRequest, func: Any, **kwargs: Any) -> HttpResponse:
+    try:
+        func(actor=request.user, **kwargs)
+    except (PermissionDenied, ValidationError):
+        raise Http404("Not found.") from None
+    messages.success(request, "Access revoked. It takes effect on their next request.")
+    return redirect("access")
+
+
+@login_required
+@require_POST
+def revoke_membership(request: HttpRequest, pk: int) -> HttpResponse:
+    """End an in-house member's access to a practice the requester manages."""
+    queryset = Membership.objects.visible_to(request.user, perms.MANAGE_ACCESS)
+    membership = get_scoped_or_404(queryset.select_related("practice", "user"), pk=pk)
+    if membership.user_id == request.user.pk:
+        messages.error(request, "You cannot revoke your own access.")
+        return redirect("access")
+    return _revoke(request, services.membership_revoke, membership=membership)
+
+
+@login_required
+@require_POST
+def revoke_assignment(request: HttpRequest, pk: int) -> HttpResponse:
+    """End a vendor staff member's assignment to a practice the requester manages."""
+    queryset = Assignment.objects.visible_to(request.user, perms.MANAGE_ACCESS)
+    assignment = get_scoped_or_404(
+        queryset.select_related("engagement__practice", "staff__user"), pk=pk
+    )
+    return _revoke(request, services.assignment_revoke, assignment=assignment)

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# `make test`: start a throwaway PostgreSQL and Redis, run the whole suite, stop them.
+# PostgreSQL refuses to run as root: as root the server runs as the `postgres` account;
+# as any other user it runs as that user.
+source "$(dirname "$0")/_venv.sh"
+PG_BIN="${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}"
+[ -x "$PG_BIN/initdb" ] || { echo "PostgreSQL server binaries not found (set PG_BIN)." >&2; exit 1; }
+command -v redis-server >/dev/null || { echo "redis-server not found (apt-get install redis-server)." >&2; exit 1; }
+
+work=$(mktemp -d /tmp/billing-ops-test.XXXXXX)
+chmod 755 "$work"
+as_pg=()
+if [ "$(id -u)" = 0 ]; then
+  chown postgres "$work"
+  as_pg=(runuser -u postgres --)
+fi
+free_port() { .venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+PGPORT=$(free_port); REDIS_PORT=$(free_port)
+
+cleanup() {
+  "${as_pg[@]}" "$PG_BIN/pg_ctl" -D "$work/pg" -m immediate stop >/dev/null 2>&1 || true
+  [ -f "$work/redis.pid" ] && kill "$(cat "$work/redis.pid")" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+"${as_pg[@]}" "$PG_BIN/initdb" -D "$work/pg" -U billing --auth=trust -E UTF8 >/dev/null
+"${as_pg[@]}" "$PG_BIN/pg_ctl" -D "$work/pg" -l "$work/pg.log" -w \
+  -o "-p $PGPORT -k $work -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+  start >/dev/null
+redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
+  --daemonize yes --pidfile "$work/redis.pid" --logfile "$work/redis.log"
+
+export DATABASE_URL="postgresql://billing@127.0.0.1:${PGPORT}/billing_ops"
+export CELERY_BROKER_URL="redis://127.0.0.1:${REDIS_PORT}/0"
+export REDIS_URL="redis://127.0.0.1:${REDIS_PORT}/1"
+export BILLING_OPS_VAR_DIR="$work/var"
+export DJANGO_SETTINGS_MODULE=billing_ops.settings.test
+
+.venv/bin/ruff check .
+.venv/bin/python manage.py makemigrations --check --dry-run >/dev/null \
+  || { echo "Model changes without migrations: run manage.py makemigrations." >&2; exit 1; }
+set +e
+.venv/bin/python -m pytest "$@"
+status=$?
+set -e
+if [ "$status" = 5 ]; then
+  echo "pytest collected no tests: failing." >&2
+  exit 1
+fi
+exit "$status"
