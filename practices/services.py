@@ -106,7 +106,7 @@ def sync_user_access(user: Any) -> tuple[int, int]:
     return len(missing), len(stale)
 
 
-def _require(actor: Any, codename: str, practice: Practice) -> None:
+def require_practice_perm(actor: Any, codename: str, practice: Practice) -> None:
     """Refuse unless the actor (None means the system itself) holds codename on practice."""
     if actor is None or actor.is_superuser:
         return
@@ -126,7 +126,7 @@ def _save(instance: models.Model, actor: Any) -> None:
 @transaction.atomic
 def membership_set(*, actor: Any, user: Any, practice: Practice, role: str) -> Membership:
     """Give a user a role at a practice (or change it) and re-derive their access."""
-    _require(actor, perms.MANAGE_ACCESS, practice)
+    require_practice_perm(actor, perms.MANAGE_ACCESS, practice)
     if role not in Role.values:
         raise ValidationError({"role": f"Unknown role {role!r}."})
     if hasattr(user, "vendor_staff"):
@@ -145,7 +145,7 @@ def membership_set(*, actor: Any, user: Any, practice: Practice, role: str) -> M
 @transaction.atomic
 def membership_revoke(*, actor: Any, membership: Membership) -> Membership:
     """End a membership; the user loses that practice on their next request."""
-    _require(actor, perms.MANAGE_ACCESS, membership.practice)
+    require_practice_perm(actor, perms.MANAGE_ACCESS, membership.practice)
     membership.is_active = False
     _save(membership, actor)
     sync_user_access(membership.user)
@@ -176,7 +176,7 @@ def engagement_set(
     **thresholds: Any,
 ) -> Engagement:
     """Create or change a vendor engagement; narrowing its areas narrows every assignment."""
-    _require(actor, perms.MANAGE_ACCESS, practice)
+    require_practice_perm(actor, perms.MANAGE_ACCESS, practice)
     areas = _clean_areas(service_areas, "service_areas")
     engagement = Engagement.objects.filter(vendor=vendor, practice=practice).first()
     engagement = engagement or Engagement(vendor=vendor, practice=practice)
@@ -203,7 +203,7 @@ def assignment_set(
     ends_on: dt.date | None = None,
 ) -> Assignment:
     """Assign vendor staff to an engagement for a subset of its service areas."""
-    _require(actor, perms.MANAGE_ACCESS, engagement.practice)
+    require_practice_perm(actor, perms.MANAGE_ACCESS, engagement.practice)
     areas = _clean_areas(service_areas, "service_areas")
     if staff.vendor_id != engagement.vendor_id:
         raise ValidationError({"staff": f"{staff.user} does not work for {engagement.vendor}."})
@@ -234,7 +234,7 @@ def assignment_set(
 @transaction.atomic
 def assignment_revoke(*, actor: Any, assignment: Assignment) -> Assignment:
     """End an assignment now: the vendor user's next request no longer sees the practice."""
-    _require(actor, perms.MANAGE_ACCESS, assignment.engagement.practice)
+    require_practice_perm(actor, perms.MANAGE_ACCESS, assignment.engagement.practice)
     assignment.revoked_at = timezone.now()
     _save(assignment, actor)
     sync_user_access(assignment.staff.user)
@@ -286,7 +286,7 @@ def patient_save(*, actor: Any, patient: Patient, **fields: Any) -> Patient:
     practice = fields.pop("practice", None) or patient.practice
     if patient.pk and practice.pk != patient.practice_id:
         raise ValidationError({"practice": "A patient cannot move to another practice."})
-    _require(actor, perms.EDIT_PATIENTS, practice)
+    require_practice_perm(actor, perms.EDIT_PATIENTS, practice)
     patient.practice = practice
     for name, value in fields.items():
         setattr(patient, name, value)
@@ -300,7 +300,7 @@ def coverage_save(*, actor: Any, coverage: Coverage, **fields: Any) -> Coverage:
     for name, value in fields.items():
         setattr(coverage, name, value)
     coverage.practice_id = coverage.patient.practice_id
-    _require(actor, perms.EDIT_PATIENTS, coverage.patient.practice)
+    require_practice_perm(actor, perms.EDIT_PATIENTS, coverage.patient.practice)
     _same_practice(coverage.patient.practice, payer=coverage.payer)
     _save(coverage, actor)
     return coverage
@@ -312,7 +312,7 @@ def appointment_save(*, actor: Any, appointment: Appointment, **fields: Any) -> 
     for name, value in fields.items():
         setattr(appointment, name, value)
     appointment.practice_id = appointment.patient.practice_id
-    _require(actor, perms.EDIT_PATIENTS, appointment.patient.practice)
+    require_practice_perm(actor, perms.EDIT_PATIENTS, appointment.patient.practice)
     _same_practice(appointment.patient.practice, provider=appointment.provider)
     _save(appointment, actor)
     return appointment

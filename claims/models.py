@@ -1,0 +1,235 @@
+"""Claims with their lines, activity timeline, attachments, scrub findings and payer rules."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from billing_ops.scoping import PracticeScopedQuerySet
+from claims.choices import (
+    CLINICAL_ATTACHMENT_KINDS,
+    ActivityKind,
+    AttachmentKind,
+    AttachmentStatus,
+    ClaimStatus,
+    FollowUpChannel,
+    NextAction,
+    Severity,
+)
+from practices.choices import ClaimFormat
+
+MONEY = {"max_digits": 12, "decimal_places": 2}
+ZERO = Decimal("0.00")
+
+
+class Claim(models.Model):
+    """One claim to one payer: money, status, and exactly one owner + next action while open."""
+
+    practice_lookup = "practice"
+
+    practice = models.ForeignKey("practices.Practice", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(
+        "practices.Patient", on_delete=models.PROTECT, related_name="claims"
+    )
+    coverage = models.ForeignKey(
+        "practices.Coverage", on_delete=models.PROTECT, related_name="claims"
+    )
+    payer = models.ForeignKey("practices.Payer", on_delete=models.PROTECT, related_name="claims")
+    provider = models.ForeignKey(
+        "practices.Provider", on_delete=models.PROTECT, related_name="claims"
+    )
+    pms_claim_number = models.CharField("PMS claim number", max_length=40)
+    claim_format = models.CharField(max_length=10, choices=ClaimFormat.choices)
+    service_date_from = models.DateField()
+    service_date_to = models.DateField()
+    diagnosis_codes = models.JSONField(default=list, blank=True)
+
+    status = models.CharField(max_length=20, choices=ClaimStatus.choices, default="draft")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    next_action = models.CharField(max_length=30, choices=NextAction.choices, blank=True)
+    next_action_due = models.DateField(null=True, blank=True)
+    wait_reason = models.CharField(max_length=300, blank=True)
+
+    total_billed = models.DecimalField(**MONEY, default=ZERO)
+    total_allowed = models.DecimalField(**MONEY, default=ZERO)
+    total_paid = models.DecimalField(**MONEY, default=ZERO)
+    patient_responsibility = models.DecimalField(**MONEY, default=ZERO)
+    total_adjusted = models.DecimalField(**MONEY, default=ZERO)
+    other_payer_paid = models.DecimalField(**MONEY, null=True, blank=True)
+
+    timely_filing_deadline = models.DateField()
+    first_submitted_at = models.DateTimeField(null=True, blank=True)
+    submission_count = models.PositiveSmallIntegerField(default=0)
+    clean_at_first_submission = models.BooleanField(null=True, blank=True)
+    accepted_on_first_submission = models.BooleanField(null=True, blank=True)
+    follow_up_count = models.PositiveIntegerField(default=0)
+
+    # "Work next": who holds the claim right now, and until when.
+    locked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(excluded_fields=["locked_by", "locked_until", "updated_at"])
+
+    objects = PracticeScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-service_date_from", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["practice", "pms_claim_number"], name="unique_pms_claim_number"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["practice", "status"]),
+            models.Index(fields=["owner", "next_action_due"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"Claim {self.pms_claim_number}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status not in (ClaimStatus.CLOSED, ClaimStatus.VOID)
+
+
+class ClaimLine(models.Model):
+    """A service line: procedure, modifiers, diagnosis pointers, tooth/surfaces, units, charge."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="lines")
+    line_number = models.PositiveSmallIntegerField()
+    procedure_code = models.CharField(max_length=10)
+    modifiers = models.JSONField(default=list, blank=True)
+    diagnosis_pointers = models.JSONField(default=list, blank=True)
+    tooth = models.CharField(max_length=4, blank=True)
+    surfaces = models.CharField(max_length=10, blank=True)
+    units = models.DecimalField(max_digits=7, decimal_places=2, default=Decimal("1"))
+    charge = models.DecimalField(**MONEY)
+    service_date = models.DateField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["claim", "line_number"]
+        constraints = [
+            models.UniqueConstraint(fields=["claim", "line_number"], name="unique_line_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.claim} line {self.line_number}: {self.procedure_code}"
+
+
+class ClaimActivity(models.Model):
+    """One entry of a claim's timeline: status change, note, follow-up, next action, ..."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="activities")
+    kind = models.CharField(max_length=20, choices=ActivityKind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+    text = models.TextField(blank=True)
+    # Follow-up attempts (seed 001): who was contacted, how, what came of it, what next.
+    channel = models.CharField(max_length=10, choices=FollowUpChannel.choices, blank=True)
+    contact = models.CharField(max_length=200, blank=True)
+    outcome = models.CharField(max_length=500, blank=True)
+    next_step = models.CharField(max_length=500, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name_plural = "claim activities"
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.claim} at {self.at:%Y-%m-%d %H:%M}"
+
+
+def attachment_path(instance: "Attachment", filename: str) -> str:
+    return f"claims/{instance.claim.practice_id}/{instance.claim_id}/{filename}"
+
+
+class Attachment(models.Model):
+    """A document a payer needs with a claim; clinical kinds are visible to clinical roles only."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="attachments")
+    kind = models.CharField(max_length=20, choices=AttachmentKind.choices)
+    label = models.CharField(max_length=200)
+    status = models.CharField(
+        max_length=10, choices=AttachmentStatus.choices, default=AttachmentStatus.REQUESTED
+    )
+    file = models.FileField(upload_to=attachment_path, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.label}"
+
+    @property
+    def is_clinical(self) -> bool:
+        return self.kind in CLINICAL_ATTACHMENT_KINDS
+
+
+class PayerRule(models.Model):
+    """A structured payer house rule: codes matching a pattern need an attachment or modifier."""
+
+    practice_lookup = "practice"
+
+    practice = models.ForeignKey("practices.Practice", on_delete=models.CASCADE, related_name="+")
+    payer = models.ForeignKey("practices.Payer", on_delete=models.CASCADE, related_name="rules")
+    procedure_code_pattern = models.CharField(
+        max_length=20, help_text="A code or a prefix ending in *, e.g. D27* or 99213."
+    )
+    required_attachment = models.CharField(
+        max_length=20, choices=AttachmentKind.choices, blank=True
+    )
+    required_modifier = models.CharField(max_length=2, blank=True)
+    description = models.CharField(max_length=300)
+    is_active = models.BooleanField(default=True)
+    history = HistoricalRecords()
+
+    objects = PracticeScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(required_attachment="", required_modifier=""),
+                name="payer_rule_requires_something",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.payer}: {self.procedure_code_pattern} — {self.description}"
+
+    def matches(self, code: str) -> bool:
+        pattern = self.procedure_code_pattern.strip().upper()
+        code = code.upper()
+        return code.startswith(pattern[:-1]) if pattern.endswith("*") else code == pattern
+
+
+class ScrubFinding(models.Model):
+    """One result of scrubbing a claim; errors block "ready"."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="findings")
+    rule = models.CharField(max_length=40)
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    message = models.CharField(max_length=300)
+    line_number = models.PositiveSmallIntegerField(null=True, blank=True)
+    found_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["severity", "line_number", "rule"]
+
+    def __str__(self) -> str:
+        return f"{self.severity}: {self.message}"

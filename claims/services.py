@@ -1,0 +1,335 @@
+"""Writes for claims: creation, the status machine, next actions, notes and follow-ups.
+
+Every service locks the claim row, checks the optimistic version the caller saw (a stale
+version raises ``ClaimConflict``: nothing is saved), applies the change, re-checks the
+next-action invariant, bumps the version and writes one activity entry naming the actor.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from claims import scrubber
+from claims.choices import (
+    FINAL_STATUSES,
+    TRANSITIONS,
+    ActivityKind,
+    ClaimStatus,
+    NextAction,
+    Severity,
+)
+from claims.models import Claim, ClaimActivity, ClaimLine, ScrubFinding
+from practices import permissions as perms
+from practices.models import Coverage, Patient, Provider
+from practices.services import require_practice_perm
+
+
+class ClaimConflict(Exception):
+    """Somebody else saved the claim after the caller loaded it; nothing was saved."""
+
+
+def _money(value: Any, field: str) -> Decimal:
+    try:
+        amount = Decimal(str(value)).quantize(Decimal("0.01"))
+    except ArithmeticError:
+        raise ValidationError({field: f"{value!r} is not an amount of money."}) from None
+    return amount
+
+
+def check_next_action(claim: Claim) -> None:
+    """The invariant: an open claim has one next action, an owner and a due date; "wait"
+    also has a reason; a closed or void claim has no next action."""
+    errors: dict[str, str] = {}
+    if claim.status in FINAL_STATUSES:
+        if claim.next_action or claim.next_action_due:
+            errors["next_action"] = (
+                f"A {claim.get_status_display().lower()} claim has no next action."
+            )
+    else:
+        if claim.next_action not in NextAction.values:
+            errors["next_action"] = "Choose the next action for this open claim."
+        if claim.owner_id is None:
+            errors["owner"] = "An open claim needs an owner."
+        if claim.next_action_due is None:
+            errors["next_action_due"] = "Set the date the next action is due."
+        if claim.next_action == NextAction.WAIT and not claim.wait_reason.strip():
+            errors["wait_reason"] = (
+                "Say what we are waiting for (and the due date is the recheck date)."
+            )
+    if errors:
+        raise ValidationError(errors)
+
+
+def _locked(claim: Claim, expected_version: int | None) -> Claim:
+    current = Claim.objects.select_for_update().select_related("practice").get(pk=claim.pk)
+    if expected_version is not None and current.version != expected_version:
+        last = current.activities.select_related("actor").first()
+        who = (
+            f" by {last.actor.get_full_name() or last.actor.username}"
+            if last and last.actor
+            else ""
+        )
+        raise ClaimConflict(
+            f"Claim {current.pms_claim_number} was changed{who} after you opened it. "
+            "Your change was not saved: reload to see the latest version and apply it again."
+        )
+    return current
+
+
+def _save(claim: Claim, actor: Any) -> Claim:
+    check_next_action(claim)
+    claim.version += 1
+    claim._history_user = actor  # type: ignore[attr-defined]
+    claim.save()
+    return claim
+
+
+def _activity(claim: Claim, actor: Any, kind: str, text: str = "", **fields: Any) -> ClaimActivity:
+    return ClaimActivity.objects.create(claim=claim, actor=actor, kind=kind, text=text, **fields)
+
+
+@transaction.atomic
+def claim_create(
+    *,
+    actor: Any,
+    patient: Patient,
+    coverage: Coverage,
+    provider: Provider,
+    pms_claim_number: str,
+    service_date_from: dt.date,
+    service_date_to: dt.date | None = None,
+    diagnosis_codes: Iterable[str] = (),
+    lines: Iterable[dict[str, Any]],
+    owner: Any,
+    next_action: str,
+    next_action_due: dt.date,
+    wait_reason: str = "",
+    other_payer_paid: Decimal | None = None,
+) -> Claim:
+    """Create a draft claim with its lines, owner and next action."""
+    practice = patient.practice
+    require_practice_perm(actor, perms.WORK_CLAIMS, practice)
+    errors = {
+        name: f"Must belong to {practice}."
+        for name, obj in (("coverage", coverage), ("provider", provider))
+        if obj.practice_id != practice.pk
+    }
+    if coverage.patient_id != patient.pk:
+        errors["coverage"] = "The coverage belongs to another patient."
+    if errors:
+        raise ValidationError(errors)
+    payer = coverage.payer
+    claim = Claim(
+        practice=practice,
+        patient=patient,
+        coverage=coverage,
+        payer=payer,
+        provider=provider,
+        pms_claim_number=pms_claim_number.strip(),
+        claim_format=payer.claim_format,
+        service_date_from=service_date_from,
+        service_date_to=service_date_to or service_date_from,
+        diagnosis_codes=list(diagnosis_codes),
+        owner=owner,
+        next_action=next_action,
+        next_action_due=next_action_due,
+        wait_reason=wait_reason,
+        other_payer_paid=other_payer_paid,
+        timely_filing_deadline=service_date_from + dt.timedelta(days=payer.timely_filing_days),
+        version=0,
+    )
+    claim.full_clean(exclude=["version"])
+    line_objects = []
+    for number, spec in enumerate(lines, start=1):
+        line = ClaimLine(
+            line_number=spec.get("line_number", number),
+            procedure_code=str(spec["procedure_code"]).strip().upper(),
+            modifiers=list(spec.get("modifiers", [])),
+            diagnosis_pointers=[int(p) for p in spec.get("diagnosis_pointers", [])],
+            tooth=spec.get("tooth", ""),
+            surfaces=spec.get("surfaces", ""),
+            units=Decimal(str(spec.get("units", 1))),
+            charge=_money(spec["charge"], "charge"),
+            service_date=spec.get("service_date"),
+        )
+        line_objects.append(line)
+    claim.total_billed = sum((line.charge for line in line_objects), Decimal("0.00"))
+    _save(claim, actor)
+    for line in line_objects:
+        line.claim = claim
+        line._history_user = actor  # type: ignore[attr-defined]
+        line.save()
+    _activity(claim, actor, ActivityKind.CREATED, f"Created with {len(line_objects)} line(s).")
+    return claim
+
+
+def claim_scrub(*, claim: Claim, today: dt.date | None = None) -> list[ScrubFinding]:
+    """Scrub a claim and replace its stored findings with the new ones."""
+    findings = scrubber.scrub(claim, today)
+    claim.findings.all().delete()
+    return ScrubFinding.objects.bulk_create(
+        ScrubFinding(
+            claim=claim,
+            rule=f.rule,
+            severity=f.severity,
+            message=f.message,
+            line_number=f.line_number,
+        )
+        for f in findings
+    )
+
+
+@transaction.atomic
+def claim_transition(
+    *,
+    actor: Any,
+    claim: Claim,
+    to_status: str,
+    expected_version: int | None = None,
+    note: str = "",
+    next_action: str | None = None,
+    next_action_due: dt.date | None = None,
+    wait_reason: str | None = None,
+) -> Claim:
+    """Move a claim along the status machine; an invalid move is refused with the reason."""
+    require_practice_perm(actor, perms.WORK_CLAIMS, claim.practice)
+    claim = _locked(claim, expected_version)
+    if to_status not in ClaimStatus.values:
+        raise ValidationError({"status": f"Unknown status {to_status!r}."})
+    allowed = TRANSITIONS[claim.status]
+    if to_status not in allowed:
+        names = ", ".join(sorted(ClaimStatus(s).label for s in allowed)) or "nothing (it is final)"
+        raise ValidationError(
+            {
+                "status": f"A {claim.get_status_display().lower()} claim cannot become "
+                f"{ClaimStatus(to_status).label.lower()}; it can become: {names}."
+            }
+        )
+    if to_status == ClaimStatus.READY:
+        errors = [f for f in claim_scrub(claim=claim) if f.severity == Severity.ERROR]
+        if errors:
+            raise ValidationError(
+                {"status": [f"Scrub errors block “ready”: {f.message}" for f in errors]}
+            )
+    now = timezone.now()
+    if to_status == ClaimStatus.SUBMITTED:
+        claim.submission_count += 1
+        if claim.first_submitted_at is None:
+            claim.first_submitted_at = now
+            claim.clean_at_first_submission = not claim_scrub(claim=claim)
+    first_answer = claim.submission_count == 1 and claim.accepted_on_first_submission is None
+    if to_status in (ClaimStatus.ACCEPTED, ClaimStatus.REJECTED) and first_answer:
+        claim.accepted_on_first_submission = to_status == ClaimStatus.ACCEPTED
+    previous = claim.status
+    claim.status = to_status
+    if to_status in FINAL_STATUSES:
+        claim.next_action, claim.next_action_due, claim.wait_reason = "", None, ""
+        claim.locked_by, claim.locked_until = None, None
+    else:
+        if next_action is not None:
+            claim.next_action = next_action
+        if next_action_due is not None:
+            claim.next_action_due = next_action_due
+        if wait_reason is not None:
+            claim.wait_reason = wait_reason
+    _save(claim, actor)
+    text = f"{ClaimStatus(previous).label} → {ClaimStatus(to_status).label}"
+    _activity(
+        claim,
+        actor,
+        ActivityKind.STATUS,
+        f"{text}. {note}".strip(),
+        data={"from": previous, "to": to_status},
+    )
+    return claim
+
+
+@transaction.atomic
+def claim_set_next_action(
+    *,
+    actor: Any,
+    claim: Claim,
+    next_action: str,
+    next_action_due: dt.date,
+    wait_reason: str = "",
+    owner: Any = None,
+    expected_version: int | None = None,
+) -> Claim:
+    """Set the one next action (and optionally a new owner) of an open claim."""
+    require_practice_perm(actor, perms.WORK_CLAIMS, claim.practice)
+    claim = _locked(claim, expected_version)
+    if not claim.is_open:
+        raise ValidationError(
+            {"next_action": f"The claim is {claim.get_status_display().lower()}."}
+        )
+    if next_action not in NextAction.values:
+        raise ValidationError({"next_action": f"Unknown next action {next_action!r}."})
+    claim.next_action = next_action
+    claim.next_action_due = next_action_due
+    claim.wait_reason = wait_reason if next_action == NextAction.WAIT else ""
+    if owner is not None:
+        claim.owner = owner
+    _save(claim, actor)
+    label = NextAction(next_action).label
+    text = f"Next: {label}, due {next_action_due:%m/%d/%Y}"
+    if claim.wait_reason:
+        text += f" (waiting for {claim.wait_reason})"
+    _activity(
+        claim,
+        actor,
+        ActivityKind.NEXT_ACTION,
+        text,
+        data={"next_action": next_action, "due": next_action_due.isoformat()},
+    )
+    return claim
+
+
+@transaction.atomic
+def claim_add_note(*, actor: Any, claim: Claim, text: str) -> ClaimActivity:
+    """Add a note to the claim's timeline."""
+    require_practice_perm(actor, perms.WORK_CLAIMS, claim.practice)
+    if not text.strip():
+        raise ValidationError({"text": "The note is empty."})
+    return _activity(claim, actor, ActivityKind.NOTE, text.strip())
+
+
+@transaction.atomic
+def claim_log_follow_up(
+    *,
+    actor: Any,
+    claim: Claim,
+    channel: str,
+    contact: str,
+    outcome: str,
+    next_step: str,
+    expected_version: int | None = None,
+) -> ClaimActivity:
+    """Record a follow-up attempt (channel, contact, outcome, next step) and count it."""
+    require_practice_perm(actor, perms.WORK_CLAIMS, claim.practice)
+    claim = _locked(claim, expected_version)
+    errors = {
+        name: "This field is required."
+        for name, value in (("channel", channel), ("contact", contact), ("outcome", outcome))
+        if not str(value).strip()
+    }
+    if errors:
+        raise ValidationError(errors)
+    claim.follow_up_count += 1
+    _save(claim, actor)
+    return _activity(
+        claim,
+        actor,
+        ActivityKind.FOLLOW_UP,
+        outcome.strip(),
+        channel=channel,
+        contact=contact.strip(),
+        outcome=outcome.strip(),
+        next_step=next_step.strip(),
+    )
