@@ -5,6 +5,10 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+from ar import notification_urls
+from ar import urls as ar_urls
+from claims import urls as claims_urls
+from claims.imports import urls as import_urls
 from practices import api as practices_api
 
 router = DefaultRouter()
@@ -20,6 +24,14 @@ urlpatterns = [
     path(
         "api/v1/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"
     ),
+    path("api/v1/", include(claims_urls.api_urlpatterns)),
+    path("api/v1/", include(ar_urls.api_urlpatterns)),
+    path("api/v1/", include(import_urls.api_urlpatterns)),
+    path("api/v1/", include(notification_urls.api_urlpatterns)),
     path("api/v1/", include(router.urls)),
     path("", include("practices.urls")),
+    path("", include(claims_urls.urlpatterns)),
+    path("", include(ar_urls.urlpatterns)),
+    path("", include(import_urls.urlpatterns)),
+    path("", include(notification_urls.urlpatterns)),
 ]

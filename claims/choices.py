@@ -95,3 +95,17 @@ class AttachmentStatus(models.TextChoices):
 class Severity(models.TextChoices):
     ERROR = "error", "Error"
     WARNING = "warning", "Warning"
+
+
+class ImportKind(models.TextChoices):
+    CSV_PATIENTS = "csv_patients", "CSV: patients"
+    CSV_APPOINTMENTS = "csv_appointments", "CSV: appointments"
+    CSV_CLAIMS = "csv_claims", "CSV: claims with lines"
+    X12_837 = "x12_837", "X12 837P/837D claim batch"
+
+
+class ImportStatus(models.TextChoices):
+    PENDING = "pending", "Waiting to run"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Rejected"

@@ -14,6 +14,8 @@ from claims.choices import (
     AttachmentStatus,
     ClaimStatus,
     FollowUpChannel,
+    ImportKind,
+    ImportStatus,
     NextAction,
     Severity,
 )
@@ -233,3 +235,45 @@ class ScrubFinding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.severity}: {self.message}"
+
+
+def import_path(instance: "ImportJob", filename: str) -> str:
+    return f"imports/{instance.practice_id}/{filename}"
+
+
+class ImportJob(models.Model):
+    """One uploaded or dropped file being imported; progress and per-row results for the page."""
+
+    practice_lookup = "practice"
+
+    practice = models.ForeignKey("practices.Practice", on_delete=models.CASCADE, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    kind = models.CharField(max_length=20, choices=ImportKind.choices)
+    file = models.FileField(upload_to=import_path)
+    filename = models.CharField(max_length=255)
+    column_mapping = models.JSONField(default=dict, blank=True)
+    dry_run = models.BooleanField(default=False)
+    status = models.CharField(
+        max_length=10, choices=ImportStatus.choices, default=ImportStatus.PENDING
+    )
+    total = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    skipped_count = models.PositiveIntegerField(default=0)
+    rejected_count = models.PositiveIntegerField(default=0)
+    # [{"row": 3, "field": "charge", "message": "..."}] or {"segment": 14, ...} for X12
+    errors = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = PracticeScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.filename} ({self.get_status_display()})"

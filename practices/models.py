@@ -146,6 +146,8 @@ class Membership(models.Model):
     practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=30, choices=Role.choices)
     is_active = models.BooleanField(default=True)
+    # Escalations skip a primary contact who is away and go to the backup.
+    away_until = models.DateField(null=True, blank=True)
     history = HistoricalRecords()
 
     objects = PracticeScopedQuerySet.as_manager()

@@ -9,282 +9,875 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('practices', '0001_initial'),
+        ("practices", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Claim',
+            name="Claim",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('pms_claim_number', models.CharField(max_length=40, verbose_name='PMS claim number')),
-                ('claim_format', models.CharField(choices=[('837P', '837P (professional)'), ('837D', '837D (dental)'), ('paper', 'Paper')], max_length=10)),
-                ('service_date_from', models.DateField()),
-                ('service_date_to', models.DateField()),
-                ('diagnosis_codes', models.JSONField(blank=True, default=list)),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('ready', 'Ready'), ('submitted', 'Submitted'), ('accepted', 'Accepted'), ('rejected', 'Rejected'), ('in_adjudication', 'In adjudication'), ('paid', 'Paid'), ('partially_paid', 'Partially paid'), ('denied', 'Denied'), ('appealed', 'Appealed'), ('closed', 'Closed'), ('void', 'Void')], default='draft', max_length=20)),
-                ('next_action', models.CharField(blank=True, choices=[('wait', 'Wait'), ('call_payer', 'Call payer'), ('request_info_practice', 'Request info from practice'), ('request_info_patient', 'Request info from patient'), ('correct_and_resubmit', 'Correct and resubmit'), ('appeal', 'Appeal'), ('post_and_close', 'Post and close')], max_length=30)),
-                ('next_action_due', models.DateField(blank=True, null=True)),
-                ('wait_reason', models.CharField(blank=True, max_length=300)),
-                ('total_billed', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=12)),
-                ('total_allowed', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=12)),
-                ('total_paid', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=12)),
-                ('patient_responsibility', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=12)),
-                ('total_adjusted', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=12)),
-                ('other_payer_paid', models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True)),
-                ('timely_filing_deadline', models.DateField()),
-                ('first_submitted_at', models.DateTimeField(blank=True, null=True)),
-                ('submission_count', models.PositiveSmallIntegerField(default=0)),
-                ('clean_at_first_submission', models.BooleanField(blank=True, null=True)),
-                ('accepted_on_first_submission', models.BooleanField(blank=True, null=True)),
-                ('follow_up_count', models.PositiveIntegerField(default=0)),
-                ('locked_until', models.DateTimeField(blank=True, null=True)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('coverage', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='claims', to='practices.coverage')),
-                ('locked_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='claims', to='practices.patient')),
-                ('payer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='claims', to='practices.payer')),
-                ('practice', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='practices.practice')),
-                ('provider', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='claims', to='practices.provider')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "pms_claim_number",
+                    models.CharField(max_length=40, verbose_name="PMS claim number"),
+                ),
+                (
+                    "claim_format",
+                    models.CharField(
+                        choices=[
+                            ("837P", "837P (professional)"),
+                            ("837D", "837D (dental)"),
+                            ("paper", "Paper"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("service_date_from", models.DateField()),
+                ("service_date_to", models.DateField()),
+                ("diagnosis_codes", models.JSONField(blank=True, default=list)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("ready", "Ready"),
+                            ("submitted", "Submitted"),
+                            ("accepted", "Accepted"),
+                            ("rejected", "Rejected"),
+                            ("in_adjudication", "In adjudication"),
+                            ("paid", "Paid"),
+                            ("partially_paid", "Partially paid"),
+                            ("denied", "Denied"),
+                            ("appealed", "Appealed"),
+                            ("closed", "Closed"),
+                            ("void", "Void"),
+                        ],
+                        default="draft",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "next_action",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("wait", "Wait"),
+                            ("call_payer", "Call payer"),
+                            ("request_info_practice", "Request info from practice"),
+                            ("request_info_patient", "Request info from patient"),
+                            ("correct_and_resubmit", "Correct and resubmit"),
+                            ("appeal", "Appeal"),
+                            ("post_and_close", "Post and close"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                ("next_action_due", models.DateField(blank=True, null=True)),
+                ("wait_reason", models.CharField(blank=True, max_length=300)),
+                (
+                    "total_billed",
+                    models.DecimalField(decimal_places=2, default=Decimal("0.00"), max_digits=12),
+                ),
+                (
+                    "total_allowed",
+                    models.DecimalField(decimal_places=2, default=Decimal("0.00"), max_digits=12),
+                ),
+                (
+                    "total_paid",
+                    models.DecimalField(decimal_places=2, default=Decimal("0.00"), max_digits=12),
+                ),
+                (
+                    "patient_responsibility",
+                    models.DecimalField(decimal_places=2, default=Decimal("0.00"), max_digits=12),
+                ),
+                (
+                    "total_adjusted",
+                    models.DecimalField(decimal_places=2, default=Decimal("0.00"), max_digits=12),
+                ),
+                (
+                    "other_payer_paid",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True),
+                ),
+                ("timely_filing_deadline", models.DateField()),
+                ("first_submitted_at", models.DateTimeField(blank=True, null=True)),
+                ("submission_count", models.PositiveSmallIntegerField(default=0)),
+                ("clean_at_first_submission", models.BooleanField(blank=True, null=True)),
+                ("accepted_on_first_submission", models.BooleanField(blank=True, null=True)),
+                ("follow_up_count", models.PositiveIntegerField(default=0)),
+                ("locked_until", models.DateTimeField(blank=True, null=True)),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "coverage",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="claims",
+                        to="practices.coverage",
+                    ),
+                ),
+                (
+                    "locked_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="claims",
+                        to="practices.patient",
+                    ),
+                ),
+                (
+                    "payer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="claims",
+                        to="practices.payer",
+                    ),
+                ),
+                (
+                    "practice",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="practices.practice",
+                    ),
+                ),
+                (
+                    "provider",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="claims",
+                        to="practices.provider",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-service_date_from', 'pk'],
+                "ordering": ["-service_date_from", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='Attachment',
+            name="Attachment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('narrative', 'Narrative'), ('eob', 'EOB'), ('xray', 'X-ray / image'), ('perio_chart', 'Perio chart'), ('referral', 'Referral'), ('signed_form', 'Signed form')], max_length=20)),
-                ('label', models.CharField(max_length=200)),
-                ('status', models.CharField(choices=[('requested', 'Requested'), ('received', 'Received'), ('sent', 'Sent')], default='requested', max_length=10)),
-                ('file', models.FileField(blank=True, upload_to=claims.models.attachment_path)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('requested_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('claim', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attachments', to='claims.claim')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("narrative", "Narrative"),
+                            ("eob", "EOB"),
+                            ("xray", "X-ray / image"),
+                            ("perio_chart", "Perio chart"),
+                            ("referral", "Referral"),
+                            ("signed_form", "Signed form"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("label", models.CharField(max_length=200)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("requested", "Requested"),
+                            ("received", "Received"),
+                            ("sent", "Sent"),
+                        ],
+                        default="requested",
+                        max_length=10,
+                    ),
+                ),
+                ("file", models.FileField(blank=True, upload_to=claims.models.attachment_path)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "claim",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="attachments",
+                        to="claims.claim",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'pk'],
+                "ordering": ["created_at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='ClaimActivity',
+            name="ClaimActivity",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('created', 'Created'), ('status', 'Status change'), ('note', 'Note'), ('follow_up', 'Follow-up attempt'), ('next_action', 'Next action'), ('owner', 'Owner change'), ('attachment', 'Attachment'), ('edit', 'Edit')], max_length=20)),
-                ('at', models.DateTimeField(auto_now_add=True)),
-                ('text', models.TextField(blank=True)),
-                ('channel', models.CharField(blank=True, choices=[('phone', 'Phone'), ('portal', 'Payer portal'), ('email', 'E-mail'), ('fax', 'Fax'), ('mail', 'Mail')], max_length=10)),
-                ('contact', models.CharField(blank=True, max_length=200)),
-                ('outcome', models.CharField(blank=True, max_length=500)),
-                ('next_step', models.CharField(blank=True, max_length=500)),
-                ('data', models.JSONField(blank=True, default=dict)),
-                ('actor', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('claim', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='activities', to='claims.claim')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("created", "Created"),
+                            ("status", "Status change"),
+                            ("note", "Note"),
+                            ("follow_up", "Follow-up attempt"),
+                            ("next_action", "Next action"),
+                            ("owner", "Owner change"),
+                            ("attachment", "Attachment"),
+                            ("edit", "Edit"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("at", models.DateTimeField(auto_now_add=True)),
+                ("text", models.TextField(blank=True)),
+                (
+                    "channel",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("phone", "Phone"),
+                            ("portal", "Payer portal"),
+                            ("email", "E-mail"),
+                            ("fax", "Fax"),
+                            ("mail", "Mail"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("contact", models.CharField(blank=True, max_length=200)),
+                ("outcome", models.CharField(blank=True, max_length=500)),
+                ("next_step", models.CharField(blank=True, max_length=500)),
+                ("data", models.JSONField(blank=True, default=dict)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "claim",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="activities",
+                        to="claims.claim",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'claim activities',
-                'ordering': ['-at', '-pk'],
+                "verbose_name_plural": "claim activities",
+                "ordering": ["-at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='ClaimLine',
+            name="ClaimLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('line_number', models.PositiveSmallIntegerField()),
-                ('procedure_code', models.CharField(max_length=10)),
-                ('modifiers', models.JSONField(blank=True, default=list)),
-                ('diagnosis_pointers', models.JSONField(blank=True, default=list)),
-                ('tooth', models.CharField(blank=True, max_length=4)),
-                ('surfaces', models.CharField(blank=True, max_length=10)),
-                ('units', models.DecimalField(decimal_places=2, default=Decimal('1'), max_digits=7)),
-                ('charge', models.DecimalField(decimal_places=2, max_digits=12)),
-                ('service_date', models.DateField(blank=True, null=True)),
-                ('claim', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lines', to='claims.claim')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("line_number", models.PositiveSmallIntegerField()),
+                ("procedure_code", models.CharField(max_length=10)),
+                ("modifiers", models.JSONField(blank=True, default=list)),
+                ("diagnosis_pointers", models.JSONField(blank=True, default=list)),
+                ("tooth", models.CharField(blank=True, max_length=4)),
+                ("surfaces", models.CharField(blank=True, max_length=10)),
+                (
+                    "units",
+                    models.DecimalField(decimal_places=2, default=Decimal("1"), max_digits=7),
+                ),
+                ("charge", models.DecimalField(decimal_places=2, max_digits=12)),
+                ("service_date", models.DateField(blank=True, null=True)),
+                (
+                    "claim",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="lines",
+                        to="claims.claim",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['claim', 'line_number'],
+                "ordering": ["claim", "line_number"],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalAttachment',
+            name="HistoricalAttachment",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('narrative', 'Narrative'), ('eob', 'EOB'), ('xray', 'X-ray / image'), ('perio_chart', 'Perio chart'), ('referral', 'Referral'), ('signed_form', 'Signed form')], max_length=20)),
-                ('label', models.CharField(max_length=200)),
-                ('status', models.CharField(choices=[('requested', 'Requested'), ('received', 'Received'), ('sent', 'Sent')], default='requested', max_length=10)),
-                ('file', models.TextField(blank=True, max_length=100)),
-                ('created_at', models.DateTimeField(blank=True, editable=False)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.TextField(null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('claim', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='claims.claim')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('requested_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("narrative", "Narrative"),
+                            ("eob", "EOB"),
+                            ("xray", "X-ray / image"),
+                            ("perio_chart", "Perio chart"),
+                            ("referral", "Referral"),
+                            ("signed_form", "Signed form"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("label", models.CharField(max_length=200)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("requested", "Requested"),
+                            ("received", "Received"),
+                            ("sent", "Sent"),
+                        ],
+                        default="requested",
+                        max_length=10,
+                    ),
+                ),
+                ("file", models.TextField(blank=True, max_length=100)),
+                ("created_at", models.DateTimeField(blank=True, editable=False)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.TextField(null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "claim",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="claims.claim",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical attachment',
-                'verbose_name_plural': 'historical attachments',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical attachment",
+                "verbose_name_plural": "historical attachments",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalClaim',
+            name="HistoricalClaim",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('pms_claim_number', models.CharField(max_length=40, verbose_name='PMS claim number')),
-                ('claim_format', models.CharField(choices=[('837P', '837P (professional)'), ('837D', '837D (dental)'), ('paper', 'Paper')], max_length=10)),
-                ('service_date_from', models.DateField()),
-                ('service_date_to', models.DateField()),
-                ('diagnosis_codes', models.JSONField(blank=True, default=list)),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('ready', 'Ready'), ('submitted', 'Submitted'), ('accepted', 'Accepted'), ('rejected', 'Rejected'), ('in_adjudication', 'In adjudication'), ('paid', 'Paid'), ('partially_paid', 'Partially paid'), ('denied', 'Denied'), ('appealed', 'Appealed'), ('closed', 'Closed'), ('void', 'Void')], default='draft', max_length=20)),
-                ('next_action', models.CharField(blank=True, choices=[('wait', 'Wait'), ('call_payer', 'Call payer'), ('request_info_practice', 'Request info from practice'), ('request_info_patient', 'Request info from patient'), ('correct_and_resubmit', 'Correct and resubmit'), ('appeal', 'Appeal'), ('post_and_close', 'Post and close')], max_length=30)),
-                ('next_action_due', models.DateField(blank=True, null=True)),
-                ('wait_reason', models.CharField(blank=True, max_length=300)),
-                ('total_billed', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=12)),
-                ('total_allowed', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=12)),
-                ('total_paid', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=12)),
-                ('patient_responsibility', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=12)),
-                ('total_adjusted', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=12)),
-                ('other_payer_paid', models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True)),
-                ('timely_filing_deadline', models.DateField()),
-                ('first_submitted_at', models.DateTimeField(blank=True, null=True)),
-                ('submission_count', models.PositiveSmallIntegerField(default=0)),
-                ('clean_at_first_submission', models.BooleanField(blank=True, null=True)),
-                ('accepted_on_first_submission', models.BooleanField(blank=True, null=True)),
-                ('follow_up_count', models.PositiveIntegerField(default=0)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('created_at', models.DateTimeField(blank=True, editable=False)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.TextField(null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('coverage', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='practices.coverage')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('owner', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('patient', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='practices.patient')),
-                ('payer', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='practices.payer')),
-                ('practice', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='practices.practice')),
-                ('provider', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='practices.provider')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "pms_claim_number",
+                    models.CharField(max_length=40, verbose_name="PMS claim number"),
+                ),
+                (
+                    "claim_format",
+                    models.CharField(
+                        choices=[
+                            ("837P", "837P (professional)"),
+                            ("837D", "837D (dental)"),
+                            ("paper", "Paper"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("service_date_from", models.DateField()),
+                ("service_date_to", models.DateField()),
+                ("diagnosis_codes", models.JSONField(blank=True, default=list)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("ready", "Ready"),
+                            ("submitted", "Submitted"),
+                            ("accepted", "Accepted"),
+                            ("rejected", "Rejected"),
+                            ("in_adjudication", "In adjudication"),
+                            ("paid", "Paid"),
+                            ("partially_paid", "Partially paid"),
+                            ("denied", "Denied"),
+                            ("appealed", "Appealed"),
+                            ("closed", "Closed"),
+                            ("void", "Void"),
+                        ],
+                        default="draft",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "next_action",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("wait", "Wait"),
+                            ("call_payer", "Call payer"),
+                            ("request_info_practice", "Request info from practice"),
+                            ("request_info_patient", "Request info from patient"),
+                            ("correct_and_resubmit", "Correct and resubmit"),
+                            ("appeal", "Appeal"),
+                            ("post_and_close", "Post and close"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                ("next_action_due", models.DateField(blank=True, null=True)),
+                ("wait_reason", models.CharField(blank=True, max_length=300)),
+                (
+                    "total_billed",
+                    models.DecimalField(decimal_places=2, default=Decimal("0.00"), max_digits=12),
+                ),
+                (
+                    "total_allowed",
+                    models.DecimalField(decimal_places=2, default=Decimal("0.00"), max_digits=12),
+                ),
+                (
+                    "total_paid",
+                    models.DecimalField(decimal_places=2, default=Decimal("0.00"), max_digits=12),
+                ),
+                (
+                    "patient_responsibility",
+                    models.DecimalField(decimal_places=2, default=Decimal("0.00"), max_digits=12),
+                ),
+                (
+                    "total_adjusted",
+                    models.DecimalField(decimal_places=2, default=Decimal("0.00"), max_digits=12),
+                ),
+                (
+                    "other_payer_paid",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True),
+                ),
+                ("timely_filing_deadline", models.DateField()),
+                ("first_submitted_at", models.DateTimeField(blank=True, null=True)),
+                ("submission_count", models.PositiveSmallIntegerField(default=0)),
+                ("clean_at_first_submission", models.BooleanField(blank=True, null=True)),
+                ("accepted_on_first_submission", models.BooleanField(blank=True, null=True)),
+                ("follow_up_count", models.PositiveIntegerField(default=0)),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("created_at", models.DateTimeField(blank=True, editable=False)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.TextField(null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "coverage",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="practices.coverage",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="practices.patient",
+                    ),
+                ),
+                (
+                    "payer",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="practices.payer",
+                    ),
+                ),
+                (
+                    "practice",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="practices.practice",
+                    ),
+                ),
+                (
+                    "provider",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="practices.provider",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical claim',
-                'verbose_name_plural': 'historical claims',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical claim",
+                "verbose_name_plural": "historical claims",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalClaimLine',
+            name="HistoricalClaimLine",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('line_number', models.PositiveSmallIntegerField()),
-                ('procedure_code', models.CharField(max_length=10)),
-                ('modifiers', models.JSONField(blank=True, default=list)),
-                ('diagnosis_pointers', models.JSONField(blank=True, default=list)),
-                ('tooth', models.CharField(blank=True, max_length=4)),
-                ('surfaces', models.CharField(blank=True, max_length=10)),
-                ('units', models.DecimalField(decimal_places=2, default=Decimal('1'), max_digits=7)),
-                ('charge', models.DecimalField(decimal_places=2, max_digits=12)),
-                ('service_date', models.DateField(blank=True, null=True)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.TextField(null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('claim', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='claims.claim')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("line_number", models.PositiveSmallIntegerField()),
+                ("procedure_code", models.CharField(max_length=10)),
+                ("modifiers", models.JSONField(blank=True, default=list)),
+                ("diagnosis_pointers", models.JSONField(blank=True, default=list)),
+                ("tooth", models.CharField(blank=True, max_length=4)),
+                ("surfaces", models.CharField(blank=True, max_length=10)),
+                (
+                    "units",
+                    models.DecimalField(decimal_places=2, default=Decimal("1"), max_digits=7),
+                ),
+                ("charge", models.DecimalField(decimal_places=2, max_digits=12)),
+                ("service_date", models.DateField(blank=True, null=True)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.TextField(null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "claim",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="claims.claim",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical claim line',
-                'verbose_name_plural': 'historical claim lines',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical claim line",
+                "verbose_name_plural": "historical claim lines",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalPayerRule',
+            name="HistoricalPayerRule",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('procedure_code_pattern', models.CharField(help_text='A code or a prefix ending in *, e.g. D27* or 99213.', max_length=20)),
-                ('required_attachment', models.CharField(blank=True, choices=[('narrative', 'Narrative'), ('eob', 'EOB'), ('xray', 'X-ray / image'), ('perio_chart', 'Perio chart'), ('referral', 'Referral'), ('signed_form', 'Signed form')], max_length=20)),
-                ('required_modifier', models.CharField(blank=True, max_length=2)),
-                ('description', models.CharField(max_length=300)),
-                ('is_active', models.BooleanField(default=True)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.TextField(null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('payer', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='practices.payer')),
-                ('practice', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='practices.practice')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "procedure_code_pattern",
+                    models.CharField(
+                        help_text="A code or a prefix ending in *, e.g. D27* or 99213.",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "required_attachment",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("narrative", "Narrative"),
+                            ("eob", "EOB"),
+                            ("xray", "X-ray / image"),
+                            ("perio_chart", "Perio chart"),
+                            ("referral", "Referral"),
+                            ("signed_form", "Signed form"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("required_modifier", models.CharField(blank=True, max_length=2)),
+                ("description", models.CharField(max_length=300)),
+                ("is_active", models.BooleanField(default=True)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.TextField(null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "payer",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="practices.payer",
+                    ),
+                ),
+                (
+                    "practice",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="practices.practice",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical payer rule',
-                'verbose_name_plural': 'historical payer rules',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical payer rule",
+                "verbose_name_plural": "historical payer rules",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='PayerRule',
+            name="PayerRule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('procedure_code_pattern', models.CharField(help_text='A code or a prefix ending in *, e.g. D27* or 99213.', max_length=20)),
-                ('required_attachment', models.CharField(blank=True, choices=[('narrative', 'Narrative'), ('eob', 'EOB'), ('xray', 'X-ray / image'), ('perio_chart', 'Perio chart'), ('referral', 'Referral'), ('signed_form', 'Signed form')], max_length=20)),
-                ('required_modifier', models.CharField(blank=True, max_length=2)),
-                ('description', models.CharField(max_length=300)),
-                ('is_active', models.BooleanField(default=True)),
-                ('payer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='rules', to='practices.payer')),
-                ('practice', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='practices.practice')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "procedure_code_pattern",
+                    models.CharField(
+                        help_text="A code or a prefix ending in *, e.g. D27* or 99213.",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "required_attachment",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("narrative", "Narrative"),
+                            ("eob", "EOB"),
+                            ("xray", "X-ray / image"),
+                            ("perio_chart", "Perio chart"),
+                            ("referral", "Referral"),
+                            ("signed_form", "Signed form"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("required_modifier", models.CharField(blank=True, max_length=2)),
+                ("description", models.CharField(max_length=300)),
+                ("is_active", models.BooleanField(default=True)),
+                (
+                    "payer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="rules",
+                        to="practices.payer",
+                    ),
+                ),
+                (
+                    "practice",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="practices.practice",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='ScrubFinding',
+            name="ScrubFinding",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('rule', models.CharField(max_length=40)),
-                ('severity', models.CharField(choices=[('error', 'Error'), ('warning', 'Warning')], max_length=10)),
-                ('message', models.CharField(max_length=300)),
-                ('line_number', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('found_at', models.DateTimeField(auto_now_add=True)),
-                ('claim', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='findings', to='claims.claim')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("rule", models.CharField(max_length=40)),
+                (
+                    "severity",
+                    models.CharField(
+                        choices=[("error", "Error"), ("warning", "Warning")], max_length=10
+                    ),
+                ),
+                ("message", models.CharField(max_length=300)),
+                ("line_number", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("found_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "claim",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="findings",
+                        to="claims.claim",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['severity', 'line_number', 'rule'],
+                "ordering": ["severity", "line_number", "rule"],
             },
         ),
         migrations.AddIndex(
-            model_name='claim',
-            index=models.Index(fields=['practice', 'status'], name='claims_clai_practic_8f5458_idx'),
+            model_name="claim",
+            index=models.Index(
+                fields=["practice", "status"], name="claims_clai_practic_8f5458_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='claim',
-            index=models.Index(fields=['owner', 'next_action_due'], name='claims_clai_owner_i_6ebd3a_idx'),
+            model_name="claim",
+            index=models.Index(
+                fields=["owner", "next_action_due"], name="claims_clai_owner_i_6ebd3a_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='claim',
-            constraint=models.UniqueConstraint(fields=('practice', 'pms_claim_number'), name='unique_pms_claim_number'),
+            model_name="claim",
+            constraint=models.UniqueConstraint(
+                fields=("practice", "pms_claim_number"), name="unique_pms_claim_number"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='claimline',
-            constraint=models.UniqueConstraint(fields=('claim', 'line_number'), name='unique_line_number'),
+            model_name="claimline",
+            constraint=models.UniqueConstraint(
+                fields=("claim", "line_number"), name="unique_line_number"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='payerrule',
-            constraint=models.CheckConstraint(condition=models.Q(('required_attachment', ''), ('required_modifier', ''), _negated=True), name='payer_rule_requires_something'),
+            model_name="payerrule",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("required_attachment", ""), ("required_modifier", ""), _negated=True
+                ),
+                name="payer_rule_requires_something",
+            ),
         ),
     ]
