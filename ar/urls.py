@@ -1,5 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-# Page routes; api_urlpatterns are mounted under /api/v1/.
-urlpatterns: list = []
+from ar import queue_views
+
+urlpatterns = [
+    path("queues/work-next/", queue_views.work_next, name="work-next"),
+    path("queues/bulk/", queue_views.bulk, name="queue-bulk"),
+    path("queues/owners/", queue_views.owners, name="queue-owners"),
+    path("queues/<slug:slug>/", queue_views.queue, name="queue"),
+]
 api_urlpatterns: list = []

@@ -16,4 +16,22 @@ app.conf.beat_schedule = {
         "task": "practices.tasks.expire_ended_assignments",
         "schedule": crontab(minute="*/15"),
     },
+    # Reminder jobs run for "today" in the site's time zone (TIME_ZONE); the hours below
+    # are read in CELERY_TIMEZONE.
+    "send-next-action-reminders": {
+        "task": "ar.tasks.send_next_action_reminders",
+        "schedule": crontab(hour=6, minute=0),
+    },
+    "send-timely-filing-alerts": {
+        "task": "ar.tasks.send_timely_filing_alerts",
+        "schedule": crontab(hour=6, minute=15),
+    },
+    "send-daily-digests": {
+        "task": "ar.tasks.send_daily_digests",
+        "schedule": crontab(hour=6, minute=30),
+    },
+    "escalate-overdue": {
+        "task": "ar.tasks.escalate_overdue",
+        "schedule": crontab(minute=0),
+    },
 }

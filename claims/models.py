@@ -68,6 +68,9 @@ class Claim(models.Model):
     clean_at_first_submission = models.BooleanField(null=True, blank=True)
     accepted_on_first_submission = models.BooleanField(null=True, blank=True)
     follow_up_count = models.PositiveIntegerField(default=0)
+    # Work-queue rank (claims.priority): refreshed on every write and nightly, so queues
+    # sort and paginate on an indexed column.
+    priority = models.IntegerField(default=0)
 
     # "Work next": who holds the claim right now, and until when.
     locked_by = models.ForeignKey(
@@ -78,7 +81,9 @@ class Claim(models.Model):
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords(excluded_fields=["locked_by", "locked_until", "updated_at"])
+    history = HistoricalRecords(
+        excluded_fields=["locked_by", "locked_until", "updated_at", "priority"]
+    )
 
     objects = PracticeScopedQuerySet.as_manager()
 
@@ -92,6 +97,7 @@ class Claim(models.Model):
         indexes = [
             models.Index(fields=["practice", "status"]),
             models.Index(fields=["owner", "next_action_due"]),
+            models.Index(fields=["practice", "-priority", "-id"], name="claim_queue_rank"),
         ]
 
     def __str__(self) -> str:

@@ -83,8 +83,17 @@ def _locked(claim: Claim, expected_version: int | None) -> Claim:
     return current
 
 
+def _release_hold(claim: Claim, actor: Any) -> None:
+    """Setting a next action or a status completes the "work next" hold of the actor."""
+    if actor is not None and claim.locked_by_id == actor.pk:
+        claim.locked_by, claim.locked_until = None, None
+
+
 def _save(claim: Claim, actor: Any) -> Claim:
+    from claims.priority import compute
+
     check_next_action(claim)
+    claim.priority = compute(claim).score
     claim.version += 1
     claim._history_user = actor  # type: ignore[attr-defined]
     claim.save()
@@ -229,6 +238,7 @@ def claim_transition(
         claim.accepted_on_first_submission = to_status == ClaimStatus.ACCEPTED
     previous = claim.status
     claim.status = to_status
+    _release_hold(claim, actor)
     if to_status in FINAL_STATUSES:
         claim.next_action, claim.next_action_due, claim.wait_reason = "", None, ""
         claim.locked_by, claim.locked_until = None, None
@@ -276,6 +286,7 @@ def claim_set_next_action(
     claim.wait_reason = wait_reason if next_action == NextAction.WAIT else ""
     if owner is not None:
         claim.owner = owner
+    _release_hold(claim, actor)
     _save(claim, actor)
     label = NextAction(next_action).label
     text = f"Next: {label}, due {next_action_due:%m/%d/%Y}"
@@ -333,3 +344,79 @@ def claim_log_follow_up(
         outcome=outcome.strip(),
         next_step=next_step.strip(),
     )
+
+
+# Re-importing a claim from the PMS may change it only while the payer does not have it.
+IMPORT_UPDATABLE_STATUSES = frozenset({ClaimStatus.DRAFT, ClaimStatus.READY, ClaimStatus.REJECTED})
+
+
+@transaction.atomic
+def claim_update_from_import(
+    *,
+    actor: Any,
+    claim: Claim,
+    coverage: Coverage,
+    provider: Provider,
+    service_date_from: dt.date,
+    service_date_to: dt.date | None = None,
+    diagnosis_codes: Iterable[str] = (),
+    lines: Iterable[dict[str, Any]],
+    other_payer_paid: Decimal | None = None,
+) -> Claim:
+    """Replace a not-yet-submitted claim's fields and lines with the PMS's newer export."""
+    require_practice_perm(actor, perms.WORK_CLAIMS, claim.practice)
+    claim = _locked(claim, None)
+    if claim.status not in IMPORT_UPDATABLE_STATUSES:
+        raise ValidationError(
+            {"status": f"A {claim.get_status_display().lower()} claim is not changed by imports."}
+        )
+    if coverage.patient_id != claim.patient_id:
+        raise ValidationError({"coverage": "The coverage belongs to another patient."})
+    if provider.practice_id != claim.practice_id:
+        raise ValidationError({"provider": f"Must belong to {claim.practice}."})
+    payer = coverage.payer
+    claim.coverage, claim.payer, claim.provider = coverage, payer, provider
+    claim.claim_format = payer.claim_format
+    claim.service_date_from = service_date_from
+    claim.service_date_to = service_date_to or service_date_from
+    claim.timely_filing_deadline = service_date_from + dt.timedelta(days=payer.timely_filing_days)
+    claim.diagnosis_codes = list(diagnosis_codes)
+    claim.other_payer_paid = other_payer_paid
+    new_lines = [
+        ClaimLine(
+            claim=claim,
+            line_number=spec.get("line_number", number),
+            procedure_code=str(spec["procedure_code"]).strip().upper(),
+            modifiers=list(spec.get("modifiers", [])),
+            diagnosis_pointers=[int(p) for p in spec.get("diagnosis_pointers", [])],
+            tooth=spec.get("tooth", ""),
+            surfaces=spec.get("surfaces", ""),
+            units=Decimal(str(spec.get("units", 1))),
+            charge=_money(spec["charge"], "charge"),
+            service_date=spec.get("service_date"),
+        )
+        for number, spec in enumerate(lines, start=1)
+    ]
+    claim.total_billed = sum((line.charge for line in new_lines), Decimal("0.00"))
+    previous = claim.status
+    if previous == ClaimStatus.READY:
+        claim.status = ClaimStatus.DRAFT  # changed content must be scrubbed again
+    claim.full_clean(exclude=["version"])
+    _save(claim, actor)
+    for old in claim.lines.all():
+        old._history_user = actor  # type: ignore[attr-defined]
+        old.delete()
+    for line in new_lines:
+        line._history_user = actor  # type: ignore[attr-defined]
+        line.save()
+    text = f"Updated from a PMS import: {len(new_lines)} line(s), billed {claim.total_billed}."
+    if previous != claim.status:
+        text += " Back to draft: scrub it again before submitting."
+    _activity(
+        claim,
+        actor,
+        ActivityKind.EDIT,
+        text,
+        data={"source": "import", "from": previous, "to": claim.status},
+    )
+    return claim

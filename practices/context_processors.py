@@ -16,7 +16,11 @@ def current_practice_context(request: HttpRequest) -> dict[str, Any]:
     can_manage = practice is not None and user_has_practice_perm(
         request.user, perms.MANAGE_ACCESS, practice.pk
     )
+    can_work = practice is not None and user_has_practice_perm(
+        request.user, perms.WORK_CLAIMS, practice.pk
+    )
     return {
+        "can_work_claims": can_work,
         "current_practice": practice,
         "visible_practices": getattr(request, "_visible_practices", []),
         "can_manage_access": can_manage,

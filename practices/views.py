@@ -20,13 +20,15 @@ from practices import permissions as perms
 from practices import services
 from practices.choices import AccessAction
 from practices.forms import PracticeSwitchForm
-from practices.models import Assignment, Membership, Patient
+from practices.models import Assignment, Membership, Patient, Practice
 from practices.selectors import access_rows, current_practice, practices_for
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """The landing page: the patients of the current practice (later: My day)."""
+    """The landing page: My day for people who work claims, else the patients list."""
+    if Practice.objects.visible_to(request.user, perms.WORK_CLAIMS).exists():
+        return redirect("queue", slug="my-day")
     return redirect("patient-list")
 
 

@@ -2,7 +2,7 @@
 
 from django.core.exceptions import ImproperlyConfigured
 
-from billing_ops.env import env_bool, env_int, env_str
+from billing_ops.env import env_bool, env_int, env_optional, env_str
 
 from .base import *  # noqa: F403
 from .base import DATABASES
@@ -25,3 +25,16 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+# E-mail: base.py defaults to the console backend, which `check --deploy` rejects
+# (mail.E001) and which would silently drop mail; production defaults to SMTP.
+_email_backend = env_str("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+MAILERS = {"default": {"BACKEND": _email_backend}}
+if _email_backend == "django.core.mail.backends.smtp.EmailBackend":
+    MAILERS["default"]["OPTIONS"] = {
+        "host": env_str("DJANGO_EMAIL_HOST", "localhost"),
+        "port": env_int("DJANGO_EMAIL_PORT", 25, minimum=1),
+        "username": env_optional("DJANGO_EMAIL_HOST_USER"),
+        "password": env_optional("DJANGO_EMAIL_HOST_PASSWORD"),
+        "use_tls": env_bool("DJANGO_EMAIL_USE_TLS", False),
+    }

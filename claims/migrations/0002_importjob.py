@@ -7,39 +7,81 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('claims', '0001_initial'),
-        ('practices', '0002_historicalmembership_away_until_and_more'),
+        ("claims", "0001_initial"),
+        ("practices", "0002_historicalmembership_away_until_and_more"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ImportJob',
+            name="ImportJob",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('csv_patients', 'CSV: patients'), ('csv_appointments', 'CSV: appointments'), ('csv_claims', 'CSV: claims with lines'), ('x12_837', 'X12 837P/837D claim batch')], max_length=20)),
-                ('file', models.FileField(upload_to=claims.models.import_path)),
-                ('filename', models.CharField(max_length=255)),
-                ('column_mapping', models.JSONField(blank=True, default=dict)),
-                ('dry_run', models.BooleanField(default=False)),
-                ('status', models.CharField(choices=[('pending', 'Waiting to run'), ('running', 'Running'), ('done', 'Done'), ('failed', 'Rejected')], default='pending', max_length=10)),
-                ('total', models.PositiveIntegerField(default=0)),
-                ('processed', models.PositiveIntegerField(default=0)),
-                ('created_count', models.PositiveIntegerField(default=0)),
-                ('updated_count', models.PositiveIntegerField(default=0)),
-                ('skipped_count', models.PositiveIntegerField(default=0)),
-                ('rejected_count', models.PositiveIntegerField(default=0)),
-                ('errors', models.JSONField(blank=True, default=list)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('practice', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='practices.practice')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("csv_patients", "CSV: patients"),
+                            ("csv_appointments", "CSV: appointments"),
+                            ("csv_claims", "CSV: claims with lines"),
+                            ("x12_837", "X12 837P/837D claim batch"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("file", models.FileField(upload_to=claims.models.import_path)),
+                ("filename", models.CharField(max_length=255)),
+                ("column_mapping", models.JSONField(blank=True, default=dict)),
+                ("dry_run", models.BooleanField(default=False)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Waiting to run"),
+                            ("running", "Running"),
+                            ("done", "Done"),
+                            ("failed", "Rejected"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("total", models.PositiveIntegerField(default=0)),
+                ("processed", models.PositiveIntegerField(default=0)),
+                ("created_count", models.PositiveIntegerField(default=0)),
+                ("updated_count", models.PositiveIntegerField(default=0)),
+                ("skipped_count", models.PositiveIntegerField(default=0)),
+                ("rejected_count", models.PositiveIntegerField(default=0)),
+                ("errors", models.JSONField(blank=True, default=list)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "practice",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="practices.practice",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-pk'],
+                "ordering": ["-created_at", "-pk"],
             },
         ),
     ]

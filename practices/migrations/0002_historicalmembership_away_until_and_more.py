@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('practices', '0001_initial'),
+        ("practices", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='historicalmembership',
-            name='away_until',
+            model_name="historicalmembership",
+            name="away_until",
             field=models.DateField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='membership',
-            name='away_until',
+            model_name="membership",
+            name="away_until",
             field=models.DateField(blank=True, null=True),
         ),
     ]

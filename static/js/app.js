@@ -17,3 +17,43 @@ document.body.addEventListener("htmx:configRequest", (event) => {
   const token = document.querySelector("input[name=csrfmiddlewaretoken]");
   if (token) event.detail.headers["X-CSRFToken"] = token.value;
 });
+
+// Queue pages: j/k move, o/Enter open, x select, n work next.
+document.addEventListener("DOMContentLoaded", () => {
+  const table = document.getElementById("queue-table");
+  const rows = table ? Array.from(table.querySelectorAll("tr.queue-row")) : [];
+  const selected = document.getElementById("selected-count");
+  const updateSelected = () => {
+    if (selected) selected.textContent = table.querySelectorAll("input[name=claims]:checked").length;
+  };
+  const selectAll = document.getElementById("select-all");
+  if (selectAll) {
+    selectAll.addEventListener("change", () => {
+      table.querySelectorAll("input[name=claims]").forEach((box) => { box.checked = selectAll.checked; });
+      updateSelected();
+    });
+  }
+  if (table) table.addEventListener("change", updateSelected);
+  let current = -1;
+  const focus = (index) => {
+    if (!rows.length) return;
+    current = Math.max(0, Math.min(rows.length - 1, index));
+    rows.forEach((row, i) => row.classList.toggle("table-active", i === current));
+    rows[current].scrollIntoView({ block: "nearest" });
+  };
+  document.addEventListener("keydown", (event) => {
+    const tag = (event.target.tagName || "").toLowerCase();
+    if (["input", "textarea", "select"].includes(tag) || event.ctrlKey || event.metaKey || event.altKey) return;
+    const workNext = document.getElementById("work-next");
+    if (event.key === "n" && workNext) { event.preventDefault(); workNext.click(); return; }
+    if (!rows.length) return;
+    if (event.key === "j") { event.preventDefault(); focus(current + 1); }
+    else if (event.key === "k") { event.preventDefault(); focus(current - 1); }
+    else if ((event.key === "o" || event.key === "Enter") && current >= 0) { window.location = rows[current].dataset.href; }
+    else if (event.key === "x" && current >= 0) {
+      const box = rows[current].querySelector("input[name=claims]");
+      box.checked = !box.checked;
+      updateSelected();
+    }
+  });
+});

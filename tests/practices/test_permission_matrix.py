@@ -55,7 +55,10 @@ class TestApi(PermissionMatrixMixin):
             marker=lambda w: w.sunrise.pk,
         ),
         Endpoint(
-            "api practice", "get", lambda w: f"/api/v1/practices/{w.sunrise.pk}/", SUNRISE_STAFF,
+            "api practice",
+            "get",
+            lambda w: f"/api/v1/practices/{w.sunrise.pk}/",
+            SUNRISE_STAFF,
             api=True,
         ),
         Endpoint(

@@ -1,0 +1,138 @@
+"""Claim attachments: add, change status, and who may see clinical kinds.
+
+Uploads are checked for size and for what the bytes are (not what the name claims):
+PDF, PNG, JPEG, TIFF or plain text only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import QuerySet
+
+from billing_ops.scoping import user_has_practice_perm
+from claims.choices import CLINICAL_ATTACHMENT_KINDS, ActivityKind, AttachmentKind, AttachmentStatus
+from claims.models import Attachment, Claim, ClaimActivity
+from practices import permissions as perms
+from practices.services import require_practice_perm
+
+MAX_BYTES = 10 * 1024 * 1024
+SIGNATURES = {
+    b"%PDF-": "PDF",
+    b"\x89PNG\r\n\x1a\n": "PNG",
+    b"\xff\xd8\xff": "JPEG",
+    b"II*\x00": "TIFF",
+    b"MM\x00*": "TIFF",
+}
+
+
+def sniff(upload: UploadedFile) -> str:
+    """The file's real type, or a ValidationError naming what is wrong with it."""
+    if upload.size is not None and upload.size > MAX_BYTES:
+        raise ValidationError(
+            {"file": f"The file is {upload.size / 1_048_576:.1f} MB; the limit is 10 MB."}
+        )
+    upload.seek(0)
+    head = upload.read(16)
+    upload.seek(0)
+    if not head:
+        raise ValidationError({"file": "The file is empty."})
+    for signature, name in SIGNATURES.items():
+        if head.startswith(signature):
+            return name
+    try:
+        upload.read(65536).decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValidationError(
+            {"file": "Only PDF, PNG, JPEG, TIFF or plain-text files can be attached."}
+        ) from None
+    finally:
+        upload.seek(0)
+    if b"\x00" in head:
+        raise ValidationError(
+            {"file": "Only PDF, PNG, JPEG, TIFF or plain-text files can be attached."}
+        )
+    return "text"
+
+
+def _log(attachment: Attachment, actor: Any) -> None:
+    state = attachment.get_status_display().lower()
+    ClaimActivity.objects.create(
+        claim=attachment.claim,
+        actor=actor,
+        kind=ActivityKind.ATTACHMENT,
+        text=f"{attachment.get_kind_display()} “{attachment.label}”: {state}",
+    )
+
+
+def can_see_clinical(user: Any, claim: Claim) -> bool:
+    return user_has_practice_perm(user, perms.VIEW_CLINICAL_ATTACHMENTS, claim.practice_id)
+
+
+def visible_attachments(user: Any, claim: Claim) -> QuerySet[Attachment]:
+    """The claim's attachments the user may see: clinical kinds only with the permission."""
+    queryset = claim.attachments.select_related("requested_by")
+    if not can_see_clinical(user, claim):
+        queryset = queryset.exclude(kind__in=CLINICAL_ATTACHMENT_KINDS)
+    return queryset
+
+
+@transaction.atomic
+def attachment_add(
+    *,
+    actor: Any,
+    claim: Claim,
+    kind: str,
+    label: str,
+    status: str = AttachmentStatus.REQUESTED,
+    file: UploadedFile | None = None,
+) -> Attachment:
+    """Request or attach a document; a received/sent attachment must carry a file."""
+    require_practice_perm(actor, perms.WORK_CLAIMS, claim.practice)
+    if kind not in AttachmentKind.values:
+        raise ValidationError({"kind": f"Unknown attachment kind {kind!r}."})
+    if kind in CLINICAL_ATTACHMENT_KINDS and not can_see_clinical(actor, claim):
+        raise PermissionDenied("Clinical attachments are handled by the practice.")
+    if status not in AttachmentStatus.values:
+        raise ValidationError({"status": f"Unknown status {status!r}."})
+    if not label.strip():
+        raise ValidationError({"label": "Give the attachment a label."})
+    if file is not None:
+        sniff(file)
+    elif status != AttachmentStatus.REQUESTED:
+        raise ValidationError({"file": "Attach the file, or mark the attachment as requested."})
+    attachment = Attachment(
+        claim=claim, kind=kind, label=label.strip(), status=status, requested_by=actor
+    )
+    if file is not None:
+        attachment.file.save(file.name or "attachment", file, save=False)
+    attachment._history_user = actor  # type: ignore[attr-defined]
+    attachment.save()
+    _log(attachment, actor)
+    return attachment
+
+
+@transaction.atomic
+def attachment_set_status(
+    *, actor: Any, attachment: Attachment, status: str, file: UploadedFile | None = None
+) -> Attachment:
+    """Mark an attachment received or sent (with its file)."""
+    claim = attachment.claim
+    require_practice_perm(actor, perms.WORK_CLAIMS, claim.practice)
+    if attachment.is_clinical and not can_see_clinical(actor, claim):
+        raise PermissionDenied("Clinical attachments are handled by the practice.")
+    if status not in AttachmentStatus.values:
+        raise ValidationError({"status": f"Unknown status {status!r}."})
+    if file is not None:
+        sniff(file)
+        attachment.file.save(file.name or "attachment", file, save=False)
+    if status != AttachmentStatus.REQUESTED and not attachment.file:
+        raise ValidationError({"file": "Attach the file before marking it received or sent."})
+    attachment.status = status
+    attachment._history_user = actor  # type: ignore[attr-defined]
+    attachment.save()
+    _log(attachment, actor)
+    return attachment

@@ -1,0 +1,113 @@
+"""Forms for the claim page's quick actions and the queues' bulk actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+
+from claims.choices import AttachmentKind, AttachmentStatus, FollowUpChannel, NextAction
+
+User = get_user_model()
+DATE = forms.DateInput(attrs={"type": "date"})
+
+
+class BootstrapForm(forms.Form):
+    """Gives every visible widget Bootstrap's classes."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.HiddenInput):
+                continue
+            css = "form-select" if isinstance(widget, forms.Select) else "form-control"
+            widget.attrs["class"] = f"{css} form-control-sm" if css == "form-control" else css
+
+    def add_error(self, field: str | None, error: Any) -> None:
+        super().add_error(field, error)
+        if field in self.fields:
+            widget = self.fields[field].widget
+            widget.attrs["class"] = widget.attrs.get("class", "") + " is-invalid"
+
+
+class VersionedForm(BootstrapForm):
+    """Carries the claim version the user saw, for optimistic concurrency."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class NextActionForm(VersionedForm):
+    next_action = forms.ChoiceField(choices=NextAction.choices)
+    next_action_due = forms.DateField(label="Due", widget=DATE)
+    wait_reason = forms.CharField(
+        required=False, max_length=300, help_text="Required for “wait”: what are we waiting for?"
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("next_action") == NextAction.WAIT and not data.get("wait_reason", "").strip():
+            self.add_error("wait_reason", "Say what we are waiting for.")
+        return data
+
+
+class FollowUpForm(VersionedForm):
+    channel = forms.ChoiceField(choices=FollowUpChannel.choices)
+    contact = forms.CharField(max_length=200, help_text="Who you reached (name, reference #).")
+    outcome = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+    next_step = forms.CharField(max_length=500, required=False)
+
+
+class NoteForm(BootstrapForm):
+    text = forms.CharField(label="Note", widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class TransitionForm(VersionedForm):
+    to_status = forms.CharField(widget=forms.HiddenInput)
+    note = forms.CharField(required=False, max_length=500)
+
+
+class AttachmentForm(BootstrapForm):
+    kind = forms.ChoiceField(choices=AttachmentKind.choices)
+    label = forms.CharField(max_length=200)
+    status = forms.ChoiceField(choices=AttachmentStatus.choices, initial=AttachmentStatus.REQUESTED)
+    file = forms.FileField(required=False)
+
+    def __init__(self, *args: Any, clinical: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not clinical:
+            from claims.choices import CLINICAL_ATTACHMENT_KINDS
+
+            self.fields["kind"].choices = [
+                c for c in AttachmentKind.choices if c[0] not in CLINICAL_ATTACHMENT_KINDS
+            ]
+
+
+class BulkForm(forms.Form):
+    claims = forms.ModelMultipleChoiceField(
+        queryset=None,
+        error_messages={
+            "required": "Select at least one claim.",
+            "invalid_choice": "A selected claim is not one you can change.",
+        },
+    )
+    owner = forms.ModelChoiceField(queryset=User.objects.none(), required=False)
+    next_action = forms.ChoiceField(choices=[("", "—")] + NextAction.choices, required=False)
+    next_action_due = forms.DateField(required=False, widget=DATE)
+    wait_reason = forms.CharField(required=False, max_length=300)
+
+    def __init__(self, *args: Any, claims: Any, owners: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["claims"].queryset = claims
+        self.fields["owner"].queryset = owners
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not data.get("owner") and not data.get("next_action"):
+            raise forms.ValidationError("Choose a new owner or a next action.")
+        if data.get("next_action") and not data.get("next_action_due"):
+            self.add_error("next_action_due", "Set the date the next action is due.")
+        if data.get("next_action") == NextAction.WAIT and not data.get("wait_reason"):
+            self.add_error("wait_reason", "Say what we are waiting for.")
+        return data

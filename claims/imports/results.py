@@ -1,0 +1,86 @@
+"""What one import run found and did: counts plus per-row (or per-segment) entries.
+
+Entries are stored as they are in ``ImportJob.errors``::
+
+    {"level": "error", "row": 7, "field": "charge", "message": "'abc' is not an amount"}
+    {"level": "error", "segment": 14, "segment_id": "CLM", "message": "..."}
+    {"level": "skipped", "row": 9, "claim": "C100", "message": "already submitted; not changed"}
+    {"level": "note", "message": "created payer MEDICARE (10234)"}
+
+Any entry of level "error" rejects the whole file (nothing is written).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+ERROR, SKIPPED, NOTE = "error", "skipped", "note"
+# Enough to fix a file; a file with more problems is mostly one problem repeated.
+MAX_ENTRIES = 500
+
+
+@dataclass
+class Outcome:
+    """Counts and entries of one run; ``created``/``updated`` are zeroed if it is rejected."""
+
+    total: int = 0
+    created: int = 0
+    updated: int = 0
+    skipped: int = 0
+    entries: list[dict[str, Any]] = field(default_factory=list)
+    dropped: int = 0
+    # Rows (or claims, or the file) with at least one error, counted even past MAX_ENTRIES.
+    rejected_keys: set[tuple[Any, ...]] = field(default_factory=set)
+    # Called with the number of units done so far (rows or claims), see services._Progress.
+    progress: Callable[[int], None] = field(default=lambda done: None, repr=False)
+
+    def _add(self, entry: dict[str, Any]) -> None:
+        if len(self.entries) < MAX_ENTRIES:
+            self.entries.append({k: v for k, v in entry.items() if v not in (None, "")})
+        else:
+            self.dropped += 1
+
+    def error(
+        self, message: str, *, row: int | None = None, field: str = "", **where: Any
+    ) -> None:
+        self.rejected_keys.add((row, where.get("claim"), where.get("segment")))
+        self._add({"level": ERROR, "row": row, "field": field, **where, "message": message})
+
+    def skip(self, message: str, *, row: int | None = None, **where: Any) -> None:
+        self.skipped += 1
+        self._add({"level": SKIPPED, "row": row, **where, "message": message})
+
+    def note(self, message: str, **where: Any) -> None:
+        self._add({"level": NOTE, **where, "message": message})
+
+    @property
+    def rejected(self) -> bool:
+        return bool(self.rejected_keys)
+
+    @property
+    def rejected_count(self) -> int:
+        """Rows (or claims) with at least one error; a file-level error counts as one."""
+        return len(self.rejected_keys)
+
+    def stored_entries(self) -> list[dict[str, Any]]:
+        if not self.dropped:
+            return self.entries
+        more = {"level": NOTE, "message": f"{self.dropped} more message(s) not shown."}
+        return [*self.entries, more]
+
+
+def describe(entry: dict[str, Any]) -> str:
+    """One entry as a person reads it: "row 7, charge: 'abc' is not an amount"."""
+    where = []
+    if "row" in entry:
+        where.append(f"row {entry['row']}")
+    if "segment" in entry:
+        where.append(f"segment {entry['segment']} ({entry.get('segment_id', '?')})")
+    if "claim" in entry and "row" not in entry:
+        where.append(f"claim {entry['claim']}")
+    prefix = ", ".join(where)
+    if entry.get("field"):
+        prefix = f"{prefix}, {entry['field']}" if prefix else entry["field"]
+    return f"{prefix}: {entry['message']}" if prefix else entry["message"]

@@ -1,0 +1,230 @@
+"""The claim page: header, lines, scrub findings, timeline, attachments and quick actions.
+
+Every quick action posts the claim version the user saw; if somebody saved the claim in
+between, the page comes back with status 409, the latest claim and the user's own input
+still in the form, so nothing is lost silently.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from billing_ops.pages import get_scoped_or_404
+from claims import attachments, forms, priority, services, work
+from claims.choices import TRANSITIONS, ClaimStatus
+from claims.models import Claim
+from practices import permissions as perms
+
+
+def scoped_claims(request: HttpRequest) -> QuerySet[Claim]:
+    return Claim.objects.visible_to(request.user, perms.WORK_CLAIMS)
+
+
+def _claim(request: HttpRequest, pk: int) -> Claim:
+    queryset = scoped_claims(request).select_related(
+        "patient", "payer", "provider", "owner", "coverage", "practice", "locked_by"
+    )
+    return get_scoped_or_404(queryset, pk=pk)
+
+
+def _render(request: HttpRequest, claim: Claim, status: int = 200, **forms_: Any) -> HttpResponse:
+    clinical = attachments.can_see_clinical(request.user, claim)
+    initial = {"version": claim.version}
+    context = {
+        "claim": claim,
+        "lines": claim.lines.all(),
+        "findings": claim.findings.all(),
+        "activities": claim.activities.select_related("actor")[:200],
+        "attachments": attachments.visible_attachments(request.user, claim),
+        "explanation": priority.explain(claim),
+        "transitions": [ClaimStatus(s) for s in sorted(TRANSITIONS[claim.status])],
+        "next_action_form": forms_.get("next_action_form")
+        or forms.NextActionForm(
+            initial={
+                **initial,
+                "next_action": claim.next_action,
+                "next_action_due": claim.next_action_due,
+                "wait_reason": claim.wait_reason,
+            }
+        ),
+        "follow_up_form": forms_.get("follow_up_form") or forms.FollowUpForm(initial=initial),
+        "note_form": forms_.get("note_form") or forms.NoteForm(),
+        "attachment_form": forms_.get("attachment_form") or forms.AttachmentForm(clinical=clinical),
+        "held_by_me": claim.locked_by_id == request.user.pk,
+    }
+    return render(request, "claims/claim_detail.html", context, status=status)
+
+
+@login_required
+@require_GET
+def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The claim page."""
+    return _render(request, _claim(request, pk))
+
+
+def _run(
+    request: HttpRequest, claim: Claim, form_name: str, form: Any, call: Any, done: str
+) -> HttpResponse:
+    """Run a service for a valid form; field errors and conflicts re-render the page."""
+    if not form.is_valid():
+        return _render(request, claim, 400, **{form_name: form})
+    try:
+        call(form.cleaned_data)
+    except services.ClaimConflict as exc:
+        messages.error(request, str(exc))
+        claim.refresh_from_db()
+        return _render(request, claim, 409, **{form_name: form})
+    except ValidationError as exc:
+        for field, errors in (
+            exc.message_dict.items() if hasattr(exc, "error_dict") else [(None, exc.messages)]
+        ):
+            for error in errors:
+                form.add_error(field if field in form.fields else None, error)
+        return _render(request, claim, 400, **{form_name: form})
+    except PermissionDenied:
+        raise Http404("Not found.") from None
+    messages.success(request, done)
+    return redirect("claim-detail", pk=claim.pk)
+
+
+@login_required
+@require_POST
+def claim_next_action(request: HttpRequest, pk: int) -> HttpResponse:
+    claim = _claim(request, pk)
+    form = forms.NextActionForm(request.POST)
+    return _run(
+        request,
+        claim,
+        "next_action_form",
+        form,
+        lambda d: services.claim_set_next_action(
+            actor=request.user,
+            claim=claim,
+            next_action=d["next_action"],
+            next_action_due=d["next_action_due"],
+            wait_reason=d["wait_reason"],
+            expected_version=d["version"],
+        ),
+        "Next action saved.",
+    )
+
+
+@login_required
+@require_POST
+def claim_follow_up(request: HttpRequest, pk: int) -> HttpResponse:
+    claim = _claim(request, pk)
+    form = forms.FollowUpForm(request.POST)
+    return _run(
+        request,
+        claim,
+        "follow_up_form",
+        form,
+        lambda d: services.claim_log_follow_up(
+            actor=request.user,
+            claim=claim,
+            channel=d["channel"],
+            contact=d["contact"],
+            outcome=d["outcome"],
+            next_step=d["next_step"],
+            expected_version=d["version"],
+        ),
+        "Follow-up logged.",
+    )
+
+
+@login_required
+@require_POST
+def claim_note(request: HttpRequest, pk: int) -> HttpResponse:
+    claim = _claim(request, pk)
+    form = forms.NoteForm(request.POST)
+    return _run(
+        request,
+        claim,
+        "note_form",
+        form,
+        lambda d: services.claim_add_note(actor=request.user, claim=claim, text=d["text"]),
+        "Note added.",
+    )
+
+
+@login_required
+@require_POST
+def claim_transition(request: HttpRequest, pk: int) -> HttpResponse:
+    claim = _claim(request, pk)
+    form = forms.TransitionForm(request.POST)
+    if not form.is_valid():
+        raise Http404("Not found.")
+    try:
+        services.claim_transition(
+            actor=request.user,
+            claim=claim,
+            to_status=form.cleaned_data["to_status"],
+            note=form.cleaned_data["note"],
+            expected_version=form.cleaned_data["version"],
+        )
+    except services.ClaimConflict as exc:
+        messages.error(request, str(exc))
+        claim.refresh_from_db()
+        return _render(request, claim, 409)
+    except ValidationError as exc:
+        for error in exc.messages:
+            messages.error(request, error)
+        return _render(request, claim, 400)
+    except PermissionDenied:
+        raise Http404("Not found.") from None
+    messages.success(request, f"Claim is now {ClaimStatus(form.cleaned_data['to_status']).label}.")
+    return redirect("claim-detail", pk=claim.pk)
+
+
+@login_required
+@require_POST
+def claim_attachment_add(request: HttpRequest, pk: int) -> HttpResponse:
+    claim = _claim(request, pk)
+    clinical = attachments.can_see_clinical(request.user, claim)
+    form = forms.AttachmentForm(request.POST, request.FILES, clinical=clinical)
+    return _run(
+        request,
+        claim,
+        "attachment_form",
+        form,
+        lambda d: attachments.attachment_add(
+            actor=request.user,
+            claim=claim,
+            kind=d["kind"],
+            label=d["label"],
+            status=d["status"],
+            file=d["file"],
+        ),
+        "Attachment saved.",
+    )
+
+
+@login_required
+@require_GET
+def claim_attachment_download(request: HttpRequest, pk: int, attachment_pk: int) -> HttpResponse:
+    """Download a file; clinical files only for roles that may see them."""
+    claim = _claim(request, pk)
+    attachment = get_scoped_or_404(
+        attachments.visible_attachments(request.user, claim), pk=attachment_pk
+    )
+    if not attachment.file:
+        raise Http404("No file yet.")
+    return FileResponse(attachment.file.open("rb"), as_attachment=True)
+
+
+@login_required
+@require_POST
+def claim_release(request: HttpRequest, pk: int) -> HttpResponse:
+    """Give a claim handed out by "work next" back to the queue."""
+    claim = _claim(request, pk)
+    work.release(claim, request.user)
+    messages.info(request, f"Released {claim}.")
+    return redirect("queue", slug="my-day")

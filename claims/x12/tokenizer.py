@@ -1,0 +1,166 @@
+"""Tokenizer for X12 005010 interchanges: ISA delimiter detection and segment splitting.
+
+Segments are numbered from 1 (ISA = 1); every problem is raised as ``X12Error`` at the
+segment where it was found.
+
+Why not pyx12: pyx12 4.0's ``X12Reader`` was tried first. It tokenizes well-formed files
+the same way (``tests/claims/test_x12_837.py`` checks our segments against it), but as an
+error checker it fits badly: ``RawX12File`` silently stops reading at an empty segment
+(``~~``) and silently drops unterminated bytes after the last terminator, so garbage goes
+unnoticed; envelope problems come back as position-less tuples from ``pop_errors()`` (a
+missing SE is reported as a GE "Unterminated segment"); it needs a file object that starts
+exactly at ``ISA``; and it is not a declared dependency of the project. Wrapping it would
+take as much code as this ~150-line tokenizer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+ISA_LENGTH = 106
+# Fixed widths of ISA01..ISA16.
+_ISA_WIDTHS = (2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1, 1)
+_NUMBER = re.compile(r"-?(\d+(\.\d*)?|\.\d+)")
+_SEGMENT_ID = re.compile(r"[A-Z][A-Z0-9]{1,2}")
+_D8 = re.compile(r"\d{8}")
+# Every segment the 837P (X222A1/A2) and 837D (X224A2/A3) implementation guides define.
+_SEGMENT_LIST = """ISA IEA GS GE ST SE BHT NM1 N3 N4 REF PER PRV CUR HL SBR PAT DMG CLM DTP PWK
+CN1 AMT K3 NTE CR1 CR2 CRC HI HCP DN1 DN2 LX SV1 SV3 SV5 TOO CR3 MEA PS1 LIN CTP SVD CAS LQ
+FRM OI MOA QTY"""
+KNOWN_SEGMENTS = frozenset(_SEGMENT_LIST.split())
+_WHITESPACE = " \t\r\n\ufeff"
+
+
+class X12Error(ValueError):
+    """Malformed X12 input, located at a segment (1-based index, ISA = 1)."""
+
+    def __init__(self, segment_index: int, segment_id: str, reason: str) -> None:
+        self.segment_index = segment_index
+        self.segment_id = segment_id
+        self.reason = reason
+        super().__init__(f"segment {segment_index} ({segment_id}): {reason}")
+
+
+@dataclass(frozen=True)
+class Delimiters:
+    element: str
+    component: str
+    segment: str
+    repetition: str | None
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One segment; ``elements[0]`` is the segment id."""
+
+    index: int
+    id: str
+    elements: tuple[str, ...]
+    component: str
+
+    def el(self, n: int) -> str:
+        return self.elements[n] if n < len(self.elements) else ""
+
+    def comp(self, n: int) -> list[str]:
+        value = self.el(n)
+        return value.split(self.component) if value else []
+
+    def error(self, reason: str) -> X12Error:
+        return X12Error(self.index, self.id, reason)
+
+    def number(self, n: int, label: str) -> Decimal:
+        value = self.el(n)
+        if not _NUMBER.fullmatch(value):
+            raise self.error(f"{self.id}{n:02d} {label} {value!r} is not a number")
+        return Decimal(value)
+
+    def optional_number(self, n: int, label: str) -> Decimal | None:
+        return self.number(n, label) if self.el(n) else None
+
+    def dates(self, fmt_n: int, value_n: int) -> tuple[dt.date, dt.date]:
+        fmt, value = self.el(fmt_n), self.el(value_n)
+        parts = value.split("-") if fmt == "RD8" else [value]
+        if fmt not in ("D8", "RD8") or len(parts) != (2 if fmt == "RD8" else 1):
+            raise self.error(f"date {value!r} with format {fmt!r} is not D8 or RD8")
+        try:
+            days = [dt.date(int(p[:4]), int(p[4:6]), int(p[6:])) for p in parts if _D8.fullmatch(p)]
+        except ValueError:
+            days = []
+        if len(days) != len(parts):
+            raise self.error(f"date {value!r} is not a valid CCYYMMDD date")
+        return days[0], days[-1]
+
+
+def detect_x12(text: str) -> bool:
+    """True when the content looks like an X12 interchange (starts with ISA)."""
+    return text.lstrip(_WHITESPACE).startswith("ISA")
+
+
+def _read_delimiters(body: str) -> tuple[Delimiters, list[str]]:
+    """Read the fixed-width ISA header; returns the delimiters and ISA01..ISA16."""
+    if not body.startswith("ISA"):
+        found = body[:3]
+        raise X12Error(1, "ISA", f"input does not start with an ISA header (found {found!r})")
+    element = body[3] if len(body) > 3 else ""
+    if not element or element.isalnum() or element.isspace():
+        raise X12Error(1, "ISA", f"cannot detect the element separator from ISA[3] {element!r}")
+    values: list[str] = []
+    pos = 4
+    for n, width in enumerate(_ISA_WIDTHS[:-1], start=1):
+        end = body.find(element, pos)
+        if end == -1:
+            raise X12Error(1, "ISA", f"cannot detect delimiters: the ISA header ends at ISA{n:02d}")
+        if end - pos != width:
+            raise X12Error(
+                1,
+                "ISA",
+                f"ISA{n:02d} is {end - pos} characters, expected {width}: the ISA header "
+                f"is fixed width ({ISA_LENGTH} characters)",
+            )
+        values.append(body[pos:end])
+        pos = end + 1
+    if len(body) < ISA_LENGTH:
+        raise X12Error(1, "ISA", f"ISA header is truncated ({len(body)} characters)")
+    component, segment = body[104], body[105]
+    repetition = values[10] if not values[10].isalnum() else None
+    values.append(component)
+    used = [element, segment, component] + ([repetition] if repetition else [])
+    if segment.isalnum() or component.isalnum() or len(set(used)) != len(used):
+        raise X12Error(
+            1,
+            "ISA",
+            f"cannot detect delimiters: element {element!r}, component {component!r}, "
+            f"segment {segment!r}, repetition {repetition!r} must be distinct non-alphanumerics",
+        )
+    if values[11] != "00501":
+        raise X12Error(1, "ISA", f"ISA12 version {values[11]!r} is not 00501 (5010)")
+    return Delimiters(element, component, segment, repetition), values
+
+
+def tokenize(text: str) -> tuple[Delimiters, list[str], list[Segment]]:
+    """Split an interchange into segments; returns delimiters, ISA01..ISA16, segments."""
+    body = text.lstrip(_WHITESPACE)
+    delims, isa = _read_delimiters(body)
+    pieces = body.split(delims.segment)
+    segments: list[Segment] = []
+    for index, raw in enumerate(pieces[:-1], start=1):
+        piece = raw.strip("\r\n")
+        if not piece:
+            raise X12Error(index, "", "empty segment (two segment terminators in a row)")
+        seg_id = piece.split(delims.element, 1)[0]
+        bad = next((c for c in piece if not c.isprintable() or c == "\ufffd"), None)
+        if bad is not None:
+            raise X12Error(index, seg_id[:10], f"unexpected character {bad!r} (binary data?)")
+        if not _SEGMENT_ID.fullmatch(seg_id) or seg_id not in KNOWN_SEGMENTS:
+            raise X12Error(index, seg_id[:10], f"unknown segment id {seg_id[:10]!r}")
+        elements = tuple(piece.split(delims.element))
+        segments.append(Segment(index, seg_id, elements, delims.component))
+    tail = pieces[-1].strip(_WHITESPACE)
+    if tail:
+        raise X12Error(
+            len(pieces), tail[:3], f"data after the last segment terminator: {tail[:20]!r}"
+        )
+    return delims, isa, segments
