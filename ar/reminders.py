@@ -195,9 +195,9 @@ def send_daily_digests(today: dt.date) -> dict[str, int]:
     """
     claims = list(selectors.claims_due_for_owners(today))
     already = set(
-        Notification.objects.filter(
-            kind=NotificationKind.DIGEST, for_date=today
-        ).values_list("dedupe_key", flat=True)
+        Notification.objects.filter(kind=NotificationKind.DIGEST, for_date=today).values_list(
+            "dedupe_key", flat=True
+        )
     )
     counts = {"owners": 0, "sent": 0, "already_sent": 0, "no_email": 0}
     for _owner_id, group in itertools.groupby(claims, key=lambda claim: claim.owner_id):

@@ -12,6 +12,10 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 app.conf.beat_schedule = {
+    "refresh-claim-priorities": {
+        "task": "claims.tasks.refresh_priorities",
+        "schedule": crontab(hour=0, minute=5),
+    },
     "expire-ended-assignments": {
         "task": "practices.tasks.expire_ended_assignments",
         "schedule": crontab(minute="*/15"),

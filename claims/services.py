@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from billing_ops.scoping import user_has_practice_perm
 from claims import scrubber
 from claims.choices import (
     FINAL_STATUSES,
@@ -104,6 +105,43 @@ def _activity(claim: Claim, actor: Any, kind: str, text: str = "", **fields: Any
     return ClaimActivity.objects.create(claim=claim, actor=actor, kind=kind, text=text, **fields)
 
 
+def build_lines(specs: Iterable[dict[str, Any]]) -> list[ClaimLine]:
+    """Unsaved, validated claim lines; errors name the line ("lines[2].charge")."""
+    built, errors = [], {}
+    for number, spec in enumerate(specs, start=1):
+        try:
+            line = ClaimLine(
+                line_number=spec.get("line_number", number),
+                procedure_code=str(spec.get("procedure_code", "")).strip().upper(),
+                modifiers=list(spec.get("modifiers", [])),
+                diagnosis_pointers=[int(p) for p in spec.get("diagnosis_pointers", [])],
+                tooth=spec.get("tooth", ""),
+                surfaces=spec.get("surfaces", ""),
+                units=_money(spec.get("units", 1), "units"),
+                charge=_money(spec.get("charge"), "charge"),
+                service_date=spec.get("service_date"),
+            )
+            line.full_clean(exclude=["claim"])
+        except (ValueError, TypeError):
+            errors[f"lines[{number}]"] = ["Diagnosis pointers must be whole numbers."]
+            continue
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                errors[f"lines[{number}].{field}"] = messages
+            continue
+        built.append(line)
+    if not built and not errors:
+        errors["lines"] = ["A claim needs at least one service line."]
+    if errors:
+        raise ValidationError(errors)
+    return built
+
+
+def _check_owner(owner: Any, practice: Any) -> None:
+    if owner is not None and not user_has_practice_perm(owner, perms.WORK_CLAIMS, practice.pk):
+        raise ValidationError({"owner": f"{owner} cannot work claims of {practice}."})
+
+
 @transaction.atomic
 def claim_create(
     *,
@@ -131,9 +169,10 @@ def claim_create(
         if obj.practice_id != practice.pk
     }
     if coverage.patient_id != patient.pk:
-        errors["coverage"] = "The coverage belongs to another patient."
+        errors.setdefault("coverage", "The coverage belongs to another patient.")
     if errors:
         raise ValidationError(errors)
+    _check_owner(owner, practice)
     payer = coverage.payer
     claim = Claim(
         practice=practice,
@@ -155,20 +194,7 @@ def claim_create(
         version=0,
     )
     claim.full_clean(exclude=["version"])
-    line_objects = []
-    for number, spec in enumerate(lines, start=1):
-        line = ClaimLine(
-            line_number=spec.get("line_number", number),
-            procedure_code=str(spec["procedure_code"]).strip().upper(),
-            modifiers=list(spec.get("modifiers", [])),
-            diagnosis_pointers=[int(p) for p in spec.get("diagnosis_pointers", [])],
-            tooth=spec.get("tooth", ""),
-            surfaces=spec.get("surfaces", ""),
-            units=Decimal(str(spec.get("units", 1))),
-            charge=_money(spec["charge"], "charge"),
-            service_date=spec.get("service_date"),
-        )
-        line_objects.append(line)
+    line_objects = build_lines(lines)
     claim.total_billed = sum((line.charge for line in line_objects), Decimal("0.00"))
     _save(claim, actor)
     for line in line_objects:
@@ -284,12 +310,15 @@ def claim_set_next_action(
     claim.next_action = next_action
     claim.next_action_due = next_action_due
     claim.wait_reason = wait_reason if next_action == NextAction.WAIT else ""
-    if owner is not None:
+    text = ""
+    if owner is not None and owner.pk != claim.owner_id:
+        _check_owner(owner, claim.practice)
+        text = f"Owner: {claim.owner} → {owner}. "
         claim.owner = owner
     _release_hold(claim, actor)
     _save(claim, actor)
     label = NextAction(next_action).label
-    text = f"Next: {label}, due {next_action_due:%m/%d/%Y}"
+    text += f"Next: {label}, due {next_action_due:%m/%d/%Y}"
     if claim.wait_reason:
         text += f" (waiting for {claim.wait_reason})"
     _activity(
@@ -382,21 +411,9 @@ def claim_update_from_import(
     claim.timely_filing_deadline = service_date_from + dt.timedelta(days=payer.timely_filing_days)
     claim.diagnosis_codes = list(diagnosis_codes)
     claim.other_payer_paid = other_payer_paid
-    new_lines = [
-        ClaimLine(
-            claim=claim,
-            line_number=spec.get("line_number", number),
-            procedure_code=str(spec["procedure_code"]).strip().upper(),
-            modifiers=list(spec.get("modifiers", [])),
-            diagnosis_pointers=[int(p) for p in spec.get("diagnosis_pointers", [])],
-            tooth=spec.get("tooth", ""),
-            surfaces=spec.get("surfaces", ""),
-            units=Decimal(str(spec.get("units", 1))),
-            charge=_money(spec["charge"], "charge"),
-            service_date=spec.get("service_date"),
-        )
-        for number, spec in enumerate(lines, start=1)
-    ]
+    new_lines = build_lines(lines)
+    for line in new_lines:
+        line.claim = claim
     claim.total_billed = sum((line.charge for line in new_lines), Decimal("0.00"))
     previous = claim.status
     if previous == ClaimStatus.READY:

@@ -1,6 +1,7 @@
 from django.urls import path
+from rest_framework.routers import SimpleRouter
 
-from claims import views
+from claims import api, views
 
 urlpatterns = [
     path("claims/<int:pk>/", views.claim_detail, name="claim-detail"),
@@ -16,4 +17,8 @@ urlpatterns = [
     ),
     path("claims/<int:pk>/release/", views.claim_release, name="claim-release"),
 ]
-api_urlpatterns: list = []
+# /api/v1/claims/...: SimpleRouter lists the detail=False "work-next" route before the
+# detail routes, and the numeric lookup keeps "work-next" from ever reading as an id.
+_router = SimpleRouter()
+_router.register("claims", api.ClaimViewSet, basename="api-claim")
+api_urlpatterns: list = _router.urls

@@ -16,7 +16,7 @@ trap cleanup INT TERM EXIT
 .venv/bin/celery -A billing_ops worker -B --loglevel=INFO --concurrency=2 \
   --without-gossip --without-mingle --without-heartbeat &
 pids+=($!)
-$py manage.py runserver "127.0.0.1:${PORT}" &
+$py manage.py runserver "127.0.0.1:${PORT}" --noreload &
 pids+=($!)
 echo
 echo "billing-ops is running at http://127.0.0.1:${PORT}/  (Ctrl-C stops web, worker and beat)"

@@ -50,6 +50,8 @@ def production_env(tmp_path: Path, **overrides: str | None) -> dict[str, str]:
         "DJANGO_SECRET_KEY": secret_key(),
         "DJANGO_ALLOWED_HOSTS": HOST,
         "DATABASE_URL": DATABASE_URL or "postgresql://x@127.0.0.1:5/x",
+        "CELERY_BROKER_URL": os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6/0"),
+        "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6/1"),
         "BILLING_OPS_VAR_DIR": str(tmp_path / "var"),
         "DJANGO_STATIC_ROOT": str(tmp_path / "static"),
     }
@@ -112,8 +114,18 @@ def test_check_deploy_needs_no_database_connection(tmp_path: Path) -> None:
         ({"DJANGO_SECRET_KEY": None}, "DJANGO_SECRET_KEY is required"),
         ({"DATABASE_URL": None}, "Production needs DATABASE_URL pointing at PostgreSQL"),
         ({"DATABASE_URL": "sqlite:///db.sqlite3"}, "DATABASE_URL must be a postgresql:// URL"),
+        ({"CELERY_BROKER_URL": None}, "Production needs CELERY_BROKER_URL pointing at Redis"),
+        ({"REDIS_URL": None}, "Production needs REDIS_URL"),
     ],
-    ids=["short-secret", "insecure-secret", "no-secret", "no-database", "sqlite-database"],
+    ids=[
+        "short-secret",
+        "insecure-secret",
+        "no-secret",
+        "no-database",
+        "sqlite-database",
+        "no-broker",
+        "no-cache",
+    ],
 )
 def test_production_refuses_bad_configuration(
     tmp_path: Path, overrides: dict[str, str | None], message: str

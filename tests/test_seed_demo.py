@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from io import StringIO
 from typing import Any
 
@@ -9,9 +10,12 @@ import pytest
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.db.models import F, Model
+from django.db import transaction
+from django.db.models import Count, F, Model
 from django.utils import timezone
 
+from claims.choices import ClaimStatus
+from claims.models import Claim, ClaimActivity, ClaimLine
 from practices import permissions as perms
 from practices.choices import ServiceArea
 from practices.models import (
@@ -55,6 +59,9 @@ COUNTED: list[type[Model]] = [
     FeeScheduleLine,
     PracticeUserPermission,
     User,
+    Claim,
+    ClaimLine,
+    ClaimActivity,
 ]
 
 
@@ -65,7 +72,8 @@ def seed() -> str:
 
 
 def snapshot() -> dict[str, Any]:
-    """Row counts of every demo table and its history, plus the patients' identities."""
+    """Row counts of every demo table and its history, the patients' identities, the
+    claims' status distribution and identities."""
     history = [m for m in apps.get_models() if m.__name__.startswith("Historical")]
     counts = {m._meta.label: m._default_manager.count() for m in [*COUNTED, *history]}
     members: dict[int, list[str]] = {}
@@ -80,7 +88,26 @@ def snapshot() -> dict[str, Any]:
             "user__username", "content_object__slug", "permission__codename"
         )
     )
-    return {"counts": counts, "patients": patients, "permissions": permissions}
+    statuses = sorted(Claim.objects.values_list("practice__slug", "status").annotate(n=Count("pk")))
+    claims = sorted(
+        Claim.objects.values_list(
+            "practice__slug",
+            "pms_claim_number",
+            "patient__account_number",
+            "payer__payer_id",
+            "status",
+            "owner__username",
+            "total_billed",
+            "total_paid",
+        )
+    )
+    return {
+        "counts": counts,
+        "patients": patients,
+        "permissions": permissions,
+        "statuses": statuses,
+        "claims": claims,
+    }
 
 
 def codenames(username: str, practice: Practice) -> set[str]:
@@ -91,23 +118,41 @@ def codenames(username: str, practice: Practice) -> set[str]:
     )
 
 
+@pytest.fixture(scope="module")
+def demo(django_db_setup: Any, django_db_blocker: Any) -> Iterator[str]:
+    """Seed once for the module (the demo now has 3,000 claims), inside a transaction
+    rolled back after its last test; each test runs in a savepoint of it."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield seed()
+        transaction.set_rollback(True)
+
+
 @pytest.fixture
-def seeded(db: Any) -> str:
-    return seed()
+def seeded(demo: str, db: Any) -> str:
+    return demo
 
 
 def test_second_run_changes_nothing(seeded: str) -> None:
     first = snapshot()
     assert first["counts"]["practices.HistoricalPatient"] == first["counts"]["practices.Patient"]
     assert first["counts"]["practices.HistoricalMembership"] > 0
+    assert first["counts"]["claims.Claim"] == 3000
+    assert first["counts"]["claims.HistoricalClaim"] == first["counts"]["claims.Claim"]
+    assert first["counts"]["claims.HistoricalClaimLine"] == first["counts"]["claims.ClaimLine"]
+    assert first["counts"]["claims.ClaimLine"] >= 3000
+    assert first["counts"]["claims.ClaimActivity"] >= 2 * 3000
+    assert {status for _slug, status, _n in first["statuses"]} == set(ClaimStatus.values)
 
-    seed()
+    second = seed()
 
     assert snapshot() == first
+    assert "(0 new)" in second and "(1,500 new)" not in second
 
 
 def test_demo_practices_vendor_and_patients(seeded: str) -> None:
     assert "Demo loaded" in seeded
+    assert "Sunrise Dental: 1,500 claims" in seeded
+    assert "(1,500 new)" in seeded
     assert sorted(Practice.objects.values_list("name", flat=True)) == [
         "Maple Family Medicine",
         "Sunrise Dental",

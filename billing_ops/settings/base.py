@@ -196,7 +196,6 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = False
-CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Cache ----------------------------------------------------------------------------
@@ -214,6 +213,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("DJANGO_TIME_ZONE", "America/New_York")
 USE_I18N = True
 USE_TZ = True
+# Beat hours ("06:00 reminders") are the practices' local hours.
+CELERY_TIMEZONE = TIME_ZONE
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]

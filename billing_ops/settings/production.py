@@ -13,6 +13,10 @@ if SECRET_KEY.startswith("insecure") or len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("DJANGO_SECRET_KEY must be a long random value in production.")
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("Production needs DATABASE_URL pointing at PostgreSQL.")
+if not CELERY_BROKER_URL.startswith(("redis://", "rediss://")):  # noqa: F405
+    raise ImproperlyConfigured("Production needs CELERY_BROKER_URL pointing at Redis.")
+if env_optional("REDIS_URL") is None:
+    raise ImproperlyConfigured("Production needs REDIS_URL for the shared cache.")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 ERROR, SKIPPED, NOTE = "error", "skipped", "note"
-# Enough to fix a file; a file with more problems is mostly one problem repeated.
-MAX_ENTRIES = 500
+# Per level: enough to fix a file; a file with more problems mostly repeats one of them.
+MAX_ENTRIES = 300
 
 
 @dataclass
@@ -29,22 +29,33 @@ class Outcome:
     created: int = 0
     updated: int = 0
     skipped: int = 0
+    unchanged: int = 0  # already up to date: counted as skipped, summarised in one note
     entries: list[dict[str, Any]] = field(default_factory=list)
     dropped: int = 0
     # Rows (or claims, or the file) with at least one error, counted even past MAX_ENTRIES.
     rejected_keys: set[tuple[Any, ...]] = field(default_factory=set)
+    fatal: bool = False
     # Called with the number of units done so far (rows or claims), see services._Progress.
     progress: Callable[[int], None] = field(default=lambda done: None, repr=False)
 
     def _add(self, entry: dict[str, Any]) -> None:
-        if len(self.entries) < MAX_ENTRIES:
+        # Capped per level, so a flood of notes never hides an error.
+        if sum(e["level"] == entry["level"] for e in self.entries) < MAX_ENTRIES:
             self.entries.append({k: v for k, v in entry.items() if v not in (None, "")})
         else:
             self.dropped += 1
 
     def error(
-        self, message: str, *, row: int | None = None, field: str = "", **where: Any
+        self,
+        message: str,
+        *,
+        row: int | None = None,
+        field: str = "",
+        fatal: bool = False,
+        **where: Any,
     ) -> None:
+        """A rejected row; ``fatal``: a file-level problem, no record is worth writing."""
+        self.fatal = self.fatal or fatal
         self.rejected_keys.add((row, where.get("claim"), where.get("segment")))
         self._add({"level": ERROR, "row": row, "field": field, **where, "message": message})
 
@@ -78,9 +89,20 @@ def describe(entry: dict[str, Any]) -> str:
         where.append(f"row {entry['row']}")
     if "segment" in entry:
         where.append(f"segment {entry['segment']} ({entry.get('segment_id', '?')})")
-    if "claim" in entry and "row" not in entry:
+    if "claim" in entry:
         where.append(f"claim {entry['claim']}")
     prefix = ", ".join(where)
     if entry.get("field"):
         prefix = f"{prefix}, {entry['field']}" if prefix else entry["field"]
     return f"{prefix}: {entry['message']}" if prefix else entry["message"]
+
+
+@dataclass
+class Context:
+    """Who imports into which practice, and what they may change on the way."""
+
+    actor: Any
+    practice: Any
+    outcome: Outcome
+    owner: Any = None  # owner of new claims (the importer unless a default owner is given)
+    can_edit_patients: bool = False

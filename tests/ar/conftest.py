@@ -53,6 +53,7 @@ def make_claim(world: Any, today: dt.date) -> Any:
         number: str | None = None,
         charge: Decimal = Decimal("1240.00"),
         next_action: str = NextAction.CALL_PAYER,
+        actor: Any = None,
     ) -> Claim:
         practice = practice or world.sunrise
         if practice.pk not in payers:
@@ -66,7 +67,7 @@ def make_claim(world: Any, today: dt.date) -> Any:
         patient = factories.PatientFactory(practice=practice, last_name="Privateperson")
         coverage = factories.CoverageFactory(patient=patient, payer=payers[practice.pk])
         claim = services.claim_create(
-            actor=actors.get(practice.pk, world.bill),
+            actor=actor or actors.get(practice.pk) or owner,
             patient=patient,
             coverage=coverage,
             provider=providers[practice.pk],

@@ -28,9 +28,7 @@ def revoke_vera(world: Any) -> None:
 
 
 def rows(user: Any) -> list[tuple[str, int | None, str]]:
-    return sorted(
-        Notification.objects.filter(user=user).values_list("kind", "claim_id", "message")
-    )
+    return sorted(Notification.objects.filter(user=user).values_list("kind", "claim_id", "message"))
 
 
 # --- next-action reminders -------------------------------------------------------------
@@ -67,8 +65,7 @@ def test_reminders_go_to_the_owner_of_each_due_or_overdue_open_claim(
         (
             NotificationKind.OVERDUE,
             maple.pk,
-            f"Claim {maple.pms_claim_number} (Delta Dental, $1,240.00): Call payer — "
-            "1 day overdue",
+            f"Claim {maple.pms_claim_number} (Delta Dental, $1,240.00): Call payer — 1 day overdue",
         )
     ]
     for name in ("sam", "fran", "vic", "val"):
@@ -174,9 +171,7 @@ def test_digest_is_one_email_per_owner_with_due_and_overdue_claims(
     assert counts == {"owners": 3, "sent": 3, "already_sent": 0, "no_email": 0}
     assert len(mail.outbox) == 3
     [message] = sent_to(emails["bill"])
-    assert message.subject == (
-        f"billing-ops: 1 claim overdue, 1 due today ({today:%m/%d/%Y})"
-    )
+    assert message.subject == (f"billing-ops: 1 claim overdue, 1 due today ({today:%m/%d/%Y})")
     body = message.body
     assert "PCN100 · Delta Dental · $1,240.00 · Call payer · 3 days overdue" in body
     assert "PCN101 · Delta Dental · $1,240.00 · Call payer" in body
@@ -195,9 +190,7 @@ def test_digest_is_one_email_per_owner_with_due_and_overdue_claims(
     )
     assert marker.message == "Daily digest e-mailed: 1 claim overdue, 1 due today."
     assert {late.pk, due.pk}.isdisjoint(
-        Notification.objects.filter(kind=NotificationKind.DIGEST).values_list(
-            "claim_id", flat=True
-        )
+        Notification.objects.filter(kind=NotificationKind.DIGEST).values_list("claim_id", flat=True)
     )
 
 

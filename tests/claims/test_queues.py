@@ -311,3 +311,15 @@ def test_claim_totals_are_decimal(world):
 def test_landing_page_is_my_day_for_claim_workers(world, client_for):
     assert client_for(world.bill).get("/")["Location"] == "/queues/my-day/"
     assert client_for(world.fran).get("/")["Location"] == "/patients/"
+
+
+def test_nightly_priority_refresh_is_idempotent(world):
+    from claims import priority
+    from claims.tasks import refresh_priorities
+
+    later = TODAY + dt.timedelta(days=20)
+    before = dict(Claim.objects.values_list("pk", "priority"))
+    assert refresh_priorities.run(later.isoformat()) == 3
+    after = dict(Claim.objects.values_list("pk", "priority"))
+    assert all(after[pk] > before[pk] for pk in before)
+    assert priority.refresh_all(later) == 0

@@ -16,6 +16,9 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
+from claims.choices import OPEN_STATUSES
+from claims.demo import seed_claims
+from claims.models import Claim
 from practices import services
 from practices.choices import (
     ClaimFormat,
@@ -154,7 +157,13 @@ class Command(BaseCommand):
                         actor=None, user=users[username], practice=practices[slug], role=role
                     )
             self._vendor(vendor, practices, users)
+            # After memberships and assignments: claim owners must be able to work claims.
+            claims = {
+                slug: seed_claims(practice, users, random.Random(f"claims-{slug}"))
+                for slug, practice in practices.items()
+            }
         self._print_logins()
+        self._print_claims(practices, claims)
 
     def _users(self) -> dict[str, Any]:
         User = get_user_model()
@@ -335,6 +344,15 @@ class Command(BaseCommand):
         for engagement in engagements.values():
             services.assignment_set(
                 actor=None, staff=val, engagement=engagement, service_areas=ServiceArea.values
+            )
+
+    def _print_claims(self, practices: dict[str, Practice], created: dict[str, int]) -> None:
+        for slug, practice in practices.items():
+            claims = Claim.objects.filter(practice=practice)
+            total = claims.count()
+            open_ = claims.filter(status__in=OPEN_STATUSES).count()
+            self.stdout.write(
+                f"  {practice.name}: {total:,} claims, {open_:,} open ({created[slug]:,} new)"
             )
 
     def _print_logins(self) -> None:

@@ -1,0 +1,380 @@
+"""Work-queue benchmark on PostgreSQL: N claims, then page timings, query counts,
+"work next" timings and EXPLAIN ANALYZE of the queue queries.
+
+    python bench/queue_bench.py --claims 100000 [--database-url postgresql://...]
+
+The numbers are for PostgreSQL, so the script refuses to run without a postgresql:// URL
+(``--database-url`` or the ``DATABASE_URL`` environment variable). It connects to that
+server, (re)creates a dedicated database (``billing_ops_bench`` unless ``--db-name``),
+migrates it, loads the demo (``seed_demo``), adds two more practices and tops the claims
+up to N with ``claims.demo.seed_claims`` (bulk_create in batches of 5,000). ``--reuse``
+keeps an existing bench database that already holds N claims. See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import math
+import os
+import random
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+# Share of the claims per practice: one big practice for the biller under test.
+SHARES = {
+    "sunrise-dental": 0.50,
+    "maple-family-medicine": 0.20,
+    "lakeside-dental": 0.15,
+    "riverbend-medical": 0.15,
+}
+EXTRA_PRACTICES = {
+    # slug: (name, template slug in seed_demo.PRACTICES, biller username)
+    "lakeside-dental": ("Lakeside Dental", "sunrise-dental", "lena.biller"),
+    "riverbend-medical": ("Riverbend Medical", "maple-family-medicine", "rory.biller"),
+}
+BATCH = 5000
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--claims", type=int, default=100_000, help="claims in the dataset")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("DATABASE_URL"),
+        help="postgresql:// URL of a server (default: $DATABASE_URL); its database is only "
+        "used to create the bench database",
+    )
+    parser.add_argument("--db-name", default="billing_ops_bench")
+    parser.add_argument(
+        "--reuse", action="store_true", help="keep the bench database if it has N claims"
+    )
+    parser.add_argument("--requests", type=int, default=20, help="timed requests per page")
+    parser.add_argument("--work-next", type=int, default=50, help="timed work_next calls")
+    parser.add_argument("--user", default="bill.biller", help="who opens the queues")
+    parser.add_argument("--practice", default="sunrise-dental", help="the practice they work")
+    parser.add_argument(
+        "--profile", action="store_true", help="cProfile one payer AR request (top functions)"
+    )
+    return parser.parse_args()
+
+
+def bench_url(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + name))
+
+
+def prepare_database(url: str, name: str, reuse: bool) -> bool:
+    """(Re)create the bench database; True when an existing one is kept."""
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if exists and reuse:
+            return True
+        if exists:
+            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return False
+
+
+def setup_django(url: str) -> None:
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "billing_ops.settings.test")
+    import django
+
+    django.setup()
+    logging.getLogger("axes").setLevel(logging.WARNING)
+    from django.conf import settings
+
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+
+
+# --- dataset ------------------------------------------------------------------------
+
+
+def generate(total: int) -> None:
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.db import connection, transaction
+
+    from claims.demo import seed_claims
+    from claims.models import Claim, ClaimActivity, ClaimLine
+    from practices import services
+    from practices.choices import Role
+    from practices.management.commands import seed_demo
+    from practices.models import Practice
+
+    started = time.perf_counter()
+    call_command("migrate", verbosity=0)
+    print(f"migrated in {time.perf_counter() - started:.1f} s")
+    started = time.perf_counter()
+    call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    print(f"seed_demo in {time.perf_counter() - started:.1f} s")
+
+    User = get_user_model()
+    command = seed_demo.Command()
+    templates = {spec["slug"]: spec for spec in seed_demo.PRACTICES}
+    with transaction.atomic():
+        for slug, (name, template, biller) in EXTRA_PRACTICES.items():
+            practice = command._practice({**templates[template], "slug": slug, "name": name})
+            user, _ = User.objects.get_or_create(
+                username=biller, defaults={"first_name": biller.split(".")[0].title()}
+            )
+            services.membership_set(actor=None, user=user, practice=practice, role=Role.BILLER)
+    users = {u.username: u for u in User.objects.all()}
+
+    generated, started = 0, time.perf_counter()
+    remaining = total
+    slugs = list(SHARES)
+    for i, slug in enumerate(slugs):
+        practice = Practice.objects.get(slug=slug)
+        target = remaining if i == len(slugs) - 1 else round(total * SHARES[slug])
+        remaining -= target
+        t0 = time.perf_counter()
+        with transaction.atomic():
+            made = seed_claims(
+                practice,
+                users,
+                random.Random(f"bench-{slug}"),
+                count=target,
+                batch_size=BATCH,
+            )
+        took = time.perf_counter() - t0
+        generated += made
+        print(
+            f"  {practice.name}: {made:,} new claims in {took:.1f} s "
+            f"({made / took if took else 0:,.0f} claims/s)"
+        )
+    took = time.perf_counter() - started
+    rows = {
+        "claims": Claim.objects.count(),
+        "lines": ClaimLine.objects.count(),
+        "activities": ClaimActivity.objects.count(),
+        "history": Claim.history.count() + ClaimLine.history.count(),
+    }
+    print(
+        f"generated {generated:,} claims in {took:.1f} s ({generated / took:,.0f} claims/s); "
+        "in the database: " + ", ".join(f"{n:,} {name}" for name, n in rows.items())
+    )
+    with connection.cursor() as cursor:
+        t0 = time.perf_counter()
+        cursor.execute("VACUUM ANALYZE")
+        print(f"VACUUM ANALYZE in {time.perf_counter() - t0:.1f} s")
+
+
+# --- measurements -------------------------------------------------------------------
+
+
+def percentile(samples: list[float], pct: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(samples)
+    return ordered[max(math.ceil(pct / 100 * len(ordered)) - 1, 0)]
+
+
+def timed(fn: Callable[[], Any], n: int, warmup: int = 2) -> list[float]:
+    for _ in range(warmup):
+        fn()
+    samples = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - t0) * 1000)
+    return samples
+
+
+def row(label: str, samples: list[float], extra: str = "") -> str:
+    return (
+        f"{label:34} p50 {percentile(samples, 50):7.1f} ms   "
+        f"p95 {percentile(samples, 95):7.1f} ms   max {max(samples):7.1f} ms{extra}"
+    )
+
+
+def profile_request(client: Any, url: str) -> None:
+    import cProfile
+    import io
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    client.get(url)
+    profiler.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("cumulative").print_stats(r"/(ar|claims|practices|billing_ops)/", 15)
+    stats.sort_stats("tottime").print_stats(15)
+    print()
+    print(f"cProfile of one request to {url}:")
+    print(out.getvalue())
+
+
+def measure(args: argparse.Namespace) -> None:
+    from django.contrib.auth import get_user_model
+    from django.db import connection, transaction
+    from django.db.models import BooleanField, Q
+    from django.db.models.expressions import RawSQL
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from ar import queues
+    from claims import work
+    from claims.choices import OPEN_STATUSES
+    from claims.models import Claim
+    from practices.models import Practice
+
+    user = get_user_model().objects.get(username=args.user)
+    practice = Practice.objects.get(slug=args.practice)
+    claims = Claim.objects.filter(practice=practice)
+    payer_ar = queues.queue_queryset("payer-ar", user).filter(practice=practice)
+    my_day = queues.queue_queryset("my-day", user).filter(practice=practice)
+    ar_total, day_total = payer_ar.count(), my_day.count()
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        version = cursor.fetchone()[0]
+    print()
+    print(f"PostgreSQL {version}; {Claim.objects.count():,} claims in all")
+    print(
+        f"{args.user} works {practice.name}: {claims.count():,} claims, "
+        f"{claims.filter(status__in=OPEN_STATUSES).count():,} open, "
+        f"payer AR {ar_total:,}, my day {day_total:,}"
+    )
+
+    # A deep keyset page: the cursor of the row at 90% of the payer AR queue.
+    depth = int(ar_total * 0.9)
+    anchor = payer_ar.order_by("-priority", "-pk").values_list("priority", "pk")[depth]
+    cursor_token = queues._encode(anchor[0], anchor[1])  # noqa: SLF001 - same format as the page
+
+    client = Client()
+    client.force_login(user)
+    session = client.session
+    session["practice_id"] = practice.pk
+    session.save()
+    pages = {
+        "/queues/payer-ar/": "payer AR, first page",
+        "/queues/my-day/": "my day, first page",
+        f"/queues/payer-ar/?after={cursor_token}": f"payer AR, deep page (row {depth:,})",
+        "/queues/payer-ar/?sort=due&status=denied": "payer AR, denied by due date",
+    }
+    print()
+    print(f"Queue pages ({args.requests} requests each after 2 warm-up, django.test.Client):")
+    captured: dict[str, list[dict[str, str]]] = {}
+    for url, label in pages.items():
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        with CaptureQueriesContext(connection) as ctx:
+            client.get(url)
+        queries = list(ctx.captured_queries)  # the next request resets connection.queries
+        sql_ms = sum(float(q["time"]) for q in queries) * 1000
+        samples = timed(lambda url=url: client.get(url), args.requests)
+        print(row(label, samples, f"   {len(queries):2d} queries ({sql_ms:.1f} ms SQL)"))
+        captured[label] = queries
+    print()
+    print("Queries of one request (time, first 150 characters):")
+    for label, queries in captured.items():
+        print(f"  {label}:")
+        for query in queries:
+            sql = " ".join(query["sql"].split())
+            print(f"    {float(query['time']) * 1000:6.1f} ms  {sql[:150]}")
+
+    if args.profile:
+        profile_request(client, "/queues/payer-ar/")
+
+    print()
+    print(f"work_next ({args.work_next} calls, each released after):")
+    for _ in range(2):  # warm-up
+        work.release(work.work_next(actor=user, practice_id=practice.pk), user)
+    samples = []
+    for _ in range(args.work_next):
+        t0 = time.perf_counter()
+        claim = work.work_next(actor=user, practice_id=practice.pk)
+        samples.append((time.perf_counter() - t0) * 1000)
+        assert claim is not None
+        work.release(claim, user)
+    with CaptureQueriesContext(connection) as ctx:
+        claim = work.work_next(actor=user, practice_id=practice.pk)
+    queries = list(ctx.captured_queries)
+    work.release(claim, user)
+    print(row("work_next", samples, f"   {len(queries):2d} queries"))
+
+    # The queries behind the pages, as keyset_page and the view run them.
+    order = ("-priority", "-pk")
+    deep = payer_ar.filter(Q(priority__lt=anchor[0]) | Q(priority=anchor[0], pk__lt=anchor[1]))
+    # The same page with a row-value cursor, which PostgreSQL can start the index scan at
+    # (the OR form is only a filter: the scan walks the index from the top to the cursor).
+    row_value = payer_ar.filter(
+        RawSQL(
+            '("claims_claim"."priority", "claims_claim"."id") < (%s, %s)',
+            anchor,
+            output_field=BooleanField(),
+        )
+    )
+    denied = queues.ClaimQueueFilter({"status": ["denied"]}, queryset=payer_ar, user=user).qs
+    candidates = (
+        work.my_day(user)
+        .filter(work.unheld(timezone.now()), practice_id=practice.pk)
+        .select_for_update(skip_locked=True, of=("self",))
+        .values_list("pk", flat=True)
+    )
+    plans: dict[str, Any] = {
+        "payer AR first page": payer_ar.order_by(*order)[:51],
+        "payer AR count": ("count", payer_ar),
+        "my day first page": my_day.order_by(*order)[:51],
+        f"payer AR deep page (row {depth:,})": deep.order_by(*order)[:51],
+        f"payer AR deep page (row {depth:,}), row-value cursor": row_value.order_by(*order)[:51],
+        "payer AR, denied by due date (status filter)": denied.order_by("next_action_due", "pk")[
+            :51
+        ],
+        "payer AR, denied: count": ("count", denied),
+        "work_next candidate (FOR UPDATE SKIP LOCKED)": candidates[:1],
+    }
+    for label, plan in plans.items():
+        print()
+        print(f"EXPLAIN ANALYZE: {label}")
+        with transaction.atomic():  # FOR UPDATE needs one; nothing is written
+            if isinstance(plan, tuple):  # what QuerySet.count() runs
+                sql, params = plan[1].order_by().values("pk").query.sql_with_params()
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        f"EXPLAIN (ANALYZE, BUFFERS) SELECT COUNT(*) FROM ({sql}) AS q", params
+                    )
+                    print("\n".join(r[0] for r in cursor.fetchall()))
+            else:
+                print(plan.explain(analyze=True, buffers=True))
+
+
+def main() -> None:
+    args = parse_args()
+    url = args.database_url
+    if not url or not url.startswith(("postgres://", "postgresql://")):
+        sys.exit(
+            "queue_bench measures PostgreSQL: pass --database-url postgresql://... "
+            "or set DATABASE_URL (see bench/README.md)."
+        )
+    kept = prepare_database(url, args.db_name, args.reuse)
+    setup_django(bench_url(url, args.db_name))
+    if kept:
+        from django.core.management import call_command
+
+        from claims.models import Claim
+
+        call_command("migrate", verbosity=0)
+        have = Claim.objects.count()
+        if have < args.claims:
+            sys.exit(f"{args.db_name} has {have:,} claims; run without --reuse to regenerate.")
+        print(f"reusing {args.db_name} ({have:,} claims)")
+    else:
+        generate(args.claims)
+    measure(args)
+
+
+if __name__ == "__main__":
+    main()
