@@ -16,7 +16,9 @@ from typing import Any
 
 import django_filters
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db import connection
+from django.db.models import BooleanField, Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from claims.choices import OPEN_STATUSES, PAYER_AR_STATUSES, ClaimStatus, NextAction
@@ -86,7 +88,8 @@ class ClaimQueueFilter(django_filters.FilterSet):
 
     practice = django_filters.ModelChoiceFilter(queryset=Practice.objects.none())
     payer = django_filters.ModelChoiceFilter(queryset=Payer.objects.none())
-    status = django_filters.MultipleChoiceFilter(choices=ClaimStatus.choices)
+    # No join here can repeat a claim, so no DISTINCT (it sorted every column).
+    status = django_filters.MultipleChoiceFilter(choices=ClaimStatus.choices, distinct=False)
     next_action = django_filters.ChoiceFilter(choices=NextAction.choices)
     owner = django_filters.ModelChoiceFilter(queryset=User.objects.none())
     age = django_filters.ChoiceFilter(
@@ -163,9 +166,18 @@ def keyset_page(queryset: QuerySet[Claim], sort: str, cursor: str | None, size: 
         decoded = _decode(cursor, field)
         if decoded is not None:
             value, pk = decoded
-            op = "lt" if descending else "gt"
+            # A row-value comparison, so PostgreSQL starts the index scan at the cursor
+            # (an OR of two conditions made it walk the index from the top: 17 ms vs
+            # 0.4 ms at row 17,000 of 100,000). Column names come from SORTS only.
+            table = connection.ops.quote_name(Claim._meta.db_table)
+            column = connection.ops.quote_name(Claim._meta.get_field(field).column)
+            op = "<" if descending else ">"
             queryset = queryset.filter(
-                Q(**{f"{field}__{op}": value}) | Q(**{field: value, f"pk__{op}": pk})
+                RawSQL(
+                    f"({table}.{column}, {table}.id) {op} (%s, %s)",
+                    (value, pk),
+                    output_field=BooleanField(),
+                )
             )
     order = [f"-{field}", "-pk"] if descending else [field, "pk"]
     rows = list(queryset.order_by(*order)[: size + 1])

@@ -118,3 +118,27 @@ def pytest_generate_tests(metafunc: Any) -> None:
     from tests.permission_matrix import pytest_generate_tests_for_matrix
 
     pytest_generate_tests_for_matrix(metafunc)
+
+
+@pytest.fixture
+def worker(transactional_db: Any) -> Any:
+    """A real Celery worker on Redis (skipped when the broker is not Redis)."""
+    from tests.celery_worker import run_worker
+
+    yield from run_worker()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_stray_connections(django_db_setup: Any, django_db_blocker: Any) -> Any:
+    """Before the test database is dropped, end sessions that threads left open (live
+    server, worker threads), so the drop cannot fail on "being accessed by other users"."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )

@@ -621,7 +621,7 @@ class AppointmentsImport:
                 practice=ctx.practice,
                 patient__in=[r.patient for r in good],
                 starts_at__in=[r.fields["starts_at"] for r in good],
-            )
+            ).select_related("provider")
         }
         for done, record in enumerate(self.records, start=1):
             ctx.outcome.progress(done)

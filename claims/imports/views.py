@@ -49,8 +49,9 @@ def _file_errors(form: ImportForm, exc: ValidationError) -> None:
 def import_list(request: HttpRequest) -> HttpResponse:
     """Upload a file (or preview it) and see the practice's recent imports."""
     practice = _working_practice(request)
-    form = ImportForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
+    posted = request.method == "POST"
+    form = ImportForm(request.POST if posted else None, request.FILES if posted else None)
+    if posted and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
             job = services.import_file(

@@ -3,26 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import time
-from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from celery.contrib.testing.worker import start_worker
-from celery.signals import task_postrun
-from django.conf import settings
 from django.utils import timezone
 
-from billing_ops.celery import app
 from claims import services
 from claims.choices import NextAction
 from claims.models import Claim
 from practices.choices import ClaimFormat
 from tests import factories
-
-WAIT_SECONDS = 20.0
+from tests.celery_worker import WAIT_SECONDS, TaskRuns, wait_until  # noqa: F401
 
 
 @pytest.fixture
@@ -91,47 +83,3 @@ def make_claim(world: Any, today: dt.date) -> Any:
         return claim
 
     return make
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = WAIT_SECONDS) -> bool:
-    """Poll ``condition`` until it holds or ``timeout`` seconds pass; whether it held."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return condition()
-
-
-class TaskRuns:
-    """What the worker finished, keyed by task id: (state, return value)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._runs: dict[str, tuple[str, Any]] = {}
-
-    def on_postrun(self, task_id: str = "", state: str = "", retval: Any = None, **_: Any) -> None:
-        with self._lock:
-            self._runs[task_id] = (state, retval)
-
-    def finished(self, task_id: str) -> tuple[str, Any]:
-        """Wait (bounded) until the worker finished ``task_id`` for good; its state and value."""
-        final = {"SUCCESS", "FAILURE", "REJECTED", "IGNORED"}
-        held = wait_until(lambda: self._runs.get(task_id, ("", None))[0] in final)
-        assert held, f"task {task_id} not finished within {WAIT_SECONDS}s: {self._runs}"
-        return self._runs[task_id]
-
-
-@pytest.fixture
-def worker(transactional_db: Any) -> Iterator[TaskRuns]:
-    """A Celery worker (solo pool, one thread) consuming the project's Redis broker."""
-    if not str(settings.CELERY_BROKER_URL).startswith("redis://"):
-        pytest.skip("needs CELERY_BROKER_URL=redis://... (make test provides one)")
-    runs = TaskRuns()
-    task_postrun.connect(runs.on_postrun, weak=False)
-    try:
-        app.control.purge()  # nothing left over from an earlier test
-        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
-            yield runs
-    finally:
-        task_postrun.disconnect(runs.on_postrun)

@@ -7,6 +7,7 @@ see the claim leave the top of the queue.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
 import shutil
 
@@ -37,9 +38,12 @@ pytestmark = [
 
 
 @pytest.fixture
-def browser_page():
+def browser_page(monkeypatch):
     from playwright.sync_api import sync_playwright
 
+    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls
+    # are still synchronous (Django's documented escape hatch for such tools).
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         context = browser.new_context()
@@ -54,7 +58,7 @@ def browser_page():
 
 @pytest.mark.django_db(transaction=True)
 def test_biller_works_the_top_of_my_day(live_server, browser_page):
-    call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    call_command("seed_demo", stdout=io.StringIO())
     page = browser_page
     page.goto(f"{live_server.url}/account/login/")
     page.fill("input[name=username]", "bill.biller")
@@ -70,6 +74,7 @@ def test_biller_works_the_top_of_my_day(live_server, browser_page):
     assert page.locator("h1").inner_text().startswith(f"Claim {top_number}")
     claim = Claim.objects.get(pms_claim_number=top_number)
     assert claim.locked_by.username == "bill.biller"
+    follow_ups_before = claim.follow_up_count
 
     page.select_option("#follow-up-form select[name=channel]", "phone")
     page.fill("#follow-up-form input[name=contact]", "Delta rep Ann, ref 778")
@@ -90,4 +95,5 @@ def test_biller_works_the_top_of_my_day(live_server, browser_page):
     assert new_top.locator("td:nth-child(2) a").inner_text() != top_number
     assert top_number not in page.locator("#queue-table").inner_text()
     claim.refresh_from_db()
-    assert (claim.next_action, claim.follow_up_count, claim.locked_by) == ("wait", 1, None)
+    assert (claim.next_action, claim.locked_by) == ("wait", None)
+    assert claim.follow_up_count == follow_ups_before + 1

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -602,6 +601,24 @@ def test_a_finished_job_is_not_run_again(world, patients):
     assert services.run_import_job(987654) is None
 
 
+def test_a_running_job_is_left_to_its_worker_unless_it_is_stale(world, patients):
+    job = services.import_file(
+        actor=world.bill,
+        practice=world.sunrise,
+        content=(FILES / "claims.csv").read_bytes(),
+        filename="claims.csv",
+    )
+    started = timezone.now() - dt.timedelta(minutes=5)
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.RUNNING, started_at=started)
+    assert services.run_import_job(job.pk).status == ImportStatus.RUNNING
+    assert not sunrise_claims().exists()
+
+    stale = timezone.now() - services.STALE_AFTER - dt.timedelta(minutes=1)
+    ImportJob.objects.filter(pk=job.pk).update(started_at=stale)
+    assert services.run_import_job(job.pk).status == ImportStatus.DONE
+    assert sunrise_claims().count() == 3
+
+
 def test_import_file_queues_the_task_on_commit(
     world, ref, monkeypatch, django_capture_on_commit_callbacks
 ):
@@ -994,24 +1011,10 @@ def test_api_patients_file_needs_edit_patients(world, client_for, ref):
 # --- a real worker ----------------------------------------------------------------------
 
 
-@pytest.fixture
-def import_worker(transactional_db: Any) -> Iterator[Any]:
-    """A Celery worker on the project's Redis broker (as in tests/test_celery_worker.py)."""
-    if not str(settings.CELERY_BROKER_URL).startswith("redis://"):
-        pytest.skip("needs CELERY_BROKER_URL=redis://... (make test provides one)")
-    from celery.contrib.testing.worker import start_worker
-
-    from billing_ops.celery import app
-
-    app.control.purge()
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
-        yield app
-
-
 @pytest.mark.celery_worker
 @pytest.mark.django_db(transaction=True)
-def test_celery_worker_runs_the_queued_import(world, ref, import_worker):
-    from tests.test_celery_worker import wait_until
+def test_celery_worker_runs_the_queued_import(world, ref, worker):
+    from tests.celery_worker import wait_until
 
     with transaction.atomic():
         job = services.import_file(

@@ -162,8 +162,8 @@ class Command(BaseCommand):
                 slug: seed_claims(practice, users, random.Random(f"claims-{slug}"))
                 for slug, practice in practices.items()
             }
-        self._print_logins()
         self._print_claims(practices, claims)
+        self._print_logins()
 
     def _users(self) -> dict[str, Any]:
         User = get_user_model()
@@ -347,6 +347,7 @@ class Command(BaseCommand):
             )
 
     def _print_claims(self, practices: dict[str, Practice], created: dict[str, int]) -> None:
+        self.stdout.write("Demo claims:")
         for slug, practice in practices.items():
             claims = Claim.objects.filter(practice=practice)
             total = claims.count()
