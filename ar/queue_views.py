@@ -17,6 +17,7 @@ from billing_ops.scoping import user_has_practice_perm
 from claims import priority, work
 from claims.forms import BulkForm
 from practices import permissions as perms
+from practices.account_views import safe_next
 from practices.models import PracticeUserPermission
 from practices.selectors import current_practice
 
@@ -73,9 +74,7 @@ def queue(request: HttpRequest, slug: str) -> HttpResponse:
 def work_next(request: HttpRequest) -> HttpResponse:
     """Hand the requester the top unheld claim of their day."""
     practice = current_practice(request)
-    if practice is None or not user_has_practice_perm(
-        request.user, perms.WORK_CLAIMS, practice.pk
-    ):
+    if practice is None or not user_has_practice_perm(request.user, perms.WORK_CLAIMS, practice.pk):
         raise Http404("Not found.")
     claim = work.work_next(actor=request.user, practice_id=practice.pk)
     if claim is None:
@@ -88,7 +87,7 @@ def work_next(request: HttpRequest) -> HttpResponse:
 @require_POST
 def bulk(request: HttpRequest) -> HttpResponse:
     """Reassign or set the next action of the selected claims."""
-    back = request.POST.get("next") or reverse("queue", kwargs={"slug": "my-day"})
+    back = safe_next(request, reverse("queue", kwargs={"slug": "my-day"}))
     claims = queues.base_queryset(request.user)
     form = BulkForm(request.POST, claims=claims, owners=_owners(request))
     if not form.is_valid():

@@ -22,11 +22,12 @@ def visible_practice_ids(user: AbstractBaseUser | AnonymousUser, codename: str) 
     if not user.is_authenticated or not user.is_active:
         return Practice.objects.none().values("pk")
     if user.is_superuser:
-        return Practice.objects.values("pk")
+        return Practice.objects.filter(is_active=True).values("pk")
     return PracticeUserPermission.objects.filter(
         user_id=user.pk,
         permission__codename=codename,
         permission__content_type__app_label="practices",
+        content_object__is_active=True,
     ).values("content_object_id")
 
 

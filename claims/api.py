@@ -701,7 +701,8 @@ class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
     @action(detail=False, methods=["post"], url_path="work-next", filter_backends=[])
     def work_next(self, request: Any) -> Response:
         """Hand the caller the top due claim of their day that nobody holds."""
-        source = request.data or request.query_params
+        data = request.data if isinstance(request.data, Mapping) else {}
+        source = data or request.query_params
         params = WorkNextSerializer(data={k: source[k] for k in ("practice",) if k in source})
         params.is_valid(raise_exception=True)
         practice_id = params.validated_data.get("practice")

@@ -95,7 +95,7 @@ def attachment_add(
     if kind not in AttachmentKind.values:
         raise ValidationError({"kind": f"Unknown attachment kind {kind!r}."})
     if kind in CLINICAL_ATTACHMENT_KINDS and not can_see_clinical(actor, claim):
-        raise PermissionDenied("Clinical attachments are handled by the practice.")
+        raise ValidationError({"kind": "Clinical attachments are handled by the practice."})
     if status not in AttachmentStatus.values:
         raise ValidationError({"status": f"Unknown status {status!r}."})
     if not label.strip():

@@ -161,7 +161,8 @@ def claim_transition(request: HttpRequest, pk: int) -> HttpResponse:
     claim = _claim(request, pk)
     form = forms.TransitionForm(request.POST)
     if not form.is_valid():
-        raise Http404("Not found.")
+        messages.error(request, "That move could not be read: reload the claim and try again.")
+        return _render(request, claim, 400)
     try:
         services.claim_transition(
             actor=request.user,

@@ -88,7 +88,8 @@ def claims_bulk_update(
     claims = list(
         Claim.objects.visible_to(actor, perms.WORK_CLAIMS)
         .filter(pk__in=ids, status__in=OPEN_STATUSES)
-        .select_for_update()
+        .select_related("owner")
+        .select_for_update(of=("self",))
     )
     if len(claims) != len(ids):
         raise ValidationError(

@@ -4,6 +4,7 @@ from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from practices import models
+from practices.services import sync_user_access
 
 
 @admin.register(models.Practice)
@@ -11,6 +12,7 @@ class PracticeAdmin(SimpleHistoryAdmin):
     list_display = ["name", "slug", "kind", "is_active"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
+    # Deactivating a practice hides it at once (the scoping primitive skips inactive ones).
 
 
 @admin.register(models.Vendor)
@@ -23,14 +25,34 @@ class VendorAdmin(SimpleHistoryAdmin):
 class VendorStaffAdmin(SimpleHistoryAdmin):
     list_display = ["user", "vendor", "is_lead"]
     list_filter = ["vendor", "is_lead"]
+    # vendor and is_lead change what the user may see: re-derive access after a save.
     autocomplete_fields = ["user"]
+
+    def save_model(self, request, obj, form, change) -> None:  # noqa: ANN001
+        super().save_model(request, obj, form, change)
+        sync_user_access(obj.user)
 
 
 @admin.register(models.Engagement)
 class EngagementAdmin(SimpleHistoryAdmin):
     list_display = ["vendor", "practice", "service_areas", "starts_on", "ends_on"]
     list_filter = ["vendor", "practice"]
-    readonly_fields = ["service_areas"]
+    # Access derives from engagements through practices.services.engagement_set only.
+    readonly_fields = [
+        "vendor",
+        "practice",
+        "service_areas",
+        "primary_contact",
+        "backup_contact",
+        "starts_on",
+        "ends_on",
+    ]
+
+    def has_add_permission(self, request, obj=None) -> bool:  # noqa: ANN001
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:  # noqa: ANN001
+        return False
 
 
 @admin.register(models.Membership)
@@ -38,9 +60,12 @@ class MembershipAdmin(SimpleHistoryAdmin):
     list_display = ["user", "practice", "role", "is_active"]
     list_filter = ["practice", "role", "is_active"]
     # Access is derived by services; editing here would bypass re-derivation.
-    readonly_fields = ["user", "practice", "role", "is_active"]
+    readonly_fields = ["user", "practice", "role", "is_active", "away_until"]
 
     def has_add_permission(self, request, obj=None) -> bool:  # noqa: ANN001
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:  # noqa: ANN001
         return False
 
 
@@ -51,6 +76,9 @@ class AssignmentAdmin(SimpleHistoryAdmin):
     readonly_fields = ["staff", "engagement", "service_areas", "ends_on", "revoked_at"]
 
     def has_add_permission(self, request, obj=None) -> bool:  # noqa: ANN001
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:  # noqa: ANN001
         return False
 
 

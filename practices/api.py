@@ -167,19 +167,45 @@ class PatientViewSet(
         )
 
 
-class CoverageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+class PhiReadLogMixin:
+    """Coverages and appointments are PHI too: log each read against its patient."""
+
+    def list(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        response = super().list(request, *args, **kwargs)  # type: ignore[misc]
+        ids = {row["patient"] for row in response.data["results"]}
+        services.phi_access_record_many(
+            user=request.user,
+            patients=Patient.objects.filter(pk__in=ids).only("pk", "practice_id"),
+            action=AccessAction.EXPORT,
+            path=request.get_full_path(),
+        )
+        return response
+
+    def retrieve(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        instance = self.get_object()  # type: ignore[attr-defined]
+        services.phi_access_record(
+            user=request.user, patient=instance.patient, action=AccessAction.API, path=request.path
+        )
+        return Response(self.get_serializer(instance).data)  # type: ignore[attr-defined]
+
+
+class CoverageViewSet(
+    PhiReadLogMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet
+):
     """Coverages of visible patients."""
 
-    queryset = Coverage.objects.order_by("patient_id", "cob_order")
+    queryset = Coverage.objects.select_related("patient").order_by("patient_id", "cob_order")
     serializer_class = CoverageSerializer
     scope_permission = perms.VIEW_PATIENTS
     filterset_fields = ["practice", "patient", "payer"]
 
 
-class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+class AppointmentViewSet(
+    PhiReadLogMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet
+):
     """Appointments of visible patients."""
 
-    queryset = Appointment.objects.order_by("starts_at", "pk")
+    queryset = Appointment.objects.select_related("patient").order_by("starts_at", "pk")
     serializer_class = AppointmentSerializer
     scope_permission = perms.VIEW_PATIENTS
     filterset_fields = ["practice", "patient", "provider", "status"]

@@ -254,16 +254,14 @@ def user_set_active(*, actor: Any, user: Any, is_active: bool) -> Any:
 
 
 def expire_ended_assignments() -> int:
-    """Re-derive access for vendor users whose assignment or engagement has passed its end."""
-    today = timezone.localdate()
-    ended = Assignment.objects.filter(
-        models.Q(ends_on__lt=today) | models.Q(engagement__ends_on__lt=today)
-    ).values_list("staff__user_id", flat=True)
-    holders = set(PracticeUserPermission.objects.values_list("user_id", flat=True))
+    """Re-derive access of every vendor user with an assignment, so engagements and
+    assignments that start or end by date take effect; returns how many users changed.
+    (Vendor users are few; a second run changes nothing.)"""
     changed = 0
-    for user in User.objects.filter(pk__in=set(ended) & holders):
-        _added, removed = sync_user_access(user)
-        changed += bool(removed)
+    vendor_users = User.objects.filter(vendor_staff__assignments__isnull=False).distinct()
+    for user in vendor_users:
+        added, removed = sync_user_access(user)
+        changed += bool(added or removed)
     return changed
 
 

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, ListView, TemplateView
 
@@ -18,6 +19,7 @@ from billing_ops.pages import ScopedPageMixin, get_scoped_or_404
 from billing_ops.scoping import user_has_practice_perm
 from practices import permissions as perms
 from practices import services
+from practices.account_views import safe_next
 from practices.choices import AccessAction
 from practices.forms import PracticeSwitchForm
 from practices.models import Assignment, Membership, Patient, Practice
@@ -42,7 +44,7 @@ def switch_practice(request: HttpRequest) -> HttpResponse:
     practice = get_scoped_or_404(practices_for(request.user), pk=form.cleaned_data["practice"])
     request.session["practice_id"] = practice.pk
     messages.success(request, f"Now working in {practice}.")
-    return redirect(request.POST.get("next") or "home")
+    return redirect(safe_next(request, reverse("home")))
 
 
 class PatientListView(ScopedPageMixin, ListView):

@@ -6,33 +6,76 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('claims', '0002_importjob'),
-        ('practices', '0002_historicalmembership_away_until_and_more'),
+        ("claims", "0002_importjob"),
+        ("practices", "0002_historicalmembership_away_until_and_more"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Notification',
+            name="Notification",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('due_today', 'Next action due today'), ('overdue', 'Next action overdue'), ('escalation', 'Overdue beyond turnaround'), ('filing_30', 'Timely filing in 30 days'), ('filing_14', 'Timely filing in 14 days'), ('filing_3', 'Timely filing in 3 days'), ('digest', 'Daily digest sent')], max_length=20)),
-                ('message', models.CharField(max_length=400)),
-                ('for_date', models.DateField()),
-                ('dedupe_key', models.CharField(max_length=120, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('read_at', models.DateTimeField(blank=True, null=True)),
-                ('claim', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='claims.claim')),
-                ('practice', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='practices.practice')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notifications', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("due_today", "Next action due today"),
+                            ("overdue", "Next action overdue"),
+                            ("escalation", "Overdue beyond turnaround"),
+                            ("filing_30", "Timely filing in 30 days"),
+                            ("filing_14", "Timely filing in 14 days"),
+                            ("filing_3", "Timely filing in 3 days"),
+                            ("digest", "Daily digest sent"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("message", models.CharField(max_length=400)),
+                ("for_date", models.DateField()),
+                ("dedupe_key", models.CharField(max_length=120, unique=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("read_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "claim",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="claims.claim",
+                    ),
+                ),
+                (
+                    "practice",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="practices.practice",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="notifications",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-pk'],
-                'indexes': [models.Index(fields=['user', 'read_at'], name='ar_notifica_user_id_b5c835_idx')],
+                "ordering": ["-created_at", "-pk"],
+                "indexes": [
+                    models.Index(fields=["user", "read_at"], name="ar_notifica_user_id_b5c835_idx")
+                ],
             },
         ),
     ]
