@@ -28,9 +28,11 @@ from practices.models import (
     Engagement,
     Membership,
     Patient,
+    Payer,
     PhiAccessLog,
     Practice,
     PracticeUserPermission,
+    Provider,
     VendorStaff,
 )
 
@@ -276,6 +278,24 @@ def _same_practice(practice: Practice, **related: Any) -> None:
     }
     if errors:
         raise ValidationError(errors)
+
+
+@transaction.atomic
+def payer_create(*, actor: Any, practice: Practice, **fields: Any) -> Payer:
+    """Add a payer to a practice (claim imports add the payers their files name)."""
+    require_practice_perm(actor, perms.WORK_CLAIMS, practice)
+    payer = Payer(practice=practice, **fields)
+    _save(payer, actor)
+    return payer
+
+
+@transaction.atomic
+def provider_create(*, actor: Any, practice: Practice, **fields: Any) -> Provider:
+    """Add a provider to a practice (claim imports add the NPIs their files name)."""
+    require_practice_perm(actor, perms.WORK_CLAIMS, practice)
+    provider = Provider(practice=practice, **fields)
+    _save(provider, actor)
+    return provider
 
 
 @transaction.atomic

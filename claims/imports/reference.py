@@ -145,14 +145,14 @@ class CoverageBook:
 
 def create_payer(ctx: Context, *, payer_id: str, name: str, claim_format: str) -> Payer:
     """A payer first seen in a claim file, with default timely filing (90 days)."""
-    payer = Payer(
+    payer = practice_services.payer_create(
+        actor=ctx.actor,
         practice=ctx.practice,
         payer_id=payer_id,
         name=name or payer_id,
         claim_format=claim_format if claim_format in ClaimFormat.values else ClaimFormat.PAPER,
         timely_filing_days=DEFAULT_TIMELY_FILING_DAYS,
     )
-    _save(payer, ctx.actor)
     ctx.outcome.note(
         f"created payer {payer.name} ({payer_id}) with timely filing "
         f"{DEFAULT_TIMELY_FILING_DAYS} days: check its settings"
@@ -162,13 +162,8 @@ def create_payer(ctx: Context, *, payer_id: str, name: str, claim_format: str) -
 
 def create_provider(ctx: Context, *, npi: str) -> Provider:
     """A provider first seen in a claim file; the file gives only the NPI, not the name."""
-    provider = Provider(practice=ctx.practice, first_name="NPI", last_name=npi, npi=npi)
-    _save(provider, ctx.actor)
+    provider = practice_services.provider_create(
+        actor=ctx.actor, practice=ctx.practice, first_name="NPI", last_name=npi, npi=npi
+    )
     ctx.outcome.note(f"created provider with NPI {npi}: fill in the name")
     return provider
-
-
-def _save(instance: Any, actor: Any) -> None:
-    instance.full_clean()
-    instance._history_user = actor
-    instance.save()
