@@ -27,6 +27,7 @@ from claims.choices import (
     Severity,
 )
 from claims.models import Claim, ClaimActivity, ClaimLine, ScrubFinding
+from claims.priority import compute
 from practices import permissions as perms
 from practices.models import Coverage, Patient, Provider
 from practices.services import require_practice_perm
@@ -90,9 +91,9 @@ def _release_hold(claim: Claim, actor: Any) -> None:
         claim.locked_by, claim.locked_until = None, None
 
 
-def _save(claim: Claim, actor: Any) -> Claim:
-    from claims.priority import compute
-
+def save_checked(claim: Claim, actor: Any) -> Claim:
+    """Save a locked claim: invariant checked, priority refreshed, version bumped, history
+    written with the actor. Every claim write ends here."""
     check_next_action(claim)
     claim.priority = compute(claim).score
     claim.version += 1
@@ -196,7 +197,7 @@ def claim_create(
     claim.full_clean(exclude=["version"])
     line_objects = build_lines(lines)
     claim.total_billed = sum((line.charge for line in line_objects), Decimal("0.00"))
-    _save(claim, actor)
+    save_checked(claim, actor)
     for line in line_objects:
         line.claim = claim
         line._history_user = actor  # type: ignore[attr-defined]
@@ -275,7 +276,7 @@ def claim_transition(
             claim.next_action_due = next_action_due
         if wait_reason is not None:
             claim.wait_reason = wait_reason
-    _save(claim, actor)
+    save_checked(claim, actor)
     text = f"{ClaimStatus(previous).label} → {ClaimStatus(to_status).label}"
     _activity(
         claim,
@@ -316,7 +317,7 @@ def claim_set_next_action(
         text = f"Owner: {claim.owner} → {owner}. "
         claim.owner = owner
     _release_hold(claim, actor)
-    _save(claim, actor)
+    save_checked(claim, actor)
     label = NextAction(next_action).label
     text += f"Next: {label}, due {next_action_due:%m/%d/%Y}"
     if claim.wait_reason:
@@ -362,7 +363,7 @@ def claim_log_follow_up(
     if errors:
         raise ValidationError(errors)
     claim.follow_up_count += 1
-    _save(claim, actor)
+    save_checked(claim, actor)
     return _activity(
         claim,
         actor,
@@ -419,7 +420,7 @@ def claim_update_from_import(
     if previous == ClaimStatus.READY:
         claim.status = ClaimStatus.DRAFT  # changed content must be scrubbed again
     claim.full_clean(exclude=["version"])
-    _save(claim, actor)
+    save_checked(claim, actor)
     for old in claim.lines.all():
         old._history_user = actor  # type: ignore[attr-defined]
         old.delete()

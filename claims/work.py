@@ -114,7 +114,7 @@ def claims_bulk_update(
             claim.next_action_due = next_action_due
             claim.wait_reason = wait_reason if next_action == NextAction.WAIT else ""
             parts.append(f"Next: {NextAction(next_action).label}, due {next_action_due:%m/%d/%Y}")
-        services._save(claim, actor)  # noqa: SLF001 - same sub-domain
+        services.save_checked(claim, actor)
         ClaimActivity.objects.create(
             claim=claim,
             actor=actor,
