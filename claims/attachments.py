@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import QuerySet
@@ -109,29 +109,6 @@ def attachment_add(
     )
     if file is not None:
         attachment.file.save(file.name or "attachment", file, save=False)
-    attachment._history_user = actor  # type: ignore[attr-defined]
-    attachment.save()
-    _log(attachment, actor)
-    return attachment
-
-
-@transaction.atomic
-def attachment_set_status(
-    *, actor: Any, attachment: Attachment, status: str, file: UploadedFile | None = None
-) -> Attachment:
-    """Mark an attachment received or sent (with its file)."""
-    claim = attachment.claim
-    require_practice_perm(actor, perms.WORK_CLAIMS, claim.practice)
-    if attachment.is_clinical and not can_see_clinical(actor, claim):
-        raise PermissionDenied("Clinical attachments are handled by the practice.")
-    if status not in AttachmentStatus.values:
-        raise ValidationError({"status": f"Unknown status {status!r}."})
-    if file is not None:
-        sniff(file)
-        attachment.file.save(file.name or "attachment", file, save=False)
-    if status != AttachmentStatus.REQUESTED and not attachment.file:
-        raise ValidationError({"file": "Attach the file before marking it received or sent."})
-    attachment.status = status
     attachment._history_user = actor  # type: ignore[attr-defined]
     attachment.save()
     _log(attachment, actor)
