@@ -7,7 +7,7 @@ The numbers are for PostgreSQL, so the script refuses to run without a postgresq
 (``--database-url`` or the ``DATABASE_URL`` environment variable). It connects to that
 server, (re)creates a dedicated database (``billing_ops_bench`` unless ``--db-name``),
 migrates it, loads the demo (``seed_demo``), adds two more practices and tops the claims
-up to N with ``claims.demo.seed_claims`` (bulk_create in batches of 5,000). ``--reuse``
+up to N with ``demo.claims.seed_claims`` (bulk_create in batches of 5,000). ``--reuse``
 keeps an existing bench database that already holds N claims. See bench/README.md.
 """
 
@@ -106,11 +106,11 @@ def generate(total: int) -> None:
     from django.core.management import call_command
     from django.db import connection, transaction
 
-    from claims.demo import seed_claims
     from claims.models import Claim, ClaimActivity, ClaimLine
+    from demo.claims import seed_claims
+    from demo.management.commands import seed_demo
     from practices import services
     from practices.choices import Role
-    from practices.management.commands import seed_demo
     from practices.models import Practice
 
     started = time.perf_counter()

@@ -17,8 +17,8 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from claims.choices import OPEN_STATUSES
-from claims.demo import seed_claims
 from claims.models import Claim
+from demo.claims import seed_claims
 from practices import services
 from practices.choices import (
     ClaimFormat,
