@@ -225,17 +225,21 @@ def measure(args: argparse.Namespace) -> None:
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
-    from ar import queues
-    from claims import work
+    from claims import queues
     from claims.choices import OPEN_STATUSES
     from claims.models import Claim
     from practices.models import Practice
+    from work import selectors
+    from work import services as work
+    from work.registry import registry
 
     user = get_user_model().objects.get(username=args.user)
     practice = Practice.objects.get(slug=args.practice)
     claims = Claim.objects.filter(practice=practice)
-    payer_ar = queues.queue_queryset("payer-ar", user).filter(practice=practice)
-    my_day = queues.queue_queryset("my-day", user).filter(practice=practice)
+    payer_ar = selectors.queue_queryset(registry.queue("payer-ar"), user).filter(practice=practice)
+    my_day = selectors.my_day_of_type(queues.CLAIM, user, timezone.localdate()).filter(
+        practice=practice
+    )
     ar_total, day_total = payer_ar.count(), my_day.count()
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
@@ -251,7 +255,7 @@ def measure(args: argparse.Namespace) -> None:
     # A deep keyset page: the cursor of the row at 90% of the payer AR queue.
     depth = int(ar_total * 0.9)
     anchor = payer_ar.order_by("-priority", "-pk").values_list("priority", "pk")[depth]
-    cursor_token = queues._encode(anchor[0], anchor[1])  # noqa: SLF001 - same format as the page
+    cursor_token = selectors._encode(list(anchor))  # noqa: SLF001 - same format as the page
 
     client = Client()
     client.force_login(user)
@@ -319,7 +323,7 @@ def measure(args: argparse.Namespace) -> None:
     )
     denied = queues.ClaimQueueFilter({"status": ["denied"]}, queryset=payer_ar, user=user).qs
     candidates = (
-        work.my_day(user)
+        selectors.my_day_of_type(queues.CLAIM, user, timezone.localdate())
         .filter(work.unheld(timezone.now()), practice_id=practice.pk)
         .select_for_update(skip_locked=True, of=("self",))
         .values_list("pk", flat=True)

@@ -12,7 +12,7 @@ from rest_framework import permissions, viewsets
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.filters import BaseFilterBackend
 
-from practices.models import Practice
+from billing_ops.access import has_perm
 
 
 class PracticeScopeFilter(BaseFilterBackend):
@@ -33,8 +33,7 @@ class HasScopePermission(permissions.IsAuthenticated):
             return False
         lookup = getattr(obj, "practice_lookup", "practice")
         practice_id = obj.pk if lookup == "pk" else getattr(obj, "practice_id", None)
-        visible = Practice.objects.visible_to(request.user, write)
-        if not visible.filter(pk=practice_id).exists():
+        if not has_perm(request.user, write, practice_id):
             # Readable but not writable: same answer as for an object one cannot see.
             raise NotFound()
         return True

@@ -12,8 +12,8 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 app.conf.beat_schedule = {
-    "refresh-claim-priorities": {
-        "task": "claims.tasks.refresh_priorities",
+    "refresh-priorities": {
+        "task": "work.tasks.refresh_priorities",
         "schedule": crontab(hour=0, minute=5),
     },
     "expire-ended-assignments": {
@@ -23,19 +23,19 @@ app.conf.beat_schedule = {
     # Reminder jobs run for "today" in the site's time zone (TIME_ZONE); the hours below
     # are read in CELERY_TIMEZONE.
     "send-next-action-reminders": {
-        "task": "ar.tasks.send_next_action_reminders",
+        "task": "work.tasks.send_next_action_reminders",
         "schedule": crontab(hour=6, minute=0),
     },
     "send-timely-filing-alerts": {
-        "task": "ar.tasks.send_timely_filing_alerts",
+        "task": "claims.tasks.send_timely_filing_alerts",
         "schedule": crontab(hour=6, minute=15),
     },
     "send-daily-digests": {
-        "task": "ar.tasks.send_daily_digests",
+        "task": "work.tasks.send_daily_digests",
         "schedule": crontab(hour=6, minute=30),
     },
     "escalate-overdue": {
-        "task": "ar.tasks.escalate_overdue",
+        "task": "sops.tasks.escalate_overdue",
         "schedule": crontab(minute=0),
     },
 }

@@ -41,33 +41,3 @@ class SessionLimitsMiddleware:
             if now - last_seen >= LAST_SEEN_GRANULARITY or SESSION_LAST_SEEN not in session:
                 session[SESSION_LAST_SEEN] = now
         return self.get_response(request)
-
-
-class MfaRequiredMiddleware:
-    """Sends users who need a second factor to enrolment or verification before anything else."""
-
-    allowed_prefixes = ("/account/", "/static/", "/favicon")
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        from django_otp import user_has_device
-
-        from practices.selectors import mfa_required
-
-        user = request.user
-        if (
-            user.is_authenticated
-            and not request.path.startswith(self.allowed_prefixes)
-            and not user.is_verified()  # type: ignore[union-attr]
-            and mfa_required(user)
-        ):
-            if request.path.startswith("/api/"):
-                return JsonResponse(
-                    {"detail": "Second factor required: verify at /account/mfa/verify/."},
-                    status=403,
-                )
-            target = "mfa-verify" if user_has_device(user) else "mfa-setup"
-            return redirect(f"{reverse(target)}?next={request.path}")
-        return self.get_response(request)

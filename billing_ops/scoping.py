@@ -1,47 +1,36 @@
-"""The one scoping primitive: which practices a user holds a permission on.
+"""The one scoping primitive: ``Model.objects.visible_to(user, codename)``.
 
-Every page, endpoint, export and aggregate starts from ``visible_to(user, codename)``;
-permissions live on Practice objects (django-guardian, direct foreign-key tables) and are
-derived from memberships and assignments only.
+Every page, endpoint, export and aggregate starts from it. The practices a user may see
+come from ``billing_ops.access.grants_for`` (one query per request), so the permission
+table is not joined into every list.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Self, TypeVar
 
 from django.db import models
 
+from billing_ops.access import visible_practice_ids
+
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+    from billing_ops.access import AnyUser
+
+_M = TypeVar("_M", bound=models.Model)
 
 
-def visible_practice_ids(user: AbstractBaseUser | AnonymousUser, codename: str) -> Any:
-    """A subquery of the ids of practices on which ``user`` holds ``practices.<codename>``."""
-    from practices.models import Practice, PracticeUserPermission
-
-    if not user.is_authenticated or not user.is_active:
-        return Practice.objects.none().values("pk")
-    if user.is_superuser:
-        return Practice.objects.filter(is_active=True).values("pk")
-    return PracticeUserPermission.objects.filter(
-        user_id=user.pk,
-        permission__codename=codename,
-        permission__content_type__app_label="practices",
-        content_object__is_active=True,
-    ).values("content_object_id")
-
-
-class PracticeScopedQuerySet(models.QuerySet):
+class PracticeScopedQuerySet(models.QuerySet[_M]):
     """A queryset whose model names the path to its practice in ``practice_lookup``."""
 
-    def visible_to(self, user: AbstractBaseUser | AnonymousUser, codename: str) -> Self:
+    def visible_to(self, user: AnyUser | None, codename: str) -> Self:
         """Only the rows of practices on which ``user`` holds the permission ``codename``."""
+        ids = visible_practice_ids(user, codename)
+        if not ids:
+            return self.none()
         lookup = getattr(self.model, "practice_lookup", "practice")
-        return self.filter(**{f"{lookup}__in": visible_practice_ids(user, codename)})
+        return self.filter(**{f"{lookup}__in": sorted(ids)})
 
-
-def user_has_practice_perm(user: Any, codename: str, practice_id: int) -> bool:
-    """Whether ``user`` holds ``codename`` on one practice (same rule as ``visible_to``)."""
-    from practices.models import Practice
-
-    return Practice.objects.visible_to(user, codename).filter(pk=practice_id).exists()
+    def of_practice(self, practice_id: int) -> Self:
+        """Only the rows of one practice."""
+        lookup = getattr(self.model, "practice_lookup", "practice")
+        return self.filter(**{lookup: practice_id})

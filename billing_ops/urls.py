@@ -5,11 +5,11 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from ar import notification_urls
-from ar import urls as ar_urls
 from claims import urls as claims_urls
 from claims.imports import urls as import_urls
 from practices import api as practices_api
+from work import notification_urls
+from work import urls as work_urls
 
 router = DefaultRouter()
 router.register("practices", practices_api.PracticeViewSet, basename="practice")
@@ -25,13 +25,12 @@ urlpatterns = [
         "api/v1/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"
     ),
     path("api/v1/", include(claims_urls.api_urlpatterns)),
-    path("api/v1/", include(ar_urls.api_urlpatterns)),
     path("api/v1/", include(import_urls.api_urlpatterns)),
     path("api/v1/", include(notification_urls.api_urlpatterns)),
     path("api/v1/", include(router.urls)),
     path("", include("practices.urls")),
     path("", include(claims_urls.urlpatterns)),
-    path("", include(ar_urls.urlpatterns)),
+    path("", include(work_urls.urlpatterns)),
     path("", include(import_urls.urlpatterns)),
     path("", include(notification_urls.urlpatterns)),
 ]

@@ -13,7 +13,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import QuerySet
 
-from billing_ops.scoping import user_has_practice_perm
+from billing_ops.access import has_perm
 from claims.choices import CLINICAL_ATTACHMENT_KINDS, ActivityKind, AttachmentKind, AttachmentStatus
 from claims.models import Attachment, Claim, ClaimActivity
 from practices import permissions as perms
@@ -69,7 +69,7 @@ def _log(attachment: Attachment, actor: Any) -> None:
 
 
 def can_see_clinical(user: Any, claim: Claim) -> bool:
-    return user_has_practice_perm(user, perms.VIEW_CLINICAL_ATTACHMENTS, claim.practice_id)
+    return has_perm(user, perms.VIEW_CLINICAL_ATTACHMENTS, claim.practice_id)
 
 
 def visible_attachments(user: Any, claim: Claim) -> QuerySet[Attachment]:

@@ -36,6 +36,9 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 FINAL_STATUSES = frozenset({S.CLOSED, S.VOID})
 OPEN_STATUSES = frozenset(set(S.values) - FINAL_STATUSES)
+# Not yet with the payer: a PMS re-import may still change them, the timely-filing
+# deadline can still be lost on them, and it weighs in their priority.
+UNSUBMITTED_STATUSES = frozenset({S.DRAFT, S.READY, S.REJECTED})
 # Submitted to the payer and not yet resolved: the payer AR queue.
 PAYER_AR_STATUSES = frozenset(
     {S.SUBMITTED, S.ACCEPTED, S.IN_ADJUDICATION, S.PARTIALLY_PAID, S.DENIED, S.APPEALED}

@@ -82,32 +82,3 @@ class AttachmentForm(BootstrapForm):
             self.fields["kind"].choices = [
                 c for c in AttachmentKind.choices if c[0] not in CLINICAL_ATTACHMENT_KINDS
             ]
-
-
-class BulkForm(forms.Form):
-    claims = forms.ModelMultipleChoiceField(
-        queryset=None,
-        error_messages={
-            "required": "Select at least one claim.",
-            "invalid_choice": "A selected claim is not one you can change.",
-        },
-    )
-    owner = forms.ModelChoiceField(queryset=User.objects.none(), required=False)
-    next_action = forms.ChoiceField(choices=[("", "—")] + NextAction.choices, required=False)
-    next_action_due = forms.DateField(required=False, widget=DATE)
-    wait_reason = forms.CharField(required=False, max_length=300)
-
-    def __init__(self, *args: Any, claims: Any, owners: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["claims"].queryset = claims
-        self.fields["owner"].queryset = owners
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        if not data.get("owner") and not data.get("next_action"):
-            raise forms.ValidationError("Choose a new owner or a next action.")
-        if data.get("next_action") and not data.get("next_action_due"):
-            self.add_error("next_action_due", "Set the date the next action is due.")
-        if data.get("next_action") == NextAction.WAIT and not data.get("wait_reason"):
-            self.add_error("wait_reason", "Say what we are waiting for.")
-        return data

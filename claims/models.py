@@ -1,5 +1,6 @@
 """Claims with their lines, activity timeline, attachments, scrub findings and payer rules."""
 
+import datetime as dt
 from decimal import Decimal
 
 from django.conf import settings
@@ -7,8 +8,10 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 from billing_ops.scoping import PracticeScopedQuerySet
+from claims import priority
 from claims.choices import (
     CLINICAL_ATTACHMENT_KINDS,
+    FINAL_STATUSES,
     ActivityKind,
     AttachmentKind,
     AttachmentStatus,
@@ -20,17 +23,15 @@ from claims.choices import (
     Severity,
 )
 from practices.choices import ClaimFormat
+from work.models import Priority, WorkItem
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 ZERO = Decimal("0.00")
 
 
-class Claim(models.Model):
+class Claim(WorkItem):
     """One claim to one payer: money, status, and exactly one owner + next action while open."""
 
-    practice_lookup = "practice"
-
-    practice = models.ForeignKey("practices.Practice", on_delete=models.PROTECT, related_name="+")
     patient = models.ForeignKey(
         "practices.Patient", on_delete=models.PROTECT, related_name="claims"
     )
@@ -48,12 +49,7 @@ class Claim(models.Model):
     diagnosis_codes = models.JSONField(default=list, blank=True)
 
     status = models.CharField(max_length=20, choices=ClaimStatus.choices, default="draft")
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
     next_action = models.CharField(max_length=30, choices=NextAction.choices, blank=True)
-    next_action_due = models.DateField(null=True, blank=True)
-    wait_reason = models.CharField(max_length=300, blank=True)
 
     total_billed = models.DecimalField(**MONEY, default=ZERO)
     total_allowed = models.DecimalField(**MONEY, default=ZERO)
@@ -68,21 +64,11 @@ class Claim(models.Model):
     clean_at_first_submission = models.BooleanField(null=True, blank=True)
     accepted_on_first_submission = models.BooleanField(null=True, blank=True)
     follow_up_count = models.PositiveIntegerField(default=0)
-    # Work-queue rank (claims.priority): refreshed on every write and nightly, so queues
-    # sort and paginate on an indexed column.
-    priority = models.IntegerField(default=0)
 
-    # "Work next": who holds the claim right now, and until when.
-    locked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    locked_until = models.DateTimeField(null=True, blank=True)
-
-    version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords(
-        excluded_fields=["locked_by", "locked_until", "updated_at", "priority"]
+        excluded_fields=["locked_by", "locked_until", "updated_at", "priority", "priority_reasons"]
     )
 
     objects = PracticeScopedQuerySet.as_manager()
@@ -105,7 +91,10 @@ class Claim(models.Model):
 
     @property
     def is_open(self) -> bool:
-        return self.status not in (ClaimStatus.CLOSED, ClaimStatus.VOID)
+        return self.status not in FINAL_STATUSES
+
+    def compute_priority(self, today: dt.date | None = None) -> Priority:
+        return priority.compute(self, today)
 
 
 class ClaimLine(models.Model):

@@ -8,23 +8,19 @@ the same parts as text ("$1,240 · 12 days to filing limit · 3 days overdue").
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from django.db import transaction
 from django.utils import timezone
 
-from claims.choices import FINAL_STATUSES, ClaimStatus
-from claims.models import Claim
+from claims.choices import FINAL_STATUSES, UNSUBMITTED_STATUSES
+from work.models import Priority
 
-NOT_YET_WITH_PAYER = frozenset({ClaimStatus.DRAFT, ClaimStatus.READY, ClaimStatus.REJECTED})
+if TYPE_CHECKING:
+    from claims.models import Claim
+
+NOT_YET_WITH_PAYER = UNSUBMITTED_STATUSES
 FILING_HORIZON_DAYS = 60
-
-
-@dataclass(frozen=True)
-class Priority:
-    score: int
-    reasons: tuple[str, ...]
 
 
 def balance(claim: Claim) -> Decimal:
@@ -63,37 +59,3 @@ def compute(claim: Claim, today: dt.date | None = None) -> Priority:
 
 def explain(claim: Claim, today: dt.date | None = None) -> str:
     return " · ".join(compute(claim, today).reasons)
-
-
-def refresh_all(today: dt.date | None = None, batch: int = 2000) -> int:
-    """Recompute stored priorities of open claims (nightly: age and overdue grow daily)."""
-    today = today or timezone.localdate()
-    changed = 0
-    queryset = Claim.objects.exclude(status__in=FINAL_STATUSES).only(
-        "pk",
-        "status",
-        "total_billed",
-        "total_paid",
-        "total_adjusted",
-        "service_date_from",
-        "timely_filing_deadline",
-        "next_action_due",
-        "priority",
-    )
-    pending: list[Claim] = []
-    for claim in queryset.iterator(chunk_size=batch):
-        score = compute(claim, today).score
-        if score != claim.priority:
-            claim.priority = score
-            pending.append(claim)
-        if len(pending) >= batch:
-            changed += _flush(pending)
-    return changed + _flush(pending)
-
-
-def _flush(claims: list[Claim]) -> int:
-    with transaction.atomic():
-        Claim.objects.bulk_update(claims, ["priority"])
-    count = len(claims)
-    claims.clear()
-    return count

@@ -16,25 +16,30 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from billing_ops.scoping import user_has_practice_perm
+from billing_ops.access import has_perm
 from claims import scrubber
 from claims.choices import (
     FINAL_STATUSES,
     TRANSITIONS,
+    UNSUBMITTED_STATUSES,
     ActivityKind,
     ClaimStatus,
-    NextAction,
     Severity,
 )
 from claims.models import Claim, ClaimActivity, ClaimLine, ScrubFinding
-from claims.priority import compute
 from practices import permissions as perms
 from practices.models import Coverage, Patient, Provider
 from practices.services import require_practice_perm
+from work.services import (
+    ItemConflict,
+    item_set_next_action,
+    lock_for_update,
+    release_hold,
+    save_checked,
+)
 
-
-class ClaimConflict(Exception):
-    """Somebody else saved the claim after the caller loaded it; nothing was saved."""
+# A stale version: the work core's conflict, under the name claim callers know.
+ClaimConflict = ItemConflict
 
 
 def _money(value: Any, field: str) -> Decimal:
@@ -45,65 +50,17 @@ def _money(value: Any, field: str) -> Decimal:
     return amount
 
 
-def check_next_action(claim: Claim) -> None:
-    """The invariant: an open claim has one next action, an owner and a due date; "wait"
-    also has a reason; a closed or void claim has no next action."""
-    errors: dict[str, str] = {}
-    if claim.status in FINAL_STATUSES:
-        if claim.next_action or claim.next_action_due:
-            errors["next_action"] = (
-                f"A {claim.get_status_display().lower()} claim has no next action."
-            )
-    else:
-        if claim.next_action not in NextAction.values:
-            errors["next_action"] = "Choose the next action for this open claim."
-        if claim.owner_id is None:
-            errors["owner"] = "An open claim needs an owner."
-        if claim.next_action_due is None:
-            errors["next_action_due"] = "Set the date the next action is due."
-        if claim.next_action == NextAction.WAIT and not claim.wait_reason.strip():
-            errors["wait_reason"] = (
-                "Say what we are waiting for (and the due date is the recheck date)."
-            )
-    if errors:
-        raise ValidationError(errors)
+def _activity(claim: Claim, actor: Any, kind: str, text: str = "", **fields: Any) -> ClaimActivity:
+    return ClaimActivity.objects.create(claim=claim, actor=actor, kind=kind, text=text, **fields)
+
+
+def log_activity(claim: Claim, actor: Any, kind: str, text: str) -> None:
+    """The claim's timeline entry for a work-core change (next action, owner, bulk)."""
+    _activity(claim, actor, kind, text)
 
 
 def _locked(claim: Claim, expected_version: int | None) -> Claim:
-    current = Claim.objects.select_for_update().select_related("practice").get(pk=claim.pk)
-    if expected_version is not None and current.version != expected_version:
-        last = current.activities.select_related("actor").first()
-        who = (
-            f" by {last.actor.get_full_name() or last.actor.username}"
-            if last and last.actor
-            else ""
-        )
-        raise ClaimConflict(
-            f"Claim {current.pms_claim_number} was changed{who} after you opened it. "
-            "Your change was not saved: reload to see the latest version and apply it again."
-        )
-    return current
-
-
-def _release_hold(claim: Claim, actor: Any) -> None:
-    """Setting a next action or a status completes the "work next" hold of the actor."""
-    if actor is not None and claim.locked_by_id == actor.pk:
-        claim.locked_by, claim.locked_until = None, None
-
-
-def save_checked(claim: Claim, actor: Any) -> Claim:
-    """Save a locked claim: invariant checked, priority refreshed, version bumped, history
-    written with the actor. Every claim write ends here."""
-    check_next_action(claim)
-    claim.priority = compute(claim).score
-    claim.version += 1
-    claim._history_user = actor  # type: ignore[attr-defined]
-    claim.save()
-    return claim
-
-
-def _activity(claim: Claim, actor: Any, kind: str, text: str = "", **fields: Any) -> ClaimActivity:
-    return ClaimActivity.objects.create(claim=claim, actor=actor, kind=kind, text=text, **fields)
+    return lock_for_update(claim, expected_version)
 
 
 def build_lines(specs: Iterable[dict[str, Any]]) -> list[ClaimLine]:
@@ -139,7 +96,7 @@ def build_lines(specs: Iterable[dict[str, Any]]) -> list[ClaimLine]:
 
 
 def _check_owner(owner: Any, practice: Any) -> None:
-    if owner is not None and not user_has_practice_perm(owner, perms.WORK_CLAIMS, practice.pk):
+    if owner is not None and not has_perm(owner, perms.WORK_CLAIMS, practice.pk):
         raise ValidationError({"owner": f"{owner} cannot work claims of {practice}."})
 
 
@@ -265,7 +222,7 @@ def claim_transition(
         claim.accepted_on_first_submission = to_status == ClaimStatus.ACCEPTED
     previous = claim.status
     claim.status = to_status
-    _release_hold(claim, actor)
+    release_hold(claim, actor)
     if to_status in FINAL_STATUSES:
         claim.next_action, claim.next_action_due, claim.wait_reason = "", None, ""
         claim.locked_by, claim.locked_until = None, None
@@ -288,7 +245,6 @@ def claim_transition(
     return claim
 
 
-@transaction.atomic
 def claim_set_next_action(
     *,
     actor: Any,
@@ -300,36 +256,15 @@ def claim_set_next_action(
     expected_version: int | None = None,
 ) -> Claim:
     """Set the one next action (and optionally a new owner) of an open claim."""
-    require_practice_perm(actor, perms.WORK_CLAIMS, claim.practice)
-    claim = _locked(claim, expected_version)
-    if not claim.is_open:
-        raise ValidationError(
-            {"next_action": f"The claim is {claim.get_status_display().lower()}."}
-        )
-    if next_action not in NextAction.values:
-        raise ValidationError({"next_action": f"Unknown next action {next_action!r}."})
-    claim.next_action = next_action
-    claim.next_action_due = next_action_due
-    claim.wait_reason = wait_reason if next_action == NextAction.WAIT else ""
-    text = ""
-    if owner is not None and owner.pk != claim.owner_id:
-        _check_owner(owner, claim.practice)
-        text = f"Owner: {claim.owner} → {owner}. "
-        claim.owner = owner
-    _release_hold(claim, actor)
-    save_checked(claim, actor)
-    label = NextAction(next_action).label
-    text += f"Next: {label}, due {next_action_due:%m/%d/%Y}"
-    if claim.wait_reason:
-        text += f" (waiting for {claim.wait_reason})"
-    _activity(
-        claim,
-        actor,
-        ActivityKind.NEXT_ACTION,
-        text,
-        data={"next_action": next_action, "due": next_action_due.isoformat()},
+    return item_set_next_action(
+        actor=actor,
+        item=claim,
+        next_action=next_action,
+        next_action_due=next_action_due,
+        wait_reason=wait_reason,
+        owner=owner,
+        expected_version=expected_version,
     )
-    return claim
 
 
 @transaction.atomic
@@ -377,7 +312,7 @@ def claim_log_follow_up(
 
 
 # Re-importing a claim from the PMS may change it only while the payer does not have it.
-IMPORT_UPDATABLE_STATUSES = frozenset({ClaimStatus.DRAFT, ClaimStatus.READY, ClaimStatus.REJECTED})
+IMPORT_UPDATABLE_STATUSES = UNSUBMITTED_STATUSES
 
 
 @transaction.atomic

@@ -10,18 +10,18 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from billing_ops.pages import get_scoped_or_404
-from claims import attachments, forms, priority, services, work
+from billing_ops.pages import get_scoped_or_404, scoped_page
+from claims import attachments, forms, priority, services
 from claims.choices import TRANSITIONS, ClaimStatus
 from claims.models import Claim
 from practices import permissions as perms
+from work import services as work_services
 
 
 def scoped_claims(request: HttpRequest) -> QuerySet[Claim]:
@@ -63,7 +63,7 @@ def _render(request: HttpRequest, claim: Claim, status: int = 200, **forms_: Any
     return render(request, "claims/claim_detail.html", context, status=status)
 
 
-@login_required
+@scoped_page(perms.WORK_CLAIMS, current_practice=False)
 @require_GET
 def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The claim page."""
@@ -95,7 +95,7 @@ def _run(
     return redirect("claim-detail", pk=claim.pk)
 
 
-@login_required
+@scoped_page(perms.WORK_CLAIMS, current_practice=False)
 @require_POST
 def claim_next_action(request: HttpRequest, pk: int) -> HttpResponse:
     claim = _claim(request, pk)
@@ -117,7 +117,7 @@ def claim_next_action(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
+@scoped_page(perms.WORK_CLAIMS, current_practice=False)
 @require_POST
 def claim_follow_up(request: HttpRequest, pk: int) -> HttpResponse:
     claim = _claim(request, pk)
@@ -140,7 +140,7 @@ def claim_follow_up(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
+@scoped_page(perms.WORK_CLAIMS, current_practice=False)
 @require_POST
 def claim_note(request: HttpRequest, pk: int) -> HttpResponse:
     claim = _claim(request, pk)
@@ -155,7 +155,7 @@ def claim_note(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
+@scoped_page(perms.WORK_CLAIMS, current_practice=False)
 @require_POST
 def claim_transition(request: HttpRequest, pk: int) -> HttpResponse:
     claim = _claim(request, pk)
@@ -185,7 +185,7 @@ def claim_transition(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("claim-detail", pk=claim.pk)
 
 
-@login_required
+@scoped_page(perms.WORK_CLAIMS, current_practice=False)
 @require_POST
 def claim_attachment_add(request: HttpRequest, pk: int) -> HttpResponse:
     claim = _claim(request, pk)
@@ -208,7 +208,7 @@ def claim_attachment_add(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
+@scoped_page(perms.WORK_CLAIMS, current_practice=False)
 @require_GET
 def claim_attachment_download(request: HttpRequest, pk: int, attachment_pk: int) -> HttpResponse:
     """Download a file; clinical files only for roles that may see them."""
@@ -221,11 +221,11 @@ def claim_attachment_download(request: HttpRequest, pk: int, attachment_pk: int)
     return FileResponse(attachment.file.open("rb"), as_attachment=True)
 
 
-@login_required
+@scoped_page(perms.WORK_CLAIMS, current_practice=False)
 @require_POST
 def claim_release(request: HttpRequest, pk: int) -> HttpResponse:
     """Give a claim handed out by "work next" back to the queue."""
     claim = _claim(request, pk)
-    work.release(claim, request.user)
+    work_services.release(claim, request.user)
     messages.info(request, f"Released {claim}.")
     return redirect("queue", slug="my-day")

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from billing_ops.access import request_access
 from practices import permissions as perms
 from practices.choices import Role
 from practices.models import Assignment, Membership, Practice
@@ -18,14 +19,7 @@ def practices_for(user: Any) -> QuerySet[Practice]:
 
 def current_practice(request: Any) -> Practice | None:
     """The practice chosen in the switcher, if still visible; else the user's first one."""
-    if hasattr(request, "_current_practice"):
-        return request._current_practice
-    visible = list(practices_for(request.user)) if request.user.is_authenticated else []
-    chosen = request.session.get("practice_id") if hasattr(request, "session") else None
-    practice = next((p for p in visible if p.pk == chosen), visible[0] if visible else None)
-    request._current_practice = practice
-    request._visible_practices = visible
-    return practice
+    return request_access(request).practice
 
 
 def mfa_required(user: Any) -> bool:

@@ -18,7 +18,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
-from billing_ops.scoping import user_has_practice_perm
+from billing_ops.access import forget, has_perm
 from practices import permissions as perms
 from practices.choices import AccessAction, Role, ServiceArea
 from practices.models import (
@@ -105,6 +105,7 @@ def sync_user_access(user: Any) -> tuple[int, int]:
         for practice_id, code in wanted - current.keys()
     ]
     PracticeUserPermission.objects.bulk_create(missing)
+    forget(user.pk)
     return len(missing), len(stale)
 
 
@@ -112,7 +113,7 @@ def require_practice_perm(actor: Any, codename: str, practice: Practice) -> None
     """Refuse unless the actor (None means the system itself) holds codename on practice."""
     if actor is None or actor.is_superuser:
         return
-    if not user_has_practice_perm(actor, codename, practice.pk):
+    if not has_perm(actor, codename, practice.pk):
         raise PermissionDenied(f"You may not do this at {practice}.")
 
 

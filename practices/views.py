@@ -15,8 +15,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, ListView, TemplateView
 
+from billing_ops.access import has_perm
 from billing_ops.pages import ScopedPageMixin, get_scoped_or_404
-from billing_ops.scoping import user_has_practice_perm
 from practices import permissions as perms
 from practices import services
 from practices.account_views import safe_next
@@ -109,9 +109,7 @@ class AccessView(LoginRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         practice = current_practice(self.request)
-        if practice is None or not user_has_practice_perm(
-            self.request.user, perms.MANAGE_ACCESS, practice.pk
-        ):
+        if practice is None or not has_perm(self.request.user, perms.MANAGE_ACCESS, practice.pk):
             raise Http404("Not found.")
         return super().get_context_data(practice=practice, **access_rows(practice), **kwargs)
 

@@ -38,12 +38,14 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "practices",
+    "work",
     "claims",
     "denials",
     "ar",
     "eligibility",
     "sops",
     "reports",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -58,7 +60,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "billing_ops.middleware.SessionLimitsMiddleware",
-    "billing_ops.middleware.MfaRequiredMiddleware",
+    "practices.middleware.MfaRequiredMiddleware",
+    "billing_ops.access.AccessMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -257,3 +260,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO")},
 }
+
+# The tenant and its per-user permission table, named like AUTH_USER_MODEL so the kernel
+# (billing_ops.access) reads them without importing the app that defines them.
+ACCESS_TENANT_MODEL = "practices.Practice"
+ACCESS_PERMISSION_MODEL = "practices.PracticeUserPermission"

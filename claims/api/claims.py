@@ -24,7 +24,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
-from claims import services, work
+from claims import services
 from claims.api.attachments import ClaimAttachmentActions
 from claims.api.filters import ClaimFilter
 from claims.api.inputs import (
@@ -41,6 +41,7 @@ from claims.api.serializers import ActivitySerializer, ClaimDetailSerializer, Cl
 from claims.models import Claim
 from practices import permissions as perms
 from practices.models import Practice
+from work import services as work_services
 
 
 @extend_schema_view(
@@ -235,7 +236,9 @@ class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ClaimAttach
             workable = workable.filter(pk=practice_id)
         if not workable.exists():
             raise NotFound()
-        claim = work.work_next(actor=request.user, practice_id=practice_id)
+        claim = work_services.work_next(
+            actor=request.user, practice_id=practice_id, types=["claim"]
+        )
         if claim is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
         return self._detail(claim)

@@ -8,15 +8,15 @@ import django_filters
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 
-from ar.queues import QUEUES, ClaimQueueFilter, queue_queryset
 from claims.models import Claim
+from claims.queues import API_QUEUES, ClaimQueueFilter, claims_in_queue
 
 
 class ClaimFilter(ClaimQueueFilter):
     """The queue filters of the pages, plus ``queue`` (default: every claim, closed too)."""
 
     queue = django_filters.ChoiceFilter(
-        choices=[(slug, q.title) for slug, q in QUEUES.items()], method="filter_queue"
+        choices=[(slug, slug) for slug in API_QUEUES], method="filter_queue"
     )
 
     def __init__(self, data: Any = None, queryset: Any = None, *, request: Any = None, **kw: Any):
@@ -24,4 +24,4 @@ class ClaimFilter(ClaimQueueFilter):
         super().__init__(data, queryset, request=request, user=self.user, **kw)
 
     def filter_queue(self, queryset: QuerySet[Claim], name: str, value: str) -> QuerySet[Claim]:
-        return queryset.filter(pk__in=queue_queryset(value, self.user).values("pk"))
+        return claims_in_queue(value, self.user, queryset)

@@ -20,7 +20,7 @@ from django.db import DEFAULT_DB_ALIAS, OperationalError, connections, transacti
 from django.db.models import Q
 from django.utils import timezone
 
-from billing_ops.scoping import user_has_practice_perm
+from billing_ops.access import has_perm
 from claims.choices import ImportKind, ImportStatus
 from claims.imports import csv_import, x12_import
 from claims.imports.results import Context, Outcome
@@ -189,9 +189,7 @@ def _context(job: ImportJob, outcome: Outcome, default_owner_id: int | None) -> 
     if default_owner_id is not None:
         owner = get_user_model().objects.filter(pk=default_owner_id, is_active=True).first()
     can_edit = (
-        actor is None
-        or actor.is_superuser
-        or user_has_practice_perm(actor, perms.EDIT_PATIENTS, job.practice_id)
+        actor is None or actor.is_superuser or has_perm(actor, perms.EDIT_PATIENTS, job.practice_id)
     )
     return Context(
         actor=actor,

@@ -14,8 +14,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from django.views.generic import DetailView
 
+from billing_ops.access import has_perm
 from billing_ops.pages import ScopedPageMixin, get_scoped_or_404
-from billing_ops.scoping import user_has_practice_perm
 from claims.choices import ImportStatus
 from claims.imports import services
 from claims.imports.forms import ImportForm
@@ -32,7 +32,7 @@ TEMPLATE_NAMES = ("patients", "appointments", "claims")
 def _working_practice(request: HttpRequest) -> Practice:
     """The switcher's practice, if the user works claims there; else 404."""
     practice = current_practice(request)
-    if practice is None or not user_has_practice_perm(request.user, perms.WORK_CLAIMS, practice.pk):
+    if practice is None or not has_perm(request.user, perms.WORK_CLAIMS, practice.pk):
         raise Http404("Not found.")
     return practice
 

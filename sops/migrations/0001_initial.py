@@ -7,52 +7,182 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('practices', '0002_historicalmembership_away_until_and_more'),
+        ("practices", "0002_historicalmembership_away_until_and_more"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='HistoricalBillingFunction',
+            name="HistoricalBillingFunction",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('charge_capture', 'Charge capture'), ('coding_review', 'Coding review'), ('claim_submission', 'Claim submission'), ('claim_follow_up', 'Claim follow-up (payer AR)'), ('payment_posting', 'Payment posting'), ('denial_follow_up', 'Denial follow-up'), ('patient_statements', 'Patient statements'), ('eligibility', 'Eligibility'), ('recare', 'Recare')], max_length=30)),
-                ('turnaround_days', models.PositiveSmallIntegerField(default=2)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.TextField(null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('backup', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('escalation_contact', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('owner', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('practice', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='practices.practice')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("charge_capture", "Charge capture"),
+                            ("coding_review", "Coding review"),
+                            ("claim_submission", "Claim submission"),
+                            ("claim_follow_up", "Claim follow-up (payer AR)"),
+                            ("payment_posting", "Payment posting"),
+                            ("denial_follow_up", "Denial follow-up"),
+                            ("patient_statements", "Patient statements"),
+                            ("eligibility", "Eligibility"),
+                            ("recare", "Recare"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                ("turnaround_days", models.PositiveSmallIntegerField(default=2)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.TextField(null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "backup",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "escalation_contact",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "practice",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="practices.practice",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical billing function',
-                'verbose_name_plural': 'historical billing functions',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical billing function",
+                "verbose_name_plural": "historical billing functions",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='BillingFunction',
+            name="BillingFunction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('charge_capture', 'Charge capture'), ('coding_review', 'Coding review'), ('claim_submission', 'Claim submission'), ('claim_follow_up', 'Claim follow-up (payer AR)'), ('payment_posting', 'Payment posting'), ('denial_follow_up', 'Denial follow-up'), ('patient_statements', 'Patient statements'), ('eligibility', 'Eligibility'), ('recare', 'Recare')], max_length=30)),
-                ('turnaround_days', models.PositiveSmallIntegerField(default=2)),
-                ('backup', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('escalation_contact', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('practice', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='billing_functions', to='practices.practice')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("charge_capture", "Charge capture"),
+                            ("coding_review", "Coding review"),
+                            ("claim_submission", "Claim submission"),
+                            ("claim_follow_up", "Claim follow-up (payer AR)"),
+                            ("payment_posting", "Payment posting"),
+                            ("denial_follow_up", "Denial follow-up"),
+                            ("patient_statements", "Patient statements"),
+                            ("eligibility", "Eligibility"),
+                            ("recare", "Recare"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                ("turnaround_days", models.PositiveSmallIntegerField(default=2)),
+                (
+                    "backup",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "escalation_contact",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "practice",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="billing_functions",
+                        to="practices.practice",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('practice', 'kind'), name='one_function_per_kind')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("practice", "kind"), name="one_function_per_kind"
+                    )
+                ],
             },
         ),
     ]

@@ -18,12 +18,13 @@ from django.utils import timezone
 from drf_spectacular.drainage import GENERATOR_STATS
 from drf_spectacular.generators import SchemaGenerator
 
-from claims import api, priority, services, work
+from claims import api, priority, services
 from claims import urls as claims_urls
 from claims.choices import ActivityKind, AttachmentKind, ClaimStatus, NextAction
 from claims.models import Attachment, Claim, ClaimActivity, ClaimLine, ScrubFinding
 from tests import factories
 from tests.permission_matrix import PERSONAS, Endpoint, PermissionMatrixMixin
+from work import services as work_services
 
 CLAIMS = "/api/v1/claims/"
 WORK_NEXT = "/api/v1/claims/work-next/"
@@ -788,7 +789,7 @@ def test_two_users_never_get_the_same_claim(world, client_for, make_claim):
     claim = make_claim()
     assert client_for(world.bill).post(WORK_NEXT).json()["id"] == claim.pk
     # Reassigned while bill holds it: vera's day has it, but nobody else gets a held claim.
-    work.claims_bulk_update(actor=world.sam, claim_ids=[claim.pk], owner=world.vera)
+    work_services.items_bulk_update(actor=world.sam, items={"claim": {claim.pk}}, owner=world.vera)
     vera = client_for(world.vera)
 
     assert vera.post(WORK_NEXT).status_code == 204

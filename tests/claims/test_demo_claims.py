@@ -21,12 +21,17 @@ from claims import scrubber
 from claims.choices import OPEN_STATUSES, TRANSITIONS, ActivityKind, ClaimStatus
 from claims.models import Claim, ClaimActivity, ClaimLine
 from claims.priority import compute
-from claims.services import check_next_action
-from claims.work import my_day
+from claims.queues import CLAIM
 from practices.models import FeeScheduleLine, Practice
 from tests.conftest import login
+from work.selectors import my_day_of_type
+from work.services import check_next_action
 
 User = get_user_model()
+
+
+def my_day(user):  # noqa: ANN001, ANN201
+    return my_day_of_type(CLAIM, user, timezone.localdate())
 
 
 @pytest.fixture(scope="module")

@@ -30,7 +30,7 @@ from tests import factories
 
 FILES = Path(__file__).parent / "import_files"
 SAMPLES = Path(__file__).parent / "samples"
-PUBLIC = Path(settings.BASE_DIR).parent / "shared" / "samples" / "x12" / "837p"
+PUBLIC = Path(__file__).parent / "samples" / "public"
 MIXED = PUBLIC / "x12sdk-generated-mixed-patients.837"
 COB = PUBLIC / "x12sdk-cob-two-other-payer-referring-providers.837"
 TEMPLATES = Path(settings.BASE_DIR) / "claims" / "imports" / "templates_csv"

@@ -12,11 +12,14 @@ from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from ar import queues
-from claims import services, work
+from claims import services
 from claims.choices import ActivityKind, ClaimStatus, NextAction
 from claims.models import Claim
+from claims.queues import CLAIM
 from tests.permission_matrix import Endpoint, PermissionMatrixMixin
+from work import reminders, selectors
+from work import services as work_services
+from work.registry import registry
 
 TODAY = timezone.localdate()
 WORKERS = frozenset({"sam", "bill", "vera", "val"})  # work_claims on Sunrise
@@ -106,20 +109,27 @@ def test_unknown_queue_is_404(world, client_for):
 def test_keyset_pages_cover_everything_once(world, make_claim):
     for i in range(7):
         make_claim(lines=[{"procedure_code": "D1110", "charge": f"{100 + i * 10}"}])
-    claims = queues.queue_queryset("all-open", world.bill)
+    claims = selectors.queue_queryset(registry.queue("all-open"), world.bill)
     seen, cursor = [], None
     for sort in ("priority", "amount", "due", "age"):
         seen, cursor = [], None
         while True:
-            page = queues.keyset_page(claims, sort, cursor, 3)
-            seen += [c.pk for c in page.rows]
+            page = selectors.keyset_page(registry.queue("all-open"), claims, sort, cursor, 3)
+            seen += [r.item.pk for r in page.rows]
             cursor = page.next_cursor
             if cursor is None:
                 break
         assert sorted(seen) == sorted(claims.values_list("pk", flat=True)), sort
         assert len(seen) == len(set(seen))
     # A forged cursor is ignored, not an error.
-    assert len(queues.keyset_page(claims, "priority", "!!garbage", 3).rows) == 3
+    assert (
+        len(
+            selectors.keyset_page(
+                registry.queue("all-open"), claims, "priority", "!!garbage", 3
+            ).rows
+        )
+        == 3
+    )
 
 
 def test_queue_page_query_count_does_not_grow(world, client_for, make_claim):
@@ -143,7 +153,7 @@ def test_work_next_hands_out_and_leaves_queue_after_next_action(world, client_fo
     top.refresh_from_db()
     assert top.locked_by == world.bill
     # The next call skips the held claim.
-    assert work.work_next(actor=world.bill).pms_claim_number == "C00002"
+    assert work_services.work_next(actor=world.bill).pms_claim_number == "C00002"
     services.claim_set_next_action(
         actor=world.bill,
         claim=top,
@@ -153,7 +163,7 @@ def test_work_next_hands_out_and_leaves_queue_after_next_action(world, client_fo
     )
     top.refresh_from_db()
     assert top.locked_by is None
-    assert top not in work.my_day(world.bill)
+    assert top not in selectors.my_day_of_type(CLAIM, world.bill, TODAY)
 
 
 def test_work_next_when_nothing_left(world, client_for):
@@ -163,9 +173,9 @@ def test_work_next_when_nothing_left(world, client_for):
 
 
 def test_expired_hold_is_handed_out_again(world):
-    first = work.work_next(actor=world.bill)
+    first = work_services.work_next(actor=world.bill)
     Claim.objects.filter(pk=first.pk).update(locked_until=timezone.now() - dt.timedelta(minutes=1))
-    assert work.work_next(actor=world.bill).pk == first.pk
+    assert work_services.work_next(actor=world.bill).pk == first.pk
 
 
 @pytest.mark.django_db(transaction=True)
@@ -181,7 +191,7 @@ def test_work_next_under_concurrency_never_hands_a_claim_twice(world, make_claim
     def worker() -> None:
         try:
             barrier.wait()
-            claim = work.work_next(actor=world.bill)
+            claim = work_services.work_next(actor=world.bill)
             with lock:
                 results.append(claim.pk if claim else None)
         finally:
@@ -204,7 +214,7 @@ def test_bulk_reassign_and_set_next_action(world, client_for):
     response = client.post(
         "/queues/bulk/",
         {
-            "claims": ids,
+            "items": [f"claim:{pk}" for pk in ids],
             "owner": world.vera.pk,
             "next_action": "call_payer",
             "next_action_due": TODAY.isoformat(),
@@ -224,7 +234,9 @@ def test_bulk_refuses_owner_without_access_and_changes_nothing(world):
     from django.core.exceptions import ValidationError
 
     with pytest.raises(ValidationError):
-        work.claims_bulk_update(actor=world.sam, claim_ids=ids, owner=world.fran)
+        work_services.items_bulk_update(
+            actor=world.sam, items={"claim": set(ids)}, owner=world.fran
+        )
     assert set(Claim.objects.values_list("owner", flat=True)) == {world.bill.pk}
 
 
@@ -232,7 +244,11 @@ def test_bulk_cannot_touch_other_practice_claims(world, client_for, make_claim):
     ids = list(Claim.objects.values_list("pk", flat=True))
     response = client_for(world.mia).post(
         "/queues/bulk/",
-        {"claims": ids, "next_action": "appeal", "next_action_due": TODAY.isoformat()},
+        {
+            "items": [f"claim:{pk}" for pk in ids],
+            "next_action": "appeal",
+            "next_action_due": TODAY.isoformat(),
+        },
     )
     assert response.status_code == 302
     assert not Claim.objects.filter(next_action="appeal").exists()
@@ -314,12 +330,11 @@ def test_landing_page_is_my_day_for_claim_workers(world, client_for):
 
 
 def test_nightly_priority_refresh_is_idempotent(world):
-    from claims import priority
-    from claims.tasks import refresh_priorities
+    from work.tasks import refresh_priorities
 
     later = TODAY + dt.timedelta(days=20)
     before = dict(Claim.objects.values_list("pk", "priority"))
     assert refresh_priorities.run(later.isoformat()) == 3
     after = dict(Claim.objects.values_list("pk", "priority"))
     assert all(after[pk] > before[pk] for pk in before)
-    assert priority.refresh_all(later) == 0
+    assert reminders.refresh_priorities(later) == 0

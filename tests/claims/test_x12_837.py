@@ -8,7 +8,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 
 from claims.x12 import (
     Adjustment,
@@ -27,7 +26,7 @@ from claims.x12 import (
 )
 from claims.x12.tokenizer import tokenize
 
-PUBLIC = Path(settings.BASE_DIR).parent / "shared" / "samples" / "x12" / "837p"
+PUBLIC = Path(__file__).parent / "samples" / "public"
 MIXED = PUBLIC / "x12sdk-generated-mixed-patients.837"
 COB = PUBLIC / "x12sdk-cob-two-other-payer-referring-providers.837"
 SAMPLES = Path(__file__).parent / "samples"

@@ -1,0 +1,274 @@
+"""Who may do what at which practice: resolved once per request, and the reverse question.
+
+Permissions are rows of the tenant permission table (``settings.ACCESS_PERMISSION_MODEL``:
+django-guardian direct-FK rows on ``settings.ACCESS_TENANT_MODEL`` objects), derived from
+memberships and assignments by ``practices.services``. This module is the only reader of
+that table. The rules, the same in both directions:
+
+- an anonymous or inactive user holds nothing;
+- a superuser holds every permission on every active practice;
+- anybody else holds exactly their rows on active practices (ended assignments and revoked
+  memberships have no rows: the services and the nightly expiry delete them).
+
+``grants_for(user)`` answers "what does this user hold" with one query, cached for the
+rest of the request by ``AccessMiddleware`` (outside a request, e.g. in Celery tasks and
+shell sessions, every call reads afresh). ``holders`` and ``holder_condition`` answer
+"who holds X at practice P", for one practice or per row of a queryset.
+
+The models are named by settings, as ``AUTH_USER_MODEL`` is, so the kernel stays below
+the apps that define them.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, cast
+
+from django.apps import apps
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+from django.http import Http404, HttpRequest, HttpResponse
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+    AnyUser = AbstractBaseUser | AnonymousUser
+
+SESSION_PRACTICE_KEY = "practice_id"
+VIEW_PRACTICE = "view_practice"
+
+
+def tenant_model() -> type[models.Model]:
+    """The practice model (``settings.ACCESS_TENANT_MODEL``)."""
+    return apps.get_model(settings.ACCESS_TENANT_MODEL)
+
+
+def permission_model() -> type[models.Model]:
+    """The per-practice user permission table (``settings.ACCESS_PERMISSION_MODEL``)."""
+    return apps.get_model(settings.ACCESS_PERMISSION_MODEL)
+
+
+@dataclass(frozen=True)
+class Grants:
+    """Everything one user holds: codename -> practice ids (``everywhere`` for superusers)."""
+
+    user_id: int | None
+    by_codename: Mapping[str, frozenset[int]] = field(default_factory=dict)
+    everywhere: frozenset[int] | None = None
+
+    def practice_ids(self, codename: str) -> frozenset[int]:
+        """The practices where the user holds ``codename``."""
+        if self.everywhere is not None:
+            return self.everywhere
+        return self.by_codename.get(codename, frozenset())
+
+    def has(self, codename: str, practice_id: int | None) -> bool:
+        """Whether the user holds ``codename`` at one practice."""
+        return practice_id is not None and practice_id in self.practice_ids(codename)
+
+    def codenames_at(self, practice_id: int) -> frozenset[str]:
+        """Every codename the user holds at one practice (``{"*"}`` for a superuser)."""
+        if self.everywhere is not None:
+            return frozenset({"*"}) if practice_id in self.everywhere else frozenset()
+        return frozenset(code for code, ids in self.by_codename.items() if practice_id in ids)
+
+
+NO_GRANTS = Grants(None)
+_request_cache: ContextVar[dict[int, Grants] | None] = ContextVar(
+    "billing_ops_access_cache", default=None
+)
+
+
+def _load(user: Any) -> Grants:
+    if user.is_superuser:
+        active = tenant_model()._default_manager.filter(is_active=True)
+        return Grants(user.pk, everywhere=frozenset(active.values_list("pk", flat=True)))
+    rows = (
+        permission_model()
+        ._default_manager.filter(user_id=user.pk, content_object__is_active=True)
+        .values_list("permission__codename", "content_object_id")
+    )
+    by_codename: dict[str, set[int]] = defaultdict(set)
+    for codename, practice_id in rows:
+        by_codename[codename].add(practice_id)
+    return Grants(user.pk, {code: frozenset(ids) for code, ids in by_codename.items()})
+
+
+def grants_for(user: AnyUser | None) -> Grants:
+    """What ``user`` holds; one query, reused for the rest of the request."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return NO_GRANTS
+    cache = _request_cache.get()
+    if cache is not None and user.pk in cache:
+        return cache[user.pk]
+    grants = _load(user)
+    if cache is not None:
+        cache[user.pk] = grants
+    return grants
+
+
+def forget(user_id: int) -> None:
+    """Drop a user's cached grants (their access was just re-derived in this request)."""
+    cache = _request_cache.get()
+    if cache is not None:
+        cache.pop(user_id, None)
+
+
+def has_perm(user: AnyUser | None, codename: str, practice_id: int | None) -> bool:
+    """Whether ``user`` holds ``codename`` at one practice."""
+    return grants_for(user).has(codename, practice_id)
+
+
+def visible_practice_ids(user: AnyUser | None, codename: str) -> frozenset[int]:
+    """The practices where ``user`` holds ``codename``."""
+    return grants_for(user).practice_ids(codename)
+
+
+# --- the reverse question ---------------------------------------------------------------
+
+
+def _superuser_clause(prefix: str) -> Q:
+    return Q(**{f"{prefix}is_superuser": True})
+
+
+def holders(codename: str, practice_id: int) -> models.QuerySet[Any]:
+    """Active users who hold ``codename`` at one practice (superusers included)."""
+    user_model = get_user_model()
+    granted = permission_model()._default_manager.filter(
+        permission__codename=codename,
+        content_object_id=practice_id,
+        content_object__is_active=True,
+    )
+    active_practice = tenant_model()._default_manager.filter(pk=practice_id, is_active=True)
+    return user_model._default_manager.filter(is_active=True).filter(
+        Q(pk__in=granted.values("user_id")) | (Q(is_superuser=True) & Exists(active_practice))
+    )
+
+
+def holder_condition(codename: str, user_field: str, practice_field: str = "practice") -> Q:
+    """A per-row condition: the user in ``user_field`` holds ``codename`` at the row's
+    practice (``practice_field``). For querysets of items, e.g. owners who may still work."""
+    granted = permission_model()._default_manager.filter(
+        user_id=OuterRef(f"{user_field}_id"),
+        content_object_id=OuterRef(f"{practice_field}_id"),
+        permission__codename=codename,
+    )
+    active = Q(**{f"{user_field}__is_active": True}, **{f"{practice_field}__is_active": True})
+    return active & (_superuser_clause(f"{user_field}__") | Exists(granted))
+
+
+def holders_by_practice(
+    codename: str, practice_ids: Iterable[int], user_ids: Iterable[int] | None = None
+) -> dict[int, set[int]]:
+    """practice id -> ids of active users holding ``codename`` there (one query for rows,
+    one for superusers), optionally among ``user_ids`` only."""
+    wanted = set(practice_ids)
+    result: dict[int, set[int]] = {pk: set() for pk in wanted}
+    rows = permission_model()._default_manager.filter(
+        permission__codename=codename,
+        content_object_id__in=wanted,
+        content_object__is_active=True,
+        user__is_active=True,
+    )
+    supers = get_user_model()._default_manager.filter(is_active=True, is_superuser=True)
+    if user_ids is not None:
+        user_ids = set(user_ids)
+        rows = rows.filter(user_id__in=user_ids)
+        supers = supers.filter(pk__in=user_ids)
+    for practice_id, user_id in rows.values_list("content_object_id", "user_id"):
+        result[practice_id].add(user_id)
+    super_ids = set(supers.values_list("pk", flat=True))
+    if super_ids:
+        active = tenant_model()._default_manager.filter(pk__in=wanted, is_active=True)
+        for practice_id in active.values_list("pk", flat=True):
+            result[practice_id] |= super_ids
+    return result
+
+
+# --- per request ------------------------------------------------------------------------
+
+
+class RequestAccess:
+    """The signed-in user's grants and current practice, resolved once for one request."""
+
+    def __init__(self, request: HttpRequest) -> None:
+        self.request = request
+        self._practices: list[Any] | None = None
+        self._current: Any = None
+        self._current_resolved = False
+
+    @property
+    def user(self) -> Any:
+        return self.request.user
+
+    @property
+    def grants(self) -> Grants:
+        return grants_for(self.user)
+
+    def has(self, codename: str, practice_id: int | None = None) -> bool:
+        """Whether the user holds ``codename`` (at ``practice_id``, default the current one)."""
+        if practice_id is None:
+            current = self.practice
+            practice_id = current.pk if current is not None else None
+        return self.grants.has(codename, practice_id)
+
+    @property
+    def practices(self) -> list[Any]:
+        """The practices the user may open at all (the switcher's list)."""
+        if self._practices is None:
+            ids = self.grants.practice_ids(VIEW_PRACTICE)
+            self._practices = (
+                list(tenant_model()._default_manager.filter(pk__in=ids, is_active=True))
+                if ids
+                else []
+            )
+        return self._practices
+
+    @property
+    def practice(self) -> Any:
+        """The practice chosen in the switcher if still visible, else the first one."""
+        if not self._current_resolved:
+            visible = self.practices
+            session = getattr(self.request, "session", None)
+            chosen = session.get(SESSION_PRACTICE_KEY) if session is not None else None
+            self._current = next(
+                (p for p in visible if p.pk == chosen), visible[0] if visible else None
+            )
+            self._current_resolved = True
+        return self._current
+
+    def practice_or_404(self, codename: str) -> Any:
+        """The current practice if the user holds ``codename`` there; else 404."""
+        practice = self.practice
+        if practice is None or not self.grants.has(codename, practice.pk):
+            raise Http404("Not found.")
+        return practice
+
+
+def request_access(request: HttpRequest) -> RequestAccess:
+    """The request's access object (made on first use when no middleware set it)."""
+    access = getattr(request, "access", None)
+    if access is None:
+        access = RequestAccess(request)
+        request.access = access  # type: ignore[attr-defined]
+    return cast(RequestAccess, access)
+
+
+class AccessMiddleware:
+    """Gives every request ``request.access`` and one grants cache for its duration."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        token = _request_cache.set({})
+        try:
+            request.access = RequestAccess(request)  # type: ignore[attr-defined]
+            return self.get_response(request)
+        finally:
+            _request_cache.reset(token)

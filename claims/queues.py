@@ -1,0 +1,195 @@
+"""The claim item type and its queues, registered with the work core.
+
+Every queue starts from the claims the user may work (``work_claims``); the core adds the
+practice, filters, sorting and keyset pages.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import django_filters
+from django.contrib.auth import get_user_model
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from billing_ops.access import holder_condition, holders_by_practice, visible_practice_ids
+from claims.choices import OPEN_STATUSES, PAYER_AR_STATUSES, ClaimStatus, NextAction
+from claims.models import Claim
+from claims.services import log_activity
+from practices import permissions as perms
+from practices.models import Payer, Practice
+from work.registry import ItemType, Queue, registry
+
+User = get_user_model()
+
+
+AGE_BUCKETS = {
+    "0-30": (0, 30),
+    "31-60": (31, 60),
+    "61-90": (61, 90),
+    "91-120": (91, 120),
+    "120+": (121, None),
+}
+
+
+class ClaimQueueFilter(django_filters.FilterSet):
+    """Composable queue filters; choices only offer what the user may see."""
+
+    practice = django_filters.ModelChoiceFilter(queryset=Practice.objects.none())
+    payer = django_filters.ModelChoiceFilter(queryset=Payer.objects.none())
+    # No join here can repeat a claim, so no DISTINCT (it sorted every column).
+    status = django_filters.MultipleChoiceFilter(choices=ClaimStatus.choices, distinct=False)
+    next_action = django_filters.ChoiceFilter(choices=NextAction.choices)
+    owner = django_filters.ModelChoiceFilter(queryset=User.objects.none())
+    age = django_filters.ChoiceFilter(
+        label="Age (days)", choices=[(k, k) for k in AGE_BUCKETS], method="filter_age"
+    )
+    amount_min = django_filters.NumberFilter(field_name="total_billed", lookup_expr="gte")
+    amount_max = django_filters.NumberFilter(field_name="total_billed", lookup_expr="lte")
+    due_from = django_filters.DateFilter(field_name="next_action_due", lookup_expr="gte")
+    due_to = django_filters.DateFilter(field_name="next_action_due", lookup_expr="lte")
+
+    class Meta:
+        model = Claim
+        fields: list[str] = []
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        practices = Practice.objects.visible_to(user, perms.WORK_CLAIMS)
+        self.filters["practice"].queryset = practices
+        self.filters["payer"].queryset = Payer.objects.filter(practice__in=practices)
+        workers = holders_by_practice(
+            perms.WORK_CLAIMS, visible_practice_ids(user, perms.WORK_CLAIMS)
+        )
+        self.filters["owner"].queryset = User.objects.filter(
+            pk__in={pk for ids in workers.values() for pk in ids}
+        ).order_by("username")
+
+    def filter_age(self, queryset: QuerySet[Claim], name: str, value: str) -> QuerySet[Claim]:
+        low, high = AGE_BUCKETS[value]
+        today = timezone.localdate()
+        queryset = queryset.filter(service_date_from__lte=today - dt.timedelta(days=low))
+        if high is not None:
+            queryset = queryset.filter(service_date_from__gte=today - dt.timedelta(days=high))
+        return queryset
+
+
+SORTS = {
+    "priority": ("priority", True, "Priority"),
+    "due": ("next_action_due", False, "Due date"),
+    "amount": ("total_billed", True, "Amount"),
+    "age": ("service_date_from", False, "Oldest first"),
+}
+
+
+def describe(claim: Claim) -> str:
+    """``Claim C123 (Delta Dental, $1,240.00)``: what a reminder may say about a claim."""
+    return f"Claim {claim.pms_claim_number} ({claim.payer.name}, ${claim.total_billed:,.2f})"
+
+
+CLAIM = ItemType(
+    key="claim",
+    model=Claim,
+    label="Claim",
+    permission=perms.WORK_CLAIMS,
+    open_condition=Q(status__in=OPEN_STATUSES),
+    detail_url_name="claim-detail",
+    describe=describe,
+    log_activity=log_activity,
+    row_template="claims/claim_row.html",
+    select_related=("patient", "payer", "owner"),
+    billing_function="claim_follow_up",
+)
+
+
+def _payer_ar(claims: QuerySet[Claim], user: Any, today: dt.date) -> QuerySet[Claim]:
+    return claims.filter(status__in=PAYER_AR_STATUSES)
+
+
+def _rejections(claims: QuerySet[Claim], user: Any, today: dt.date) -> QuerySet[Claim]:
+    return claims.filter(status=ClaimStatus.REJECTED)
+
+
+def _unassigned(claims: QuerySet[Claim], user: Any, today: dt.date) -> QuerySet[Claim]:
+    """Owner missing, or no longer able to work the claim's practice."""
+    return claims.filter(
+        Q(owner__isnull=True) | ~holder_condition(perms.WORK_CLAIMS, "owner", "practice")
+    )
+
+
+def _all_open(claims: QuerySet[Claim], user: Any, today: dt.date) -> QuerySet[Claim]:
+    return claims
+
+
+CLAIM_QUEUES = [
+    Queue(
+        "payer-ar",
+        "Payer AR",
+        "Open claims the payer has: follow up by priority.",
+        "claim",
+        _payer_ar,
+        ClaimQueueFilter,
+        SORTS,
+        "claims/queue_table.html",
+        10,
+    ),
+    Queue(
+        "rejections",
+        "Rejections",
+        "Claims the payer or clearinghouse rejected.",
+        "claim",
+        _rejections,
+        ClaimQueueFilter,
+        SORTS,
+        "claims/queue_table.html",
+        20,
+    ),
+    Queue(
+        "unassigned",
+        "Unassigned",
+        "Open claims whose owner can no longer work them.",
+        "claim",
+        _unassigned,
+        ClaimQueueFilter,
+        SORTS,
+        "claims/queue_table.html",
+        30,
+    ),
+    Queue(
+        "all-open",
+        "All open claims",
+        "Every open claim you may work.",
+        "claim",
+        _all_open,
+        ClaimQueueFilter,
+        SORTS,
+        "claims/queue_table.html",
+        40,
+    ),
+]
+
+
+def register() -> None:
+    """Called from ``ClaimsConfig.ready``."""
+    registry.register_type(CLAIM)
+    for queue in CLAIM_QUEUES:
+        registry.register_queue(queue)
+
+
+# The API's ``?queue=`` names: my day (claims only) and the claim queues.
+API_QUEUES = ["my-day", *(queue.slug for queue in CLAIM_QUEUES)]
+
+
+def claims_in_queue(
+    slug: str, user: Any, claims: QuerySet[Claim], today: dt.date | None = None
+) -> QuerySet[Claim]:
+    """The claims of one queue by name, for the API, narrowing ``claims`` (already scoped to
+    what the user may see) in place: no ``pk IN (subquery)`` over the whole practice."""
+    today = today or timezone.localdate()
+    claims = claims.filter(CLAIM.open_condition)
+    if slug == "my-day":
+        return claims.filter(owner=user, next_action_due__lte=today)
+    queue = next(queue for queue in CLAIM_QUEUES if queue.slug == slug)
+    return queue.select(claims, user, today)

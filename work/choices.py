@@ -1,0 +1,17 @@
+"""Constants of the work core: the one next action every item type shares, notification kinds."""
+
+from django.db import models
+
+# Every item type's next actions include WAIT: it needs a reason, and its due date is the
+# recheck date.
+WAIT = "wait"
+
+
+class NotificationKind(models.TextChoices):
+    DUE_TODAY = "due_today", "Next action due today"
+    OVERDUE = "overdue", "Next action overdue"
+    ESCALATION = "escalation", "Overdue beyond turnaround"
+    FILING_30 = "filing_30", "Timely filing in 30 days"
+    FILING_14 = "filing_14", "Timely filing in 14 days"
+    FILING_3 = "filing_3", "Timely filing in 3 days"
+    DIGEST = "digest", "Daily digest sent"

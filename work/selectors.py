@@ -1,0 +1,219 @@
+"""Reads over every registered item type: My day, queue pages, keyset pages, workloads.
+
+Every read starts from ``ItemType.visible(user)`` (the item type's permission through the
+scoping primitive); a page costs the same handful of queries however many rows it shows.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection
+from django.db.models import BooleanField, Count, Q, QuerySet
+from django.db.models.expressions import RawSQL
+from django.utils import timezone
+
+from work.registry import ItemType, Queue, registry
+
+
+@dataclass(frozen=True)
+class Row:
+    """One row of a page: the item, its type, and why it is where it is."""
+
+    item: Any
+    item_type: ItemType
+
+    @property
+    def ref(self) -> str:
+        return f"{self.item_type.key}:{self.item.pk}"
+
+    @property
+    def why(self) -> str:
+        return self.item.priority_explanation
+
+
+@dataclass
+class Page:
+    rows: list[Row]
+    next_cursor: str | None
+    sort: str
+
+
+def _encode(values: list[Any]) -> str:
+    raw = json.dumps([str(v) for v in values]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode(cursor: str) -> list[str] | None:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded))
+    except (ValueError, TypeError):
+        return None
+    return values if isinstance(values, list) else None
+
+
+# --- My day -----------------------------------------------------------------------------
+
+
+def my_day_of_type(item_type: ItemType, user: Any, today: dt.date) -> QuerySet[Any]:
+    """Open items of one type the user owns that are due today or overdue."""
+    return item_type.visible(user).filter(owner=user, next_action_due__lte=today)
+
+
+def my_day_page(
+    user: Any,
+    practice_id: int | None,
+    cursor: str | None,
+    size: int,
+    today: dt.date | None = None,
+    types: list[str] | None = None,
+) -> Page:
+    """My day over every type, in one order: priority (highest first), then type, then
+    newest. The cursor is (priority, type, id), so each type's query starts after it."""
+    today = today or timezone.localdate()
+    after: tuple[int, str, int] | None = None
+    decoded = _decode(cursor) if cursor else None
+    if decoded is not None and len(decoded) == 3:
+        try:
+            after = (int(decoded[0]), decoded[1], int(decoded[2]))
+        except ValueError:
+            after = None
+    rows: list[tuple[int, str, int, Row]] = []
+    for item_type in registry.types():
+        if types and item_type.key not in types:
+            continue
+        items = my_day_of_type(item_type, user, today)
+        if practice_id is not None:
+            items = items.filter(practice_id=practice_id)
+        if after is not None:
+            priority, key, pk = after
+            if item_type.key < key:
+                items = items.filter(priority__lt=priority)
+            elif item_type.key == key:
+                items = items.filter(Q(priority__lt=priority) | Q(priority=priority, pk__lt=pk))
+            else:
+                items = items.filter(priority__lte=priority)
+        for item in items.order_by("-priority", "-pk")[: size + 1]:
+            rows.append((-item.priority, item_type.key, -item.pk, Row(item, item_type)))
+    rows.sort(key=lambda r: r[:3])
+    page = [r[3] for r in rows[:size]]
+    next_cursor = None
+    if len(rows) > size:
+        last = page[-1]
+        next_cursor = _encode([last.item.priority, last.item_type.key, last.item.pk])
+    return Page(page, next_cursor, "priority")
+
+
+def my_day_counts(
+    user: Any, practice_id: int | None = None, today: dt.date | None = None
+) -> dict[str, int]:
+    """How much of my day is overdue and how much is due today (one query per type)."""
+    today = today or timezone.localdate()
+    totals = {"total": 0, "overdue": 0, "due_today": 0}
+    for item_type in registry.types():
+        items = my_day_of_type(item_type, user, today)
+        if practice_id is not None:
+            items = items.filter(practice_id=practice_id)
+        counts = items.order_by().aggregate(
+            total=Count("pk"),
+            overdue=Count("pk", filter=Q(next_action_due__lt=today)),
+            due_today=Count("pk", filter=Q(next_action_due=today)),
+        )
+        for key in totals:
+            totals[key] += counts[key] or 0
+    return totals
+
+
+# --- queues of one type -----------------------------------------------------------------
+
+
+def queue_queryset(queue: Queue, user: Any, today: dt.date | None = None) -> QuerySet[Any]:
+    """The rows of one registered queue, before filters."""
+    item_type = registry.type(queue.item_type)
+    return queue.select(item_type.visible(user), user, today or timezone.localdate())
+
+
+def _cursor_value(model: Any, field: str, raw: str) -> Any:
+    internal = model._meta.get_field(field).get_internal_type()
+    if internal == "DateField":
+        return dt.date.fromisoformat(raw)
+    if internal == "DecimalField":
+        return Decimal(raw)
+    return int(raw)
+
+
+def keyset_page(
+    queue: Queue, queryset: QuerySet[Any], sort: str, cursor: str | None, size: int
+) -> Page:
+    """One page after ``cursor`` in the order of ``sort`` (ties broken by id)."""
+    sort = sort if sort in queue.sorts else "priority"
+    field, descending, _label = queue.sorts[sort]
+    model = queryset.model
+    decoded = _decode(cursor) if cursor else None
+    if decoded is not None and len(decoded) == 2:
+        try:
+            value, pk = _cursor_value(model, field, decoded[0]), int(decoded[1])
+        except (ValueError, TypeError, ArithmeticError):
+            value = None
+        if value is not None:
+            # A row-value comparison, so PostgreSQL starts the index scan at the cursor (an
+            # OR of two conditions walked the index from the top: 17 ms vs 0.4 ms at row
+            # 17,000 of 100,000). Column names come from the queue's sorts only.
+            table = connection.ops.quote_name(model._meta.db_table)
+            column = connection.ops.quote_name(model._meta.get_field(field).column)
+            op = "<" if descending else ">"
+            queryset = queryset.filter(
+                RawSQL(
+                    f"({table}.{column}, {table}.id) {op} (%s, %s)",
+                    (value, pk),
+                    output_field=BooleanField(),
+                )
+            )
+    order = [f"-{field}", "-pk"] if descending else [field, "pk"]
+    items = list(queryset.order_by(*order)[: size + 1])
+    item_type = registry.type(queue.item_type)
+    next_cursor = None
+    if len(items) > size:
+        items = items[:size]
+        last = items[-1]
+        next_cursor = _encode([getattr(last, field), last.pk])
+    return Page([Row(item, item_type) for item in items], next_cursor, sort)
+
+
+# --- workload ---------------------------------------------------------------------------
+
+
+def owner_summary(user: Any, practice_id: int, today: dt.date | None = None) -> list[dict]:
+    """Per-owner counts over every type for managers and vendor leads (a grouped query per
+    type), most overdue first."""
+    today = today or timezone.localdate()
+    merged: dict[int | None, dict[str, Any]] = defaultdict(
+        lambda: {"open": 0, "overdue": 0, "due_today": 0, "by_type": {}}
+    )
+    for item_type in registry.types():
+        grouped = (
+            item_type.visible(user)
+            .filter(practice_id=practice_id)
+            .values("owner_id", "owner__username", "owner__first_name", "owner__last_name")
+            .annotate(
+                open=Count("pk"),
+                overdue=Count("pk", filter=Q(next_action_due__lt=today)),
+                due_today=Count("pk", filter=Q(next_action_due=today)),
+            )
+            .order_by()
+        )
+        for row in grouped:
+            entry = merged[row["owner_id"]]
+            for key in ("owner_id", "owner__username", "owner__first_name", "owner__last_name"):
+                entry[key] = row[key]
+            for key in ("open", "overdue", "due_today"):
+                entry[key] += row[key]
+            entry["by_type"][item_type.label] = row["open"]
+    return sorted(merged.values(), key=lambda e: (-e["overdue"], e["owner__username"] or ""))

@@ -1,0 +1,288 @@
+"""Writes common to every work item: the next-action invariant, optimistic locking, the
+one save path, setting the next action, bulk changes, "work next" and its hold.
+
+Domain services (``claims.services`` ...) build on these: they lock the item with
+``lock_for_update``, change their own fields, and end with ``save_checked``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from billing_ops.access import has_perm, holders_by_practice
+from work.choices import WAIT
+from work.models import WorkItem
+from work.registry import ItemType, registry
+from work.selectors import my_day_of_type
+
+LOCK_MINUTES = 30
+
+
+class ItemConflict(Exception):
+    """Somebody else saved the item after the caller loaded it; nothing was saved."""
+
+
+def require_work_perm(actor: Any, item_type: ItemType, practice_id: int) -> None:
+    """Refuse unless the actor (None: the system itself) may work this type at the practice."""
+    if actor is None:
+        return
+    if not has_perm(actor, item_type.permission, practice_id):
+        raise PermissionDenied("You may not work this item.")
+
+
+def check_next_action(item: WorkItem) -> None:
+    """The invariant: an open item has one next action, an owner and a due date; "wait"
+    also has a reason; a closed item has no next action."""
+    errors: dict[str, str] = {}
+    noun = registry.type_of(item).label.lower()
+    if not item.is_open:
+        if item.next_action or item.next_action_due:
+            errors["next_action"] = f"A closed {noun} has no next action."
+    else:
+        choices = {value for value, _label in item._meta.get_field("next_action").choices or []}
+        if item.next_action not in choices:
+            errors["next_action"] = f"Choose the next action for this open {noun}."
+        if item.owner_id is None:  # type: ignore[attr-defined]
+            errors["owner"] = f"An open {noun} needs an owner."
+        if item.next_action_due is None:
+            errors["next_action_due"] = "Set the date the next action is due."
+        if item.next_action == WAIT and not item.wait_reason.strip():
+            errors["wait_reason"] = (
+                "Say what we are waiting for (and the due date is the recheck date)."
+            )
+    if errors:
+        raise ValidationError(errors)
+
+
+def check_owner(item_type: ItemType, owner: Any, practice_id: int) -> None:
+    """A new owner must be able to work the item type at the item's practice."""
+    if owner is not None and not has_perm(owner, item_type.permission, practice_id):
+        raise ValidationError({"owner": f"{owner} cannot work {item_type.label.lower()}s here."})
+
+
+def lock_for_update[T: WorkItem](item: T, expected_version: int | None, *related: str) -> T:
+    """The item's row, locked for this transaction; a stale ``expected_version`` raises
+    ``ItemConflict`` naming who changed it (when the type's timeline knows)."""
+    model = type(item)
+    current = model._default_manager.select_for_update(of=("self",))
+    current = current.select_related("practice", *related).get(pk=item.pk)
+    if expected_version is not None and current.version != expected_version:
+        who = _last_actor(current)
+        raise ItemConflict(
+            f"{current} was changed{f' by {who}' if who else ''} after you opened it. "
+            "Your change was not saved: reload to see the latest version and apply it again."
+        )
+    return current
+
+
+def _last_actor(item: WorkItem) -> str:
+    history = getattr(item, "history", None)
+    if history is None:
+        return ""
+    last = history.select_related("history_user").order_by("-history_date").first()
+    user = last.history_user if last is not None else None
+    return (user.get_full_name() or user.username) if user is not None else ""
+
+
+def release_hold(item: WorkItem, actor: Any) -> None:
+    """Setting a next action or closing the item completes the actor's "work next" hold."""
+    if actor is not None and item.locked_by_id == actor.pk:  # type: ignore[attr-defined]
+        item.locked_by, item.locked_until = None, None
+
+
+def save_checked[T: WorkItem](item: T, actor: Any, today: dt.date | None = None) -> T:
+    """Save a locked item: invariant checked, priority and its reasons refreshed, version
+    bumped, history written with the actor. Every work-item write ends here."""
+    if not item.is_open:
+        item.locked_by, item.locked_until = None, None
+    check_next_action(item)
+    rank = item.compute_priority(today)
+    item.priority, item.priority_reasons = rank.score, list(rank.reasons)
+    item.version += 1
+    item._history_user = actor  # type: ignore[attr-defined]
+    item.save()
+    return item
+
+
+@transaction.atomic
+def item_set_next_action[T: WorkItem](
+    *,
+    actor: Any,
+    item: T,
+    next_action: str,
+    next_action_due: dt.date,
+    wait_reason: str = "",
+    owner: Any = None,
+    expected_version: int | None = None,
+) -> T:
+    """Set the one next action (and optionally a new owner) of an open item."""
+    item_type = registry.type_of(item)
+    require_work_perm(actor, item_type, item.practice_id)  # type: ignore[attr-defined]
+    item = lock_for_update(item, expected_version, "owner")
+    if not item.is_open:
+        raise ValidationError({"next_action": f"The {item_type.label.lower()} is closed."})
+    choices = dict(item._meta.get_field("next_action").choices or [])
+    if next_action not in choices:
+        raise ValidationError({"next_action": f"Unknown next action {next_action!r}."})
+    item.next_action = next_action
+    item.next_action_due = next_action_due
+    item.wait_reason = wait_reason if next_action == WAIT else ""
+    text = ""
+    if owner is not None and owner.pk != item.owner_id:  # type: ignore[attr-defined]
+        check_owner(item_type, owner, item.practice_id)  # type: ignore[attr-defined]
+        text = f"Owner: {item.owner} → {owner}. "  # type: ignore[attr-defined]
+        item.owner = owner  # type: ignore[attr-defined]
+    release_hold(item, actor)
+    save_checked(item, actor)
+    text += f"Next: {choices[next_action]}, due {next_action_due:%m/%d/%Y}"
+    if item.wait_reason:
+        text += f" (waiting for {item.wait_reason})"
+    item_type.log_activity(item, actor, "next_action", text)
+    return item
+
+
+def parse_item_refs(refs: Iterable[str]) -> dict[str, set[int]]:
+    """``["claim:12", "task:3"]`` -> {"claim": {12}, "task": {3}}; a bad reference is a
+    ValidationError naming it."""
+    by_type: dict[str, set[int]] = defaultdict(set)
+    for ref in refs:
+        key, _, raw_id = str(ref).partition(":")
+        try:
+            registry.type(key)
+            by_type[key].add(int(raw_id))
+        except (KeyError, ValueError):
+            raise ValidationError(f"{ref!r} is not an item you can select.") from None
+    return dict(by_type)
+
+
+@transaction.atomic
+def items_bulk_update(
+    *,
+    actor: Any,
+    items: dict[str, set[int]],
+    owner: Any = None,
+    next_action: str | None = None,
+    next_action_due: dt.date | None = None,
+    wait_reason: str = "",
+) -> int:
+    """Reassign and/or set the next action of many items of any types: all or nothing, one
+    timeline entry each."""
+    if owner is None and not next_action:
+        raise ValidationError("Choose a new owner or a next action.")
+    if next_action and next_action_due is None:
+        raise ValidationError({"next_action_due": "Set the date the next action is due."})
+    if next_action == WAIT and not wait_reason.strip():
+        raise ValidationError({"wait_reason": "Say what we are waiting for."})
+    if not any(items.values()):
+        raise ValidationError("Select at least one item.")
+    changed = 0
+    for key, ids in items.items():
+        item_type = registry.type(key)
+        if next_action:
+            choices = dict(item_type.model._meta.get_field("next_action").choices or [])
+            if next_action not in choices:
+                raise ValidationError(
+                    {"next_action": f"{item_type.label}s have no next action {next_action!r}."}
+                )
+        rows = list(
+            item_type.visible(actor)
+            .filter(pk__in=ids)
+            .select_related("owner")
+            .select_for_update(of=("self",))
+        )
+        if len(rows) != len(ids):
+            raise ValidationError(
+                "Some selected items are closed or not yours to change; nothing was changed."
+            )
+        if owner is not None:
+            needed = {row.practice_id for row in rows}
+            can = holders_by_practice(item_type.permission, needed, [owner.pk])
+            if any(owner.pk not in can[pk] for pk in needed):
+                raise ValidationError(
+                    {
+                        "owner": f"{owner} cannot work {item_type.label.lower()}s of every "
+                        "selected practice."
+                    }
+                )
+        for row in rows:
+            parts = []
+            if owner is not None and owner.pk != row.owner_id:
+                parts.append(f"Owner: {row.owner} → {owner}")
+                row.owner = owner
+            if next_action:
+                row.next_action = next_action
+                row.next_action_due = next_action_due
+                row.wait_reason = wait_reason if next_action == WAIT else ""
+                label = dict(row._meta.get_field("next_action").choices)[next_action]
+                parts.append(f"Next: {label}, due {next_action_due:%m/%d/%Y}")
+            save_checked(row, actor)
+            kind = "owner" if owner is not None else "next_action"
+            item_type.log_activity(row, actor, kind, "Bulk: " + "; ".join(parts))
+            changed += 1
+    return changed
+
+
+# --- "work next" ------------------------------------------------------------------------
+
+
+def unheld(now: dt.datetime) -> Q:
+    """Nobody holds the item (or their hold has timed out)."""
+    return Q(locked_until__isnull=True) | Q(locked_until__lt=now)
+
+
+def work_next(
+    *, actor: Any, practice_id: int | None = None, types: list[str] | None = None
+) -> WorkItem | None:
+    """Hand the caller the top item of their day, of any type, that nobody holds (not even
+    the caller, so two tabs get two items), or None when nothing is left.
+
+    Candidates are the best unheld item of each type; the best of those is taken with a
+    compare-and-set UPDATE (``SELECT ... FOR UPDATE SKIP LOCKED`` where the database has
+    it), so two people asking at once never get the same item.
+    """
+    now = timezone.now()
+    today = timezone.localdate()
+    skip_locked = connection.features.has_select_for_update_skip_locked
+    for _attempt in range(5):
+        with transaction.atomic():
+            # Each type's best candidate nobody else is taking right now (their rows are
+            # locked by a concurrent call: SKIP LOCKED passes over them), then the best.
+            best: tuple[int, int, ItemType] | None = None
+            for item_type in registry.types():
+                if types is not None and item_type.key not in types:
+                    continue
+                candidates = my_day_of_type(item_type, actor, today).filter(unheld(now))
+                if practice_id is not None:
+                    candidates = candidates.filter(practice_id=practice_id)
+                candidates = candidates.order_by("-priority", "-pk")
+                if skip_locked:
+                    candidates = candidates.select_for_update(skip_locked=True, of=("self",))
+                top = candidates.values_list("priority", "pk").first()
+                if top is not None and (best is None or top > best[:2]):
+                    best = (top[0], top[1], item_type)
+            if best is None:
+                return None
+            _priority, pk, item_type = best
+            held = (
+                item_type.items()
+                .filter(Q(pk=pk) & unheld(now))
+                .update(locked_by=actor, locked_until=now + dt.timedelta(minutes=LOCK_MINUTES))
+            )
+        if held:
+            return item_type.items().select_related(*item_type.select_related).get(pk=pk)
+    return None
+
+
+def release(item: WorkItem, actor: Any) -> None:
+    """Give back an item the actor holds (done with it, or skipping it)."""
+    type(item)._default_manager.filter(pk=item.pk, locked_by=actor).update(
+        locked_by=None, locked_until=None
+    )

@@ -1,0 +1,237 @@
+"""Work pages over every registered item type: My day, each queue, work next, bulk, owners."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from billing_ops.access import holders_by_practice, request_access
+from billing_ops.pages import scoped_page
+from work import selectors, services
+from work.registry import Queue, registry
+
+PAGE_SIZE = 50
+# "All N matching the filter" changes at most this many items at once.
+BULK_ALL_LIMIT = 5000
+User = get_user_model()
+MY_DAY = "my-day"
+# Seeing the by-owner workload is a manager's or vendor lead's view.
+VIEW_KPIS = "view_kpis"
+
+
+def _work_permissions() -> set[str]:
+    return {item_type.permission for item_type in registry.types()}
+
+
+def _may_work_here(request: HttpRequest) -> Any:
+    """The current practice if the user works any item type there; else 404."""
+    access = request_access(request)
+    practice = access.practice
+    if practice is None or not any(access.has(p) for p in _work_permissions()):
+        raise Http404("Not found.")
+    return practice
+
+
+def _owners(practice_id: int, permissions: set[str]) -> Any:
+    holders = holders_by_practice_many(permissions, practice_id)
+    return User.objects.filter(pk__in=holders).order_by("username")
+
+
+def holders_by_practice_many(permissions: set[str], practice_id: int) -> set[int]:
+    """Users who may work every one of ``permissions`` at the practice."""
+    sets = [holders_by_practice(p, [practice_id])[practice_id] for p in sorted(permissions)]
+    return set.intersection(*sets) if sets else set()
+
+
+def _visible_queues(request: HttpRequest) -> list[Queue]:
+    access = request_access(request)
+    return [q for q in registry.queues() if access.has(registry.type(q.item_type).permission)]
+
+
+def _next_actions(permissions_types: list[str]) -> list[tuple[str, str]]:
+    seen: dict[str, str] = {}
+    for key in permissions_types:
+        field = registry.type(key).model._meta.get_field("next_action")
+        for value, label in field.choices or []:
+            seen.setdefault(value, str(label))
+    return list(seen.items())
+
+
+@require_GET
+def queue(request: HttpRequest, slug: str) -> HttpResponse:
+    """My day (every type) or one registered queue of the current practice."""
+    if not request.user.is_authenticated:
+        return redirect(f"{reverse('login')}?next={request.path}")
+    access = request_access(request)
+    today = timezone.localdate()
+    queues = _visible_queues(request)
+    context: dict[str, Any] = {"queues": queues, "today": today}
+    if slug == MY_DAY:
+        practice = _may_work_here(request)
+        types = [t.key for t in registry.types() if access.has(t.permission)]
+        page = selectors.my_day_page(
+            request.user, practice.pk, request.GET.get("after"), PAGE_SIZE, today, types
+        )
+        counts = selectors.my_day_counts(request.user, practice.pk, today)
+        context.update(
+            queue={
+                "slug": MY_DAY,
+                "title": "My day",
+                "description": "Everything of mine due today or overdue.",
+            },
+            page=page,
+            counts=counts,
+            total=counts["total"],
+            filters=None,
+            table_template="work/item_table.html",
+            sorts={},
+            bulk_owners=_owners(practice.pk, {registry.type(k).permission for k in types}),
+            next_actions=_next_actions(types),
+        )
+    else:
+        current = registry.queue(slug)
+        if current is None:
+            raise Http404("No such queue.")
+        item_type = registry.type(current.item_type)
+        practice = access.practice_or_404(item_type.permission)
+        items = selectors.queue_queryset(current, request.user, today).filter(
+            practice_id=practice.pk
+        )
+        filters = None
+        if current.filterset is not None:
+            filters = current.filterset(request.GET or None, queryset=items, user=request.user)
+            if filters.is_bound and filters.is_valid():
+                items = filters.qs
+        sort = request.GET.get("sort", "priority")
+        page = selectors.keyset_page(current, items, sort, request.GET.get("after"), PAGE_SIZE)
+        context.update(
+            queue=current,
+            page=page,
+            counts=None,
+            total=items.count(),
+            filters=filters,
+            table_template=current.table_template,
+            sorts={key: label for key, (_f, _d, label) in current.sorts.items()},
+            bulk_owners=_owners(practice.pk, {item_type.permission}),
+            next_actions=_next_actions([item_type.key]),
+        )
+    query = request.GET.copy()
+    query.pop("after", None)
+    context.update(
+        rows=[(row.item, row.why) for row in context["page"].rows],
+        base_query=query.urlencode(),
+        can_see_owners=access.has(VIEW_KPIS),
+    )
+    return render(request, "work/queue.html", context)
+
+
+@require_POST
+@scoped_page("view_practice")
+def work_next(request: HttpRequest) -> HttpResponse:
+    """Hand the requester the top unheld item of their day."""
+    practice = _may_work_here(request)
+    item = services.work_next(actor=request.user, practice_id=practice.pk)
+    if item is None:
+        messages.info(request, "Nothing left in your day. Well done.")
+        return redirect("queue", slug=MY_DAY)
+    return redirect(registry.type_of(item).detail_url_name, pk=item.pk)
+
+
+class BulkForm(forms.Form):
+    """What to change; which items is read from ``items`` or the queue's filter."""
+
+    owner = forms.ModelChoiceField(queryset=User.objects.none(), required=False)
+    next_action = forms.CharField(required=False, max_length=30)
+    next_action_due = forms.DateField(required=False)
+    wait_reason = forms.CharField(required=False, max_length=300)
+    all_matching = forms.BooleanField(required=False)
+    queue = forms.CharField(required=False)
+    query = forms.CharField(required=False, max_length=4000)
+
+    def __init__(self, *args: Any, owners: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = owners  # type: ignore[attr-defined]
+
+
+def _matching(request: HttpRequest, slug: str, query: str, practice_id: int) -> dict[str, set[int]]:
+    """Every item of a queue (with its filter) at the current practice: "all N matching"."""
+    current = registry.queue(slug)
+    if current is None:
+        raise ValidationError("Choose items from a queue.")
+    item_type = registry.type(current.item_type)
+    items = selectors.queue_queryset(current, request.user).filter(practice_id=practice_id)
+    if current.filterset is not None:
+        filters = current.filterset(QueryDict(query), queryset=items, user=request.user)
+        if filters.is_bound and not filters.is_valid():
+            raise ValidationError("The queue's filter is not valid; nothing was changed.")
+        items = filters.qs
+    ids = list(items.order_by().values_list("pk", flat=True)[: BULK_ALL_LIMIT + 1])
+    if len(ids) > BULK_ALL_LIMIT:
+        raise ValidationError(
+            f"More than {BULK_ALL_LIMIT:,} items match: narrow the filter; nothing was changed."
+        )
+    return {item_type.key: set(ids)}
+
+
+def _safe_back(request: HttpRequest) -> str:
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return reverse("queue", kwargs={"slug": MY_DAY})
+
+
+@require_POST
+@scoped_page("view_practice")
+def bulk(request: HttpRequest) -> HttpResponse:
+    """Reassign or set the next action of the selected items (or all matching the filter)."""
+    practice = _may_work_here(request)
+    back = _safe_back(request)
+    # Anybody who works some item type here; the service checks each item's type.
+    anyone = set().union(
+        *(holders_by_practice(p, [practice.pk])[practice.pk] for p in _work_permissions())
+    )
+    form = BulkForm(request.POST, owners=User.objects.filter(pk__in=anyone))
+    if not form.is_valid():
+        for error in form.errors.values():
+            messages.error(request, " ".join(error))
+        return redirect(back)
+    data = form.cleaned_data
+    try:
+        if data["all_matching"]:
+            items = _matching(request, data["queue"], data["query"], practice.pk)
+        else:
+            items = services.parse_item_refs(request.POST.getlist("items"))
+        count = services.items_bulk_update(
+            actor=request.user,
+            items=items,
+            owner=data["owner"],
+            next_action=data["next_action"] or None,
+            next_action_due=data["next_action_due"],
+            wait_reason=data["wait_reason"],
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(back)
+    except PermissionDenied:
+        raise Http404("Not found.") from None
+    messages.success(request, f"Updated {count} item{'s' if count != 1 else ''}.")
+    return redirect(back)
+
+
+@require_GET
+@scoped_page(VIEW_KPIS)
+def owners(request: HttpRequest) -> HttpResponse:
+    """Per-owner workload over every item type, for managers and vendor leads."""
+    practice = request_access(request).practice
+    rows = selectors.owner_summary(request.user, practice.pk)
+    return render(request, "work/owners.html", {"rows": rows, "practice": practice})
