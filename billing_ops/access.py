@@ -30,14 +30,18 @@ from typing import TYPE_CHECKING, Any, cast
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.http import Http404, HttpRequest, HttpResponse
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 
     AnyUser = AbstractBaseUser | AnonymousUser
+    # The acting user of a service call: a signed-in user (``AUTH_USER_MODEL``), or None
+    # for the system itself (a nightly job, a migration, the demo seeder).
+    Actor = User | None
 
 SESSION_PRACTICE_KEY = "practice_id"
 VIEW_PRACTICE = "view_practice"
@@ -159,7 +163,7 @@ def holder_condition(codename: str, user_field: str, practice_field: str = "prac
         permission__codename=codename,
     )
     active = Q(**{f"{user_field}__is_active": True}, **{f"{practice_field}__is_active": True})
-    return active & (_superuser_clause(f"{user_field}__") | Exists(granted))
+    return active & (_superuser_clause(f"{user_field}__") | Q(Exists(granted)))
 
 
 def holders_by_practice(
@@ -248,6 +252,16 @@ class RequestAccess:
         if practice is None or not self.grants.has(codename, practice.pk):
             raise Http404("Not found.")
         return practice
+
+
+def acting_user(request: HttpRequest) -> User:
+    """The signed-in user of a request, as the ``actor`` of a service call. For views that
+    require sign-in (``scoped_page``, ``ScopedPageMixin``): an anonymous request here is
+    refused."""
+    user = request.user
+    if not user.is_authenticated:
+        raise PermissionDenied("Sign in first.")
+    return user
 
 
 def request_access(request: HttpRequest) -> RequestAccess:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.core.exceptions import ImproperlyConfigured
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -14,12 +14,17 @@ from rest_framework.filters import BaseFilterBackend
 
 from billing_ops.access import has_perm
 
+if TYPE_CHECKING:
+    from billing_ops.scoping import PracticeScopedQuerySet
+
 
 class PracticeScopeFilter(BaseFilterBackend):
     """Keeps only rows of practices on which the user holds the view's scope permission."""
 
     def filter_queryset(self, request: Any, queryset: QuerySet[Any], view: Any) -> QuerySet[Any]:
-        return queryset.visible_to(request.user, view.scope_permission)
+        # Every scoped model's manager is a PracticeScopedQuerySet.
+        scoped = cast("PracticeScopedQuerySet[Any]", queryset)
+        return scoped.visible_to(request.user, view.scope_permission)
 
 
 class HasScopePermission(permissions.IsAuthenticated):
@@ -39,7 +44,7 @@ class HasScopePermission(permissions.IsAuthenticated):
         return True
 
 
-class ScopedViewSet(viewsets.GenericViewSet):
+class ScopedViewSet(viewsets.GenericViewSet[Any]):
     """Base for every API viewset: refuses to run without a scope permission."""
 
     scope_permission: str | None = None

@@ -13,7 +13,7 @@ from django_filters.rest_framework import (
 )
 
 
-class ScopedFilterBackend(DjangoFilterBackend):
+class ScopedFilterBackend(DjangoFilterBackend):  # type: ignore[misc]  # django-filter is untyped
     """django-filter, with every model-choice filter limited to what the user may see, so a
     filter form never lists another practice's rows and an id of another practice is
     refused exactly like an id that does not exist."""

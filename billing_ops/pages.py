@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.auth.views import redirect_to_login
@@ -18,6 +18,9 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 
 from billing_ops.access import request_access
+
+if TYPE_CHECKING:
+    from billing_ops.scoping import PracticeScopedQuerySet
 
 P = ParamSpec("P")
 R = TypeVar("R", bound=HttpResponse)
@@ -44,10 +47,13 @@ class ScopedPageMixin(LoginRequiredMixin):
             self.practice = request_access(request).practice_or_404(self.scope_permission)
         return super().dispatch(request, *args, **kwargs)
 
-    def scoped_queryset(self) -> QuerySet[Any]:
+    def scoped_queryset(self) -> PracticeScopedQuerySet[Any]:
         if self.model is None or self.scope_permission is None:
             raise ImproperlyConfigured(f"{type(self).__name__} needs model and scope_permission.")
-        return self.model._default_manager.visible_to(self.request.user, self.scope_permission)
+        queryset: PracticeScopedQuerySet[Any] = self.model._default_manager.visible_to(
+            self.request.user, self.scope_permission
+        )
+        return queryset
 
     def get_queryset(self) -> QuerySet[Any]:
         queryset = self.scoped_queryset()

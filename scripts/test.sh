@@ -41,6 +41,9 @@ export BILLING_OPS_VAR_DIR="$work/var"
 export DJANGO_SETTINGS_MODULE=billing_ops.settings.test
 
 .venv/bin/ruff check .
+# Types: strict on work/ and billing_ops/ (config in pyproject.toml [tool.mypy]); the
+# django-stubs plugin imports DJANGO_SETTINGS_MODULE, so this runs after the exports above.
+.venv/bin/mypy .
 .venv/bin/python manage.py makemigrations --check --dry-run >/dev/null \
   || { echo "Model changes without migrations: run manage.py makemigrations." >&2; exit 1; }
 set +e

@@ -76,8 +76,14 @@ class WorkItem(models.Model):
         return " · ".join(reasons)
 
     def next_action_label(self) -> str:
-        choices: dict[Any, Any] = dict(self._meta.get_field("next_action").choices or [])
+        choices = next_action_choices(type(self))
         return str(choices.get(self.next_action, "No next action"))
+
+
+def next_action_choices(model: type[WorkItem]) -> dict[Any, Any]:
+    """The next actions an item type offers: value -> label."""
+    field = model._meta.get_field("next_action")
+    return dict(getattr(field, "choices", None) or [])
 
 
 class Notification(models.Model):

@@ -51,7 +51,7 @@ class ItemType:
     def visible(self, user: Any) -> QuerySet[Any]:
         """Open items the user may see and work."""
         return (
-            self.model._default_manager.visible_to(user, self.permission)  # type: ignore[attr-defined]
+            self.model._default_manager.visible_to(user, self.permission)
             .filter(self.open_condition)
             .select_related(*self.select_related)
         )

@@ -68,8 +68,9 @@ def notification_for(
 ) -> Notification:
     """An unsaved notification about one item (to its owner unless ``user_id`` is given)."""
     return Notification(
-        user_id=user_id or item.owner_id,  # type: ignore[attr-defined]
-        practice_id=item.practice_id,  # type: ignore[attr-defined]
+        # Reminders are about open items, which always have an owner (the invariant).
+        user_id=user_id or item.owner_id,  # type: ignore[misc]
+        practice_id=item.practice_id,
         item_type=item_type.key,
         item_id=item.pk,
         kind=kind,

@@ -12,7 +12,7 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection
 from django.db.models import BooleanField, Count, Q, QuerySet
@@ -21,12 +21,15 @@ from django.utils import timezone
 
 from work.registry import ItemType, Queue, registry
 
+if TYPE_CHECKING:
+    from work.models import WorkItem
+
 
 @dataclass(frozen=True)
 class Row:
     """One row of a page: the item, its type, and why it is where it is."""
 
-    item: Any
+    item: WorkItem
     item_type: ItemType
 
     @property
@@ -190,7 +193,9 @@ def keyset_page(
 # --- workload ---------------------------------------------------------------------------
 
 
-def owner_summary(user: Any, practice_id: int, today: dt.date | None = None) -> list[dict]:
+def owner_summary(
+    user: Any, practice_id: int, today: dt.date | None = None
+) -> list[dict[str, Any]]:
     """Per-owner counts over every type for managers and vendor leads (a grouped query per
     type), most overdue first."""
     today = today or timezone.localdate()

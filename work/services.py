@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, cast
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
@@ -19,9 +19,14 @@ from django.utils import timezone
 
 from billing_ops.access import has_perm, holders_by_practice
 from work.choices import WAIT
-from work.models import WorkItem
+from work.models import WorkItem, next_action_choices
 from work.registry import ItemType, registry
 from work.selectors import my_day_of_type
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from billing_ops.access import Actor
 
 LOCK_MINUTES = 30
 
@@ -30,7 +35,7 @@ class ItemConflict(Exception):
     """Somebody else saved the item after the caller loaded it; nothing was saved."""
 
 
-def require_work_perm(actor: Any, item_type: ItemType, practice_id: int) -> None:
+def require_work_perm(actor: Actor, item_type: ItemType, practice_id: int) -> None:
     """Refuse unless the actor (None: the system itself) may work this type at the practice."""
     if actor is None:
         return
@@ -47,10 +52,9 @@ def check_next_action(item: WorkItem) -> None:
         if item.next_action or item.next_action_due:
             errors["next_action"] = f"A closed {noun} has no next action."
     else:
-        choices = {value for value, _label in item._meta.get_field("next_action").choices or []}
-        if item.next_action not in choices:
+        if item.next_action not in next_action_choices(type(item)):
             errors["next_action"] = f"Choose the next action for this open {noun}."
-        if item.owner_id is None:  # type: ignore[attr-defined]
+        if item.owner_id is None:
             errors["owner"] = f"An open {noun} needs an owner."
         if item.next_action_due is None:
             errors["next_action_due"] = "Set the date the next action is due."
@@ -62,7 +66,7 @@ def check_next_action(item: WorkItem) -> None:
         raise ValidationError(errors)
 
 
-def check_owner(item_type: ItemType, owner: Any, practice_id: int) -> None:
+def check_owner(item_type: ItemType, owner: User | None, practice_id: int) -> None:
     """A new owner must be able to work the item type at the item's practice."""
     if owner is not None and not has_perm(owner, item_type.permission, practice_id):
         raise ValidationError({"owner": f"{owner} cannot work {item_type.label.lower()}s here."})
@@ -72,8 +76,8 @@ def lock_for_update[T: WorkItem](item: T, expected_version: int | None, *related
     """The item's row, locked for this transaction; a stale ``expected_version`` raises
     ``ItemConflict`` naming who changed it (when the type's timeline knows)."""
     model = type(item)
-    current = model._default_manager.select_for_update(of=("self",))
-    current = current.select_related("practice", *related).get(pk=item.pk)
+    rows = model._default_manager.select_for_update(of=("self",))
+    current = cast("T", rows.select_related("practice", *related).get(pk=item.pk))
     if expected_version is not None and current.version != expected_version:
         who = _last_actor(current)
         raise ItemConflict(
@@ -92,13 +96,13 @@ def _last_actor(item: WorkItem) -> str:
     return (user.get_full_name() or user.username) if user is not None else ""
 
 
-def release_hold(item: WorkItem, actor: Any) -> None:
+def release_hold(item: WorkItem, actor: Actor) -> None:
     """Setting a next action or closing the item completes the actor's "work next" hold."""
-    if actor is not None and item.locked_by_id == actor.pk:  # type: ignore[attr-defined]
+    if actor is not None and item.locked_by_id == actor.pk:
         item.locked_by, item.locked_until = None, None
 
 
-def save_checked[T: WorkItem](item: T, actor: Any, today: dt.date | None = None) -> T:
+def save_checked[T: WorkItem](item: T, actor: Actor, today: dt.date | None = None) -> T:
     """Save a locked item: invariant checked, priority and its reasons refreshed, version
     bumped, history written with the actor. Every work-item write ends here."""
     if not item.is_open:
@@ -107,7 +111,7 @@ def save_checked[T: WorkItem](item: T, actor: Any, today: dt.date | None = None)
     rank = item.compute_priority(today)
     item.priority, item.priority_reasons = rank.score, list(rank.reasons)
     item.version += 1
-    item._history_user = actor  # type: ignore[attr-defined]
+    item._history_user = actor  # type: ignore[attr-defined]  # read by simple_history
     item.save()
     return item
 
@@ -115,31 +119,31 @@ def save_checked[T: WorkItem](item: T, actor: Any, today: dt.date | None = None)
 @transaction.atomic
 def item_set_next_action[T: WorkItem](
     *,
-    actor: Any,
+    actor: Actor,
     item: T,
     next_action: str,
     next_action_due: dt.date,
     wait_reason: str = "",
-    owner: Any = None,
+    owner: User | None = None,
     expected_version: int | None = None,
 ) -> T:
     """Set the one next action (and optionally a new owner) of an open item."""
     item_type = registry.type_of(item)
-    require_work_perm(actor, item_type, item.practice_id)  # type: ignore[attr-defined]
+    require_work_perm(actor, item_type, item.practice_id)
     item = lock_for_update(item, expected_version, "owner")
     if not item.is_open:
         raise ValidationError({"next_action": f"The {item_type.label.lower()} is closed."})
-    choices = dict(item._meta.get_field("next_action").choices or [])
+    choices = next_action_choices(type(item))
     if next_action not in choices:
         raise ValidationError({"next_action": f"Unknown next action {next_action!r}."})
     item.next_action = next_action
     item.next_action_due = next_action_due
     item.wait_reason = wait_reason if next_action == WAIT else ""
     text = ""
-    if owner is not None and owner.pk != item.owner_id:  # type: ignore[attr-defined]
-        check_owner(item_type, owner, item.practice_id)  # type: ignore[attr-defined]
-        text = f"Owner: {item.owner} → {owner}. "  # type: ignore[attr-defined]
-        item.owner = owner  # type: ignore[attr-defined]
+    if owner is not None and owner.pk != item.owner_id:
+        check_owner(item_type, owner, item.practice_id)
+        text = f"Owner: {item.owner} → {owner}. "
+        item.owner = owner
     release_hold(item, actor)
     save_checked(item, actor)
     text += f"Next: {choices[next_action]}, due {next_action_due:%m/%d/%Y}"
@@ -166,9 +170,9 @@ def parse_item_refs(refs: Iterable[str]) -> dict[str, set[int]]:
 @transaction.atomic
 def items_bulk_update(
     *,
-    actor: Any,
+    actor: Actor,
     items: dict[str, set[int]],
-    owner: Any = None,
+    owner: User | None = None,
     next_action: str | None = None,
     next_action_due: dt.date | None = None,
     wait_reason: str = "",
@@ -186,12 +190,10 @@ def items_bulk_update(
     changed = 0
     for key, ids in items.items():
         item_type = registry.type(key)
-        if next_action:
-            choices = dict(item_type.model._meta.get_field("next_action").choices or [])
-            if next_action not in choices:
-                raise ValidationError(
-                    {"next_action": f"{item_type.label}s have no next action {next_action!r}."}
-                )
+        if next_action and next_action not in next_action_choices(item_type.model):
+            raise ValidationError(
+                {"next_action": f"{item_type.label}s have no next action {next_action!r}."}
+            )
         rows = list(
             item_type.visible(actor)
             .filter(pk__in=ids)
@@ -221,7 +223,7 @@ def items_bulk_update(
                 row.next_action = next_action
                 row.next_action_due = next_action_due
                 row.wait_reason = wait_reason if next_action == WAIT else ""
-                label = dict(row._meta.get_field("next_action").choices)[next_action]
+                label = next_action_choices(type(row))[next_action]
                 parts.append(f"Next: {label}, due {next_action_due:%m/%d/%Y}")
             save_checked(row, actor)
             kind = "owner" if owner is not None else "next_action"
@@ -239,7 +241,7 @@ def unheld(now: dt.datetime) -> Q:
 
 
 def work_next(
-    *, actor: Any, practice_id: int | None = None, types: list[str] | None = None
+    *, actor: Actor, practice_id: int | None = None, types: list[str] | None = None
 ) -> WorkItem | None:
     """Hand the caller the top item of their day, of any type, that nobody holds (not even
     the caller, so two tabs get two items), or None when nothing is left.
@@ -277,11 +279,12 @@ def work_next(
                 .update(locked_by=actor, locked_until=now + dt.timedelta(minutes=LOCK_MINUTES))
             )
         if held:
-            return item_type.items().select_related(*item_type.select_related).get(pk=pk)
+            taken: WorkItem = item_type.items().select_related(*item_type.select_related).get(pk=pk)
+            return taken
     return None
 
 
-def release(item: WorkItem, actor: Any) -> None:
+def release(item: WorkItem, actor: Actor) -> None:
     """Give back an item the actor holds (done with it, or skipping it)."""
     type(item)._default_manager.filter(pk=item.pk, locked_by=actor).update(
         locked_by=None, locked_until=None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.utils import timezone
 
 from work import reminders
@@ -19,18 +19,18 @@ def day(on: str | None) -> dt.date:
 
 
 @shared_task(bind=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
-def send_next_action_reminders(self, on: str | None = None) -> dict[str, int]:  # noqa: ANN001
+def send_next_action_reminders(self: Task, on: str | None = None) -> dict[str, int]:
     """In-app reminders for next actions due today or overdue."""
     return reminders.send_next_action_reminders(day(on))
 
 
 @shared_task(bind=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
-def send_daily_digests(self, on: str | None = None) -> dict[str, int]:  # noqa: ANN001
+def send_daily_digests(self: Task, on: str | None = None) -> dict[str, int]:
     """One e-mail per owner with their due and overdue items."""
     return reminders.send_daily_digests(day(on))
 
 
 @shared_task(bind=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
-def refresh_priorities(self, on: str | None = None) -> int:  # noqa: ANN001
+def refresh_priorities(self: Task, on: str | None = None) -> int:
     """Recompute queue priorities of every item type (age and overdue grow overnight)."""
     return reminders.refresh_priorities(day(on))

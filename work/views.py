@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from billing_ops.access import holders_by_practice, request_access
+from billing_ops.access import acting_user, holders_by_practice, request_access
 from billing_ops.pages import scoped_page
 from work import selectors, services
 from work.registry import Queue, registry
@@ -140,7 +140,7 @@ def queue(request: HttpRequest, slug: str) -> HttpResponse:
 def work_next(request: HttpRequest) -> HttpResponse:
     """Hand the requester the top unheld item of their day."""
     practice = _may_work_here(request)
-    item = services.work_next(actor=request.user, practice_id=practice.pk)
+    item = services.work_next(actor=acting_user(request), practice_id=practice.pk)
     if item is None:
         messages.info(request, "Nothing left in your day. Well done.")
         return redirect("queue", slug=MY_DAY)
@@ -203,7 +203,7 @@ def bulk(request: HttpRequest) -> HttpResponse:
     form = BulkForm(request.POST, owners=User.objects.filter(pk__in=anyone))
     if not form.is_valid():
         for error in form.errors.values():
-            messages.error(request, " ".join(error))
+            messages.error(request, " ".join(str(message) for message in error))
         return redirect(back)
     data = form.cleaned_data
     try:
@@ -212,7 +212,7 @@ def bulk(request: HttpRequest) -> HttpResponse:
         else:
             items = services.parse_item_refs(request.POST.getlist("items"))
         count = services.items_bulk_update(
-            actor=request.user,
+            actor=acting_user(request),
             items=items,
             owner=data["owner"],
             next_action=data["next_action"] or None,
