@@ -14,7 +14,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from billing_ops.access import holder_condition, holders_by_practice, visible_practice_ids
+from billing_ops.access import holder_condition, holders_among, visible_practice_ids
 from claims.choices import OPEN_STATUSES, PAYER_AR_STATUSES, ClaimStatus, NextAction
 from claims.models import Claim
 from claims.services import log_activity
@@ -60,11 +60,8 @@ class ClaimQueueFilter(django_filters.FilterSet):
         practices = Practice.objects.visible_to(user, perms.WORK_CLAIMS)
         self.filters["practice"].queryset = practices
         self.filters["payer"].queryset = Payer.objects.filter(practice__in=practices)
-        workers = holders_by_practice(
+        self.filters["owner"].queryset = holders_among(
             perms.WORK_CLAIMS, visible_practice_ids(user, perms.WORK_CLAIMS)
-        )
-        self.filters["owner"].queryset = User.objects.filter(
-            pk__in={pk for ids in workers.values() for pk in ids}
         ).order_by("username")
 
     def filter_age(self, queryset: QuerySet[Claim], name: str, value: str) -> QuerySet[Claim]:

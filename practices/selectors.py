@@ -6,9 +6,8 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from billing_ops.access import request_access
+from billing_ops.access import grants_for, request_access
 from practices import permissions as perms
-from practices.choices import Role
 from practices.models import Assignment, Membership, Practice
 
 
@@ -28,7 +27,9 @@ def mfa_required(user: Any) -> bool:
         return False
     if user.is_superuser or user.is_staff or hasattr(user, "vendor_staff"):
         return True
-    return Membership.objects.filter(user=user, is_active=True, role=Role.PRACTICE_MANAGER).exists()
+    # Only the practice-manager role grants manage_access (vendors never hold it), so the
+    # request's grants, already loaded, answer "manages a practice" without a query.
+    return bool(grants_for(user).practice_ids(perms.MANAGE_ACCESS))
 
 
 def access_rows(practice: Practice) -> dict[str, Any]:

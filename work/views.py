@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from billing_ops.access import acting_user, holders_by_practice, request_access
+from billing_ops.access import acting_user, holders_among, request_access
 from billing_ops.pages import scoped_page
 from work import selectors, services
 from work.registry import Queue, registry
@@ -42,15 +42,23 @@ def _may_work_here(request: HttpRequest) -> Any:
     return practice
 
 
-def _owners(practice_id: int, permissions: set[str]) -> Any:
-    holders = holders_by_practice_many(permissions, practice_id)
-    return User.objects.filter(pk__in=holders).order_by("username")
+def _holders_of_any(practice_id: int, permissions: set[str]) -> Any:
+    """People who may work any of ``permissions`` at the practice (a lazy queryset)."""
+    anyone = User.objects.none()
+    for permission in sorted(permissions):
+        anyone = anyone | holders_among(permission, [practice_id])
+    return anyone.distinct().order_by("username")
 
 
-def holders_by_practice_many(permissions: set[str], practice_id: int) -> set[int]:
-    """Users who may work every one of ``permissions`` at the practice."""
-    sets = [holders_by_practice(p, [practice_id])[practice_id] for p in sorted(permissions)]
-    return set.intersection(*sets) if sets else set()
+def _owners(practice_id: int, permissions: set[str]) -> list[Any]:
+    return list(_holders_of_any(practice_id, permissions))
+
+
+def _offer_owners(filters: Any, owners: list[Any]) -> None:
+    """The filter's owner choices are the bulk list: one query for both."""
+    if filters is not None and "owner" in filters.form.fields:
+        choices = [("", "---------"), *((user.pk, str(user)) for user in owners)]
+        filters.form.fields["owner"].widget.choices = choices
 
 
 def _visible_queues(request: HttpRequest) -> list[Queue]:
@@ -112,6 +120,8 @@ def queue(request: HttpRequest, slug: str) -> HttpResponse:
             filters = current.filterset(request.GET or None, queryset=items, user=request.user)
             if filters.is_bound and filters.is_valid():
                 items = filters.qs
+        owners = _owners(practice.pk, {item_type.permission})
+        _offer_owners(filters, owners)
         sort = request.GET.get("sort", "priority")
         page = selectors.keyset_page(current, items, sort, request.GET.get("after"), PAGE_SIZE)
         context.update(
@@ -122,7 +132,7 @@ def queue(request: HttpRequest, slug: str) -> HttpResponse:
             filters=filters,
             table_template=current.table_template,
             sorts={key: label for key, (_f, _d, label) in current.sorts.items()},
-            bulk_owners=_owners(practice.pk, {item_type.permission}),
+            bulk_owners=owners,
             next_actions=_next_actions([item_type.key]),
         )
     query = request.GET.copy()
@@ -197,10 +207,7 @@ def bulk(request: HttpRequest) -> HttpResponse:
     practice = _may_work_here(request)
     back = _safe_back(request)
     # Anybody who works some item type here; the service checks each item's type.
-    anyone = set().union(
-        *(holders_by_practice(p, [practice.pk])[practice.pk] for p in _work_permissions())
-    )
-    form = BulkForm(request.POST, owners=User.objects.filter(pk__in=anyone))
+    form = BulkForm(request.POST, owners=_holders_of_any(practice.pk, _work_permissions()))
     if not form.is_valid():
         for error in form.errors.values():
             messages.error(request, " ".join(str(message) for message in error))

@@ -73,11 +73,13 @@ class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ClaimAttach
 
     def get_queryset(self) -> QuerySet[Claim]:
         queryset = super().get_queryset()
-        if self.action != "list":
-            # Services read claim.practice; the detail shows the provider and lines.
+        if self.action == "retrieve":
             queryset = queryset.select_related("practice", "provider").prefetch_related(
                 "lines", "findings"
             )
+        elif self.action != "list":
+            # Services read claim.practice; the response is read afresh afterwards.
+            queryset = queryset.select_related("practice")
         return queryset
 
     def get_serializer_class(self) -> Any:
@@ -110,7 +112,13 @@ class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ClaimAttach
         return serializer.validated_data
 
     def _detail(self, claim: Claim, status_code: int = status.HTTP_200_OK) -> Response:
-        fresh = self.get_queryset().get(pk=claim.pk)
+        fresh = (
+            Claim.objects.select_related(
+                "practice", "provider", "patient", "payer", "owner", "locked_by"
+            )
+            .prefetch_related("lines", "findings")
+            .get(pk=claim.pk)
+        )
         return Response(
             ClaimDetailSerializer(fresh, context=self.get_serializer_context()).data,
             status=status_code,

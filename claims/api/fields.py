@@ -14,7 +14,7 @@ from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.plumbing import ResolvedComponent
 from rest_framework import serializers
 
-from billing_ops.access import holders_by_practice, visible_practice_ids
+from billing_ops.access import holders_among, visible_practice_ids
 from claims.choices import ClaimStatus
 from practices import permissions as perms
 
@@ -36,9 +36,21 @@ class ClaimWorkerField(serializers.PrimaryKeyRelatedField):
 
     def get_queryset(self) -> QuerySet[Any]:
         practice_ids = visible_practice_ids(self.context["request"].user, perms.WORK_CLAIMS)
-        holders = holders_by_practice(perms.WORK_CLAIMS, practice_ids)
-        workers = set().union(*holders.values())
-        return User.objects.filter(is_active=True, pk__in=workers)
+        return holders_among(perms.WORK_CLAIMS, practice_ids)
+
+    def to_internal_value(self, data: Any) -> Any:
+        # The candidate's grants, loaded once, answer here and again in the service
+        # (which checks the claim's own practice) from the request's cache.
+        if isinstance(data, bool) or not isinstance(data, int | str):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        try:
+            user = User.objects.filter(is_active=True).get(pk=data)
+        except (User.DoesNotExist, ValueError, TypeError):
+            self.fail("does_not_exist", pk_value=data)
+        mine = visible_practice_ids(self.context["request"].user, perms.WORK_CLAIMS)
+        if not mine & visible_practice_ids(user, perms.WORK_CLAIMS):
+            self.fail("does_not_exist", pk_value=data)
+        return user
 
 
 class ClaimStatusField(serializers.ChoiceField):

@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.utils import timezone
 
-from claims import services
 from claims.choices import NextAction
 from practices.choices import ClaimFormat
-from tests import factories
+from tests import claim_factory, factories
 
 
 @pytest.fixture
 def make_claim(world: Any) -> Any:
-    """Create a claim through the service: a clean Sunrise dental claim unless overridden."""
+    """A claim through the services (``tests.claim_factory``): a clean Sunrise dental claim
+    unless overridden."""
     counter = iter(range(1, 10_000))
     payer = factories.PayerFactory(
         practice=world.sunrise, claim_format=ClaimFormat.DENTAL, timely_filing_days=365
@@ -35,15 +34,14 @@ def make_claim(world: Any) -> Any:
             "patient": patient,
             "coverage": coverage,
             "provider": provider,
-            "pms_claim_number": f"C{next(counter):05d}",
+            "number": overrides.pop("pms_claim_number", None) or f"C{next(counter):05d}",
             "service_date_from": today - dt.timedelta(days=10),
-            "lines": [{"procedure_code": "D1110", "charge": Decimal("120.00")}],
             "owner": world.bill,
             "next_action": NextAction.CORRECT_AND_RESUBMIT,
             "next_action_due": today,
         }
         kwargs.update(overrides)
-        return services.claim_create(**kwargs)
+        return claim_factory.make(**kwargs)
 
     make.payer = payer
     make.provider = provider

@@ -19,8 +19,8 @@ from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from billing_ops.access import has_perm
 from billing_ops.middleware import SESSION_LAST_SEEN, SESSION_STARTED
-from billing_ops.scoping import user_has_practice_perm
 from practices import permissions as perms
 from practices import services
 from practices.choices import ServiceArea
@@ -484,7 +484,7 @@ class TestRevocation:
 
 
 def _has(user: Any, codename: str, practice: Any) -> bool:
-    return user_has_practice_perm(user, codename, practice.pk)
+    return has_perm(user, codename, practice.pk)
 
 
 class TestAccessRules:

@@ -9,11 +9,10 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from claims import services
 from claims.choices import NextAction
 from claims.models import Claim
 from practices.choices import ClaimFormat
-from tests import factories
+from tests import claim_factory, factories
 from tests.celery_worker import WAIT_SECONDS, TaskRuns, wait_until  # noqa: F401
 
 
@@ -24,11 +23,11 @@ def today() -> dt.date:
 
 @pytest.fixture
 def make_claim(world: Any, today: dt.date) -> Any:
-    """Create a claim through the service, then put it in the state a test needs.
+    """A claim through the services (``tests.claim_factory``), in the state a test needs.
 
     Defaults: a Sunrise claim owned by bill, $1,240.00 billed to "Delta Dental", next
-    action "Call payer" due today. ``status``/``deadline`` are set directly afterwards (the
-    status machine and the derived deadline are not what these tests are about).
+    action "Call payer" due today; ``status`` is reached along the status machine and
+    ``deadline`` through the service date the payer's limit derives it from.
     """
     counter = iter(range(1, 10_000))
     payers: dict[int, Any] = {}
@@ -58,28 +57,18 @@ def make_claim(world: Any, today: dt.date) -> Any:
             providers[practice.pk] = factories.ProviderFactory(practice=practice)
         patient = factories.PatientFactory(practice=practice, last_name="Privateperson")
         coverage = factories.CoverageFactory(patient=patient, payer=payers[practice.pk])
-        claim = services.claim_create(
+        return claim_factory.make(
             actor=actor or actors.get(practice.pk) or owner,
             patient=patient,
             coverage=coverage,
             provider=providers[practice.pk],
-            pms_claim_number=number or f"PCN{next(counter):04d}",
-            service_date_from=today - dt.timedelta(days=10),
-            lines=[{"procedure_code": "D1110", "charge": charge}],
+            number=number or f"PCN{next(counter):04d}",
             owner=owner or world.bill,
+            status=status,
+            deadline=deadline,
+            lines=[{"procedure_code": "D1110", "charge": charge}],
             next_action=next_action,
             next_action_due=today if due is None else due,
         )
-        changes: dict[str, Any] = {}
-        if status is not None:
-            changes["status"] = status
-            if status in ("closed", "void"):
-                changes.update(next_action="", next_action_due=None)
-        if deadline is not None:
-            changes["timely_filing_deadline"] = deadline
-        if changes:
-            Claim.objects.filter(pk=claim.pk).update(**changes)
-            claim.refresh_from_db()
-        return claim
 
     return make

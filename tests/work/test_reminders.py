@@ -289,5 +289,5 @@ def test_digest_caps_a_long_list(
 
     [message] = mail.outbox
     assert message.subject.startswith("billing-ops: 0 items overdue, 3 due today")
-    assert message.body.count("· Delta Dental ·") == 2
+    assert message.body.count("(Delta Dental, ") == 2
     assert "… and 1 more" in message.body
