@@ -44,6 +44,8 @@ export DJANGO_SETTINGS_MODULE=billing_ops.settings.test
 # Types: strict on work/ and billing_ops/ (config in pyproject.toml [tool.mypy]); the
 # django-stubs plugin imports DJANGO_SETTINGS_MODULE, so this runs after the exports above.
 .venv/bin/mypy .
+# Layers import one way (pyproject.toml [tool.importlinter]).
+.venv/bin/lint-imports --no-cache >/dev/null || { .venv/bin/lint-imports --no-cache; exit 1; }
 .venv/bin/python manage.py makemigrations --check --dry-run >/dev/null \
   || { echo "Model changes without migrations: run manage.py makemigrations." >&2; exit 1; }
 set +e
