@@ -6,7 +6,7 @@ PDF, PNG, JPEG, TIFF or plain text only.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -18,6 +18,9 @@ from claims.choices import CLINICAL_ATTACHMENT_KINDS, ActivityKind, AttachmentKi
 from claims.models import Attachment, Claim, ClaimActivity
 from practices import permissions as perms
 from practices.services import require_practice_perm
+
+if TYPE_CHECKING:
+    from billing_ops.access import Actor
 
 MAX_BYTES = 10 * 1024 * 1024
 SIGNATURES = {
@@ -58,7 +61,7 @@ def sniff(upload: UploadedFile) -> str:
     return "text"
 
 
-def _log(attachment: Attachment, actor: Any) -> None:
+def _log(attachment: Attachment, actor: Actor) -> None:
     state = attachment.get_status_display().lower()
     ClaimActivity.objects.create(
         claim=attachment.claim,
@@ -83,7 +86,7 @@ def visible_attachments(user: Any, claim: Claim) -> QuerySet[Attachment]:
 @transaction.atomic
 def attachment_add(
     *,
-    actor: Any,
+    actor: Actor,
     claim: Claim,
     kind: str,
     label: str,

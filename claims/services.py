@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -38,6 +38,9 @@ from work.services import (
     save_checked,
 )
 
+if TYPE_CHECKING:
+    from billing_ops.access import Actor
+
 # A stale version: the work core's conflict, under the name claim callers know.
 ClaimConflict = ItemConflict
 
@@ -50,11 +53,13 @@ def _money(value: Any, field: str) -> Decimal:
     return amount
 
 
-def _activity(claim: Claim, actor: Any, kind: str, text: str = "", **fields: Any) -> ClaimActivity:
+def _activity(
+    claim: Claim, actor: Actor, kind: str, text: str = "", **fields: Any
+) -> ClaimActivity:
     return ClaimActivity.objects.create(claim=claim, actor=actor, kind=kind, text=text, **fields)
 
 
-def log_activity(claim: Claim, actor: Any, kind: str, text: str) -> None:
+def log_activity(claim: Claim, actor: Actor, kind: str, text: str) -> None:
     """The claim's timeline entry for a work-core change (next action, owner, bulk)."""
     _activity(claim, actor, kind, text)
 
@@ -103,7 +108,7 @@ def _check_owner(owner: Any, practice: Any) -> None:
 @transaction.atomic
 def claim_create(
     *,
-    actor: Any,
+    actor: Actor,
     patient: Patient,
     coverage: Coverage,
     provider: Provider,
@@ -182,7 +187,7 @@ def claim_scrub(*, claim: Claim, today: dt.date | None = None) -> list[ScrubFind
 @transaction.atomic
 def claim_transition(
     *,
-    actor: Any,
+    actor: Actor,
     claim: Claim,
     to_status: str,
     expected_version: int | None = None,
@@ -247,7 +252,7 @@ def claim_transition(
 
 def claim_set_next_action(
     *,
-    actor: Any,
+    actor: Actor,
     claim: Claim,
     next_action: str,
     next_action_due: dt.date,
@@ -268,7 +273,7 @@ def claim_set_next_action(
 
 
 @transaction.atomic
-def claim_add_note(*, actor: Any, claim: Claim, text: str) -> ClaimActivity:
+def claim_add_note(*, actor: Actor, claim: Claim, text: str) -> ClaimActivity:
     """Add a note to the claim's timeline."""
     require_practice_perm(actor, perms.WORK_CLAIMS, claim.practice)
     if not text.strip():
@@ -279,7 +284,7 @@ def claim_add_note(*, actor: Any, claim: Claim, text: str) -> ClaimActivity:
 @transaction.atomic
 def claim_log_follow_up(
     *,
-    actor: Any,
+    actor: Actor,
     claim: Claim,
     channel: str,
     contact: str,
@@ -318,7 +323,7 @@ IMPORT_UPDATABLE_STATUSES = UNSUBMITTED_STATUSES
 @transaction.atomic
 def claim_update_from_import(
     *,
-    actor: Any,
+    actor: Actor,
     claim: Claim,
     coverage: Coverage,
     provider: Provider,

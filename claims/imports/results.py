@@ -14,7 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from billing_ops.access import Actor
 
 ERROR, SKIPPED, NOTE = "error", "skipped", "note"
 # Per level: enough to fix a file; a file with more problems mostly repeats one of them.
@@ -101,7 +104,7 @@ def describe(entry: dict[str, Any]) -> str:
 class Context:
     """Who imports into which practice, and what they may change on the way."""
 
-    actor: Any
+    actor: Actor
     practice: Any
     outcome: Outcome
     owner: Any = None  # owner of new claims (the importer unless a default owner is given)

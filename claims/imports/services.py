@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -29,6 +29,9 @@ from claims.x12 import detect_x12
 from practices import permissions as perms
 from practices.models import Practice
 from practices.services import require_practice_perm
+
+if TYPE_CHECKING:
+    from billing_ops.access import Actor
 
 logger = logging.getLogger(__name__)
 
@@ -97,7 +100,7 @@ def detect_kind(text: str, mapping: dict[str, str]) -> str:
 @transaction.atomic
 def import_file(
     *,
-    actor: Any,
+    actor: Actor,
     practice: Practice,
     content: bytes,
     filename: str,
