@@ -100,6 +100,13 @@ class Severity(models.TextChoices):
     WARNING = "warning", "Warning"
 
 
+class UnitBasis(models.TextChoices):
+    """What a line's units count (837P SV103)."""
+
+    UNITS = "UN", "Units"
+    MINUTES = "MJ", "Minutes"
+
+
 class ImportKind(models.TextChoices):
     CSV_PATIENTS = "csv_patients", "CSV: patients"
     CSV_APPOINTMENTS = "csv_appointments", "CSV: appointments"

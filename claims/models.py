@@ -21,6 +21,7 @@ from claims.choices import (
     ImportStatus,
     NextAction,
     Severity,
+    UnitBasis,
 )
 from practices.choices import ClaimFormat
 from work.models import Priority, WorkItem
@@ -76,8 +77,10 @@ class Claim(WorkItem):
     class Meta:
         ordering = ["-service_date_from", "pk"]
         constraints = [
+            # One PMS claim number may go to several payers (primary, then secondary).
             models.UniqueConstraint(
-                fields=["practice", "pms_claim_number"], name="unique_pms_claim_number"
+                fields=["practice", "pms_claim_number", "payer"],
+                name="unique_pms_claim_number_payer",
             ),
         ]
         indexes = [
@@ -105,11 +108,15 @@ class ClaimLine(models.Model):
     procedure_code = models.CharField(max_length=10)
     modifiers = models.JSONField(default=list, blank=True)
     diagnosis_pointers = models.JSONField(default=list, blank=True)
-    tooth = models.CharField(max_length=4, blank=True)
+    tooth = models.CharField(max_length=4, blank=True)  # the first of ``teeth``
     surfaces = models.CharField(max_length=10, blank=True)
+    # Every tooth of the line with its surfaces: [{"tooth": "31", "surfaces": "MO"}, ...].
+    teeth = models.JSONField(default=list, blank=True)
     units = models.DecimalField(max_digits=7, decimal_places=2, default=Decimal("1"))
+    unit_basis = models.CharField(max_length=2, choices=UnitBasis.choices, blank=True)
     charge = models.DecimalField(**MONEY)
     service_date = models.DateField(null=True, blank=True)
+    service_date_to = models.DateField(null=True, blank=True)  # end of a date range (RD8)
     history = HistoricalRecords()
 
     class Meta:
@@ -120,6 +127,13 @@ class ClaimLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.claim} line {self.line_number}: {self.procedure_code}"
+
+    @property
+    def all_teeth(self) -> list[dict[str, str]]:
+        """Every tooth of the line (lines saved before ``teeth`` existed have one at most)."""
+        if self.teeth:
+            return list(self.teeth)
+        return [{"tooth": self.tooth, "surfaces": self.surfaces}] if self.tooth else []
 
 
 class ClaimActivity(models.Model):
@@ -259,6 +273,8 @@ class ImportJob(models.Model):
     updated_count = models.PositiveIntegerField(default=0)
     skipped_count = models.PositiveIntegerField(default=0)
     rejected_count = models.PositiveIntegerField(default=0)
+    # Claims on file that the file contradicts: left unchanged for a person to resolve.
+    conflict_count = models.PositiveIntegerField(default=0)
     # [{"row": 3, "field": "charge", "message": "..."}] or {"segment": 14, ...} for X12
     errors = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -73,18 +73,27 @@ def build_lines(specs: Iterable[dict[str, Any]]) -> list[ClaimLine]:
     built, errors = [], {}
     for number, spec in enumerate(specs, start=1):
         try:
+            teeth = _teeth(spec)
+            first = teeth[0] if teeth else {"tooth": "", "surfaces": spec.get("surfaces", "")}
             line = ClaimLine(
                 line_number=spec.get("line_number", number),
                 procedure_code=str(spec.get("procedure_code", "")).strip().upper(),
                 modifiers=list(spec.get("modifiers", [])),
                 diagnosis_pointers=[int(p) for p in spec.get("diagnosis_pointers", [])],
-                tooth=spec.get("tooth", ""),
-                surfaces=spec.get("surfaces", ""),
+                tooth=first["tooth"],
+                surfaces=first["surfaces"],
+                teeth=teeth,
                 units=_money(spec.get("units", 1), "units"),
+                unit_basis=spec.get("unit_basis", ""),
                 charge=_money(spec.get("charge"), "charge"),
                 service_date=spec.get("service_date"),
+                service_date_to=spec.get("service_date_to"),
             )
             line.full_clean(exclude=["claim"])
+            if line.service_date_to and (
+                not line.service_date or line.service_date_to < line.service_date
+            ):
+                raise ValidationError({"service_date_to": "The range ends before it starts."})
         except (ValueError, TypeError):
             errors[f"lines[{number}]"] = ["Diagnosis pointers must be whole numbers."]
             continue
@@ -98,6 +107,27 @@ def build_lines(specs: Iterable[dict[str, Any]]) -> list[ClaimLine]:
     if errors:
         raise ValidationError(errors)
     return built
+
+
+def _teeth(spec: dict[str, Any]) -> list[dict[str, str]]:
+    """Every tooth of a line spec: ``teeth`` [{tooth, surfaces}], else ``tooth``/``surfaces``."""
+    given = spec.get("teeth")
+    if given is None:
+        tooth = str(spec.get("tooth", "") or "").strip()
+        given = [{"tooth": tooth, "surfaces": spec.get("surfaces", "")}] if tooth else []
+    teeth = []
+    for item in given:
+        tooth = str(item.get("tooth", "")).strip().upper()
+        surfaces = str(item.get("surfaces", "") or "").strip().upper()
+        if not tooth or len(tooth) > 4 or len(surfaces) > 10:
+            raise ValidationError(
+                {
+                    "teeth": f"Tooth {tooth!r} with surfaces {surfaces!r} is not a tooth number "
+                    "(1-4 characters) with at most 10 surfaces."
+                }
+            )
+        teeth.append({"tooth": tooth, "surfaces": surfaces})
+    return teeth
 
 
 def _check_owner(owner: Any, practice: Any) -> None:

@@ -134,13 +134,19 @@ class ClaimsImport:
         )
         providers = in_practice(ctx, Provider, "npi", {r.head["provider_npi"] for r in records})
         payers = payers_by_id(ctx)
-        claims = in_practice(ctx, Claim, "pms_claim_number", set(self.records))
+        # A claim is its number AND its payer: one number may go to a primary and a secondary.
+        claims = {
+            (claim.pms_claim_number, claim.payer.payer_id.upper()): claim
+            for claim in Claim.objects.filter(
+                practice=ctx.practice, pms_claim_number__in=set(self.records)
+            ).select_related("payer", "patient")
+        }
         for record in records:
             head, row = record.head, record.row
             record.patient = patients.get(head["patient_account"])
             record.payer = payers.get(head["payer_id"])
             record.provider = providers.get(head["provider_npi"])
-            record.existing = claims.get(record.number)
+            record.existing = claims.get((record.number, head["payer_id"]))
             if head["patient_account"] and record.patient is None:
                 hint = "import the patients file first"
                 row.error(
@@ -179,14 +185,6 @@ class ClaimsImport:
             ctx.outcome.progress(done)
             if not record.ok:
                 continue
-            claim = record.existing
-            if claim is not None and claim.status not in claim_services.IMPORT_UPDATABLE_STATUSES:
-                ctx.outcome.skip(
-                    f"already {claim.get_status_display().lower()}; not changed",
-                    row=record.row.number,
-                    claim=record.number,
-                )
-                continue
             self._write(record, book, today)
 
     def _write(self, record: ClaimRecord, book: CoverageBook, today: dt.date) -> None:
@@ -224,6 +222,17 @@ class ClaimsImport:
                     **fields,
                 )
                 ctx.outcome.created += 1
+            elif claim.status not in claim_services.IMPORT_UPDATABLE_STATUSES:
+                status = claim.get_status_display().lower()
+                where = {"row": record.row.number, "claim": record.number}
+                if claim_matches(claim, fields):
+                    ctx.outcome.skip(f"already {status}; not changed", **where)
+                else:
+                    ctx.outcome.conflict(
+                        f"already {status} and the file says otherwise; not changed: "
+                        "correct the claim on its page",
+                        **where,
+                    )
             elif claim_matches(claim, fields):
                 ctx.outcome.unchanged += 1
             else:

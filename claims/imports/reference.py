@@ -139,8 +139,25 @@ class CoverageBook:
                         f"coverages at {ctx.practice}."
                     }
                 )
+            before = {k: getattr(current, k) for k in changes}
             practice_services.coverage_save(actor=ctx.actor, coverage=current, **changes)
+            used_by = current.claims.count()
+            said = "; ".join(f"{_LABELS[k]} {before[k]!r} → {v!r}" for k, v in changes.items())
+            ctx.outcome.changed(
+                f"updated the {cob_label(order)} coverage with {payer.payer_id} of {who} "
+                f"(used by {used_by} claim(s) on file): {said}",
+                {k: [before[k], v] for k, v in changes.items()},
+                **where,
+            )
         return current
+
+
+_LABELS = {
+    "member_id": "member id",
+    "group_number": "group number",
+    "subscriber_name": "subscriber",
+    "subscriber_relationship": "relationship",
+}
 
 
 def create_payer(ctx: Context, *, payer_id: str, name: str, claim_format: str) -> Payer:

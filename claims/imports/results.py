@@ -6,8 +6,12 @@ Entries are stored as they are in ``ImportJob.errors``::
     {"level": "error", "segment": 14, "segment_id": "CLM", "message": "..."}
     {"level": "skipped", "row": 9, "claim": "C100", "message": "already submitted; not changed"}
     {"level": "note", "message": "created payer MEDICARE (10234)"}
+    {"level": "conflict", "claim": "C100", "message": "differs from the claim on file: ..."}
+    {"level": "warning", "message": "an 837P (professional) file for a dental practice"}
+    {"level": "updated", "claim": "C100", "message": "...", "changes": {"member_id": [a, b]}}
 
-Any entry of level "error" rejects the whole file (nothing is written).
+Any entry of level "error" rejects the whole file (nothing is written). A "conflict" leaves
+one claim on file unchanged for a person to resolve; the rest of the file is imported.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ if TYPE_CHECKING:
     from billing_ops.access import Actor
 
 ERROR, SKIPPED, NOTE = "error", "skipped", "note"
+CONFLICT, WARNING, UPDATED = "conflict", "warning", "updated"
 # Per level: enough to fix a file; a file with more problems mostly repeats one of them.
 MAX_ENTRIES = 300
 
@@ -33,6 +38,7 @@ class Outcome:
     updated: int = 0
     skipped: int = 0
     unchanged: int = 0  # already up to date: counted as skipped, summarised in one note
+    conflicts: int = 0  # records on file the file contradicts, left for a person
     entries: list[dict[str, Any]] = field(default_factory=list)
     dropped: int = 0
     # Rows (or claims, or the file) with at least one error, counted even past MAX_ENTRIES.
@@ -68,6 +74,19 @@ class Outcome:
 
     def note(self, message: str, **where: Any) -> None:
         self._add({"level": NOTE, **where, "message": message})
+
+    def conflict(self, message: str, **where: Any) -> None:
+        """A record on file that the file contradicts: left unchanged, counted, listed."""
+        self.conflicts += 1
+        self._add({"level": CONFLICT, **where, "message": message})
+
+    def warn(self, message: str, **where: Any) -> None:
+        self._add({"level": WARNING, **where, "message": message})
+
+    def changed(self, message: str, changes: dict[str, list[Any]], **where: Any) -> None:
+        """A record on file that the import changed, with each field's [before, after]."""
+        self.updated += 1
+        self._add({"level": UPDATED, **where, "message": message, "changes": changes})
 
     @property
     def rejected(self) -> bool:

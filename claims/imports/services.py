@@ -259,6 +259,7 @@ def _finish(job: ImportJob, ctx: Context) -> ImportJob:
         updated_count=0 if rejected else outcome.updated,
         skipped_count=0 if rejected else outcome.skipped + outcome.unchanged,
         rejected_count=outcome.rejected_count,
+        conflict_count=outcome.conflicts,
         errors=outcome.stored_entries(),
         finished_at=timezone.now(),
     )

@@ -1,8 +1,13 @@
 """Import an 837P/837D claim batch read by ``claims.x12.parse_837``.
 
-- A malformed file (``X12Error``) is rejected whole, with the segment and the reason.
-- A claim whose number (CLM01) is already on file, or earlier in the same file, is skipped
-  and counted: a batch sent twice imports nothing the second time.
+- A malformed file is rejected whole, with every problem found (up to 200), each with its
+  segment and reason. An encounter file (BHT06 = RP) is refused: encounters are not billable.
+- A claim is keyed on its number (CLM01) AND its payer: the same number to another payer
+  (a secondary claim, SBR*S) is a separate claim. A claim on file that the file repeats
+  with the same content is skipped (a batch sent twice imports nothing the second time); a
+  replacement (CLM05-3 = 7) replaces it through ``claim_update_from_import`` (history kept,
+  only while the payer does not have it); a void (8) voids it through ``claim_transition``;
+  any other difference is a conflict: listed with what differs, counted, never written.
 - Payer: the practice's payer with the file's payer id (NM1*PR09); unknown ids are created
   (name from the file, format 837P/837D, timely filing 90 days) and listed as notes.
 - Provider: rendering NPI (NM1*82), else billing NPI (NM1*85); unknown NPIs are created.
@@ -10,26 +15,27 @@
   a new patient gets a derived account number (see ``derived_account``).
 - Coverage: the subscriber's policy at the order SBR01 gives (P=1, S=2, T=3).
 - Secondary claims: ``other_payer_paid`` is what the other payers paid (AMT*D, else the
-  sum of their SVD line payments).
+  sum of their SVD line payments); empty when the file gives no other-payer payment.
+- Lines keep every tooth (TOO) with its surfaces, date ranges (RD8) and the unit basis.
 """
 
 from __future__ import annotations
 
 import hashlib
-from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from claims import services as claim_services
-from claims.choices import NextAction
+from claims.choices import TRANSITIONS, ClaimStatus, NextAction
 from claims.imports.reference import CoverageBook, create_payer, create_provider, report
 from claims.imports.results import Context
+from claims.imports.x12_compare import differences, line_specs, other_payer_paid
 from claims.models import Claim
 from claims.x12 import ParsedClaim, X12Error, parse_837
 from practices import services as practice_services
-from practices.choices import Relationship
+from practices.choices import ClaimFormat, PracticeKind, Relationship
 from practices.models import Patient, Payer, Provider
 
 # X12 individual relationship codes (PAT01 / SBR02) -> ours.
@@ -47,27 +53,6 @@ def derived_account(claim: ParsedClaim) -> str:
     p, member_id = claim.patient, claim.subscriber.member_id or ""
     identity = f"{p.last_name}|{p.first_name}|{p.dob}|{member_id}".upper()
     return "X12-" + hashlib.sha256(identity.encode()).hexdigest()[:12].upper()
-
-
-def other_payer_paid(claim: ParsedClaim) -> Decimal | None:
-    """What the earlier payers paid, from their adjudication in loops 2320/2430."""
-    if not claim.other_payers:
-        return None
-    total = Decimal("0.00")
-    for other in claim.other_payers:
-        if other.paid_amount is not None:
-            total += other.paid_amount
-        else:
-            total += sum(
-                (
-                    adjudication.paid_amount
-                    for line in claim.lines
-                    for adjudication in line.adjudications
-                    if adjudication.payer_id == other.payer_id
-                ),
-                Decimal("0.00"),
-            )
-    return total
 
 
 def _name(first: str | None, last: str | None) -> str:
@@ -133,47 +118,168 @@ class PatientMatcher:
         return patient
 
 
+# CLM05-3 claim frequency codes.
+REPLACEMENT, VOID = "7", "8"
+KIND_OF_FORMAT = {
+    ClaimFormat.PROFESSIONAL: PracticeKind.MEDICAL,
+    ClaimFormat.DENTAL: PracticeKind.DENTAL,
+}
+
+
+def _key(claim: ParsedClaim) -> tuple[str, str]:
+    return claim.claim_number, (claim.payer_id or "").upper()
+
+
 class X12Import:
-    """One 837 interchange: ``validate()`` parses, ``apply()`` writes the new claims."""
+    """One 837 interchange: ``validate()`` parses and sorts the claims (new, same, replace,
+    void, conflict) without writing; ``apply()`` writes through the claim services."""
 
     def __init__(self, ctx: Context, text: str) -> None:
         self.ctx = ctx
         self.text = text
         self.total = 0
         self.kind = ""
-        self.todo: list[ParsedClaim] = []
+        self.todo: list[ParsedClaim] = []  # new claims
+        self.replace: list[tuple[ParsedClaim, Claim, list[str]]] = []
+        self.void: list[tuple[ParsedClaim, Claim]] = []
 
     def validate(self) -> None:
         ctx = self.ctx
         try:
             batch = parse_837(self.text)
         except X12Error as exc:
-            ctx.outcome.error(
-                exc.reason, segment=exc.segment_index, segment_id=exc.segment_id, fatal=True
-            )
+            for problem in getattr(exc, "errors", [exc]):
+                ctx.outcome.error(
+                    problem.reason,
+                    segment=problem.segment_index,
+                    segment_id=problem.segment_id,
+                    fatal=True,
+                )
+            more = getattr(exc, "more", 0)
+            if more:
+                ctx.outcome.note(f"{more} more problem(s) in the file not listed")
             return
         self.kind = batch.kind
         self.total = len(batch.claims)
-        numbers = {c.claim_number for c in batch.claims}
-        on_file = dict(
-            Claim.objects.filter(practice=ctx.practice, pms_claim_number__in=numbers).values_list(
-                "pms_claim_number", "status"
+        if batch.transaction_type == "RP":
+            ctx.outcome.error(
+                "this is an encounter report (BHT06 = RP), not a claim batch: encounters "
+                "record care that is not billed by claim (e.g. capitated), so nothing was "
+                "imported. Export the claims (BHT06 = CH) from the PMS instead.",
+                segment=4,
+                segment_id="BHT",
+                fatal=True,
             )
-        )
-        seen: set[str] = set()
-        for claim in batch.claims:
-            number = claim.claim_number
-            if number in on_file:
-                ctx.outcome.skip("already on file; not imported again", claim=number)
-            elif number in seen:
-                ctx.outcome.skip("appears earlier in this file; imported once", claim=number)
-            else:
-                self.todo.append(claim)
-            seen.add(number)
+            return
+        expected = KIND_OF_FORMAT.get(batch.kind)
+        if expected and ctx.practice.kind and ctx.practice.kind != expected:
+            ctx.outcome.warn(
+                f"this is an {batch.kind} file and {ctx.practice} is a "
+                f"{ctx.practice.get_kind_display().lower()} practice: check that the file is "
+                "for this practice"
+            )
+        self._sort(batch.claims)
         if self.todo and ctx.owner is None:
             ctx.outcome.error(
                 "new claims need an owner: import as a user (--as USERNAME)", fatal=True
             )
+
+    def _sort(self, claims: tuple[ParsedClaim, ...]) -> None:
+        ctx, outcome = self.ctx, self.ctx.outcome
+        numbers = {c.claim_number for c in claims}
+        on_file: dict[tuple[str, str], Claim] = {}
+        by_number: dict[str, list[Claim]] = {}
+        found = (
+            Claim.objects.filter(practice=ctx.practice, pms_claim_number__in=numbers)
+            .select_related("payer", "patient", "coverage", "provider")
+            .prefetch_related("lines")
+        )
+        for claim in found:
+            on_file[(claim.pms_claim_number, claim.payer.payer_id.upper())] = claim
+            by_number.setdefault(claim.pms_claim_number, []).append(claim)
+        seen: dict[tuple[str, str], ParsedClaim] = {}
+        for claim in claims:
+            key, number = _key(claim), claim.claim_number
+            earlier = seen.get(key)
+            seen.setdefault(key, claim)
+            if earlier is not None:
+                if earlier == claim:
+                    outcome.skip("appears earlier in this file; imported once", claim=number)
+                else:
+                    outcome.conflict(
+                        "appears twice in this file for the same payer with different "
+                        "content; only the first is imported: fix the file",
+                        claim=number,
+                    )
+                continue
+            existing = on_file.get(key)
+            if existing is None:
+                self._new(claim, by_number.get(number, []))
+            elif claim.frequency_code == VOID:
+                self._void(claim, existing)
+            else:
+                self._compare(claim, existing)
+
+    def _new(self, claim: ParsedClaim, same_number: list[Claim]) -> None:
+        outcome, number = self.ctx.outcome, claim.claim_number
+        if claim.frequency_code == VOID:
+            outcome.skip(
+                f"void (CLM05-3 = 8) of a claim to payer {claim.payer_id} that is not on file; "
+                "nothing to void",
+                claim=number,
+            )
+            return
+        if claim.frequency_code == REPLACEMENT:
+            outcome.note(
+                f"replacement (CLM05-3 = 7) of a claim to payer {claim.payer_id} that is not on "
+                "file: imported as a new claim",
+                claim=number,
+            )
+        for other in same_number:
+            outcome.note(
+                f"the number is also on file for payer {other.payer.payer_id} (claim #{other.pk},"
+                f" {other.coverage.get_cob_order_display().lower()}): imported as a separate claim"
+                f" to payer {claim.payer_id}",
+                claim=number,
+            )
+        self.todo.append(claim)
+
+    def _void(self, claim: ParsedClaim, existing: Claim) -> None:
+        outcome, number = self.ctx.outcome, claim.claim_number
+        if existing.status == ClaimStatus.VOID:
+            outcome.skip("already void; not changed", claim=number)
+        elif ClaimStatus.VOID not in TRANSITIONS[existing.status]:
+            outcome.conflict(
+                f"the file voids (CLM05-3 = 8) claim #{existing.pk}, which is "
+                f"{existing.get_status_display().lower()}: a claim the payer has is not voided "
+                "by an import; resolve it on the claim page",
+                claim=number,
+            )
+        else:
+            self.void.append((claim, existing))
+
+    def _compare(self, claim: ParsedClaim, existing: Claim) -> None:
+        outcome, number = self.ctx.outcome, claim.claim_number
+        changes = differences(existing, claim)
+        if not changes:
+            outcome.skip("already on file with the same content; not imported again", claim=number)
+            return
+        what = "; ".join(changes)
+        if claim.frequency_code != REPLACEMENT:
+            outcome.conflict(
+                f"differs from claim #{existing.pk} on file ({what}); not changed: send it as a "
+                "replacement (CLM05-3 = 7) or correct the claim on file",
+                claim=number,
+            )
+        elif existing.status not in claim_services.IMPORT_UPDATABLE_STATUSES:
+            outcome.conflict(
+                f"replacement (CLM05-3 = 7) of claim #{existing.pk}, which is "
+                f"{existing.get_status_display().lower()} ({what}): imports do not change a claim "
+                "the payer has; resolve it on the claim page",
+                claim=number,
+            )
+        else:
+            self.replace.append((claim, existing, changes))
 
     def apply(self) -> None:
         ctx = self.ctx
@@ -181,11 +287,18 @@ class X12Import:
         self.providers = {p.npi: p for p in Provider.objects.filter(practice=ctx.practice)}
         self.patients = PatientMatcher(ctx)
         self.coverages = CoverageBook(ctx)
-        skipped = self.total - len(self.todo)
-        for done, claim in enumerate(self.todo, start=skipped + 1):
+        skipped = self.total - len(self.todo) - len(self.replace) - len(self.void)
+        work: list[tuple[ParsedClaim, Any]] = [
+            *((c, self._void_one) for c, _ in self.void),
+            *((c, self._replace_one) for c, _, _ in self.replace),
+            *((c, self._import) for c in self.todo),
+        ]
+        self._existing = {id(c): e for c, e in self.void} | {id(c): e for c, e, _ in self.replace}
+        self._changes = {id(c): ch for c, _, ch in self.replace}
+        for done, (claim, write) in enumerate(work, start=skipped + 1):
             ctx.outcome.progress(done)
             try:
-                self._import(claim)
+                write(claim)
             except ValidationError as exc:
                 report(ctx, exc, claim=claim.claim_number)
             except PermissionDenied as exc:
@@ -215,45 +328,18 @@ class X12Import:
         return provider
 
     def _lines(self, claim: ParsedClaim) -> list[dict[str, Any]]:
-        lines = []
         for line in claim.lines:
-            where = f"line {line.line_number}"
-            surfaces = "".join(line.surfaces)
             if len(line.procedure_code) > 10:
                 raise ValidationError(
-                    f"{where}: procedure code {line.procedure_code!r} is too long"
+                    f"line {line.line_number}: procedure code {line.procedure_code!r} is too long"
                 )
-            if len(line.tooth_number or "") > 4 or len(surfaces) > 10:
-                raise ValidationError(
-                    f"{where}: tooth {line.tooth_number!r} {surfaces!r} is too long"
-                )
-            if len(line.teeth) > 1:
-                numbers = ", ".join(t.number for t in line.teeth)
-                self.ctx.outcome.note(
-                    f"{where} names teeth {numbers}; only the first is kept",
-                    claim=claim.claim_number,
-                )
-            lines.append(
-                {
-                    "line_number": line.line_number,
-                    "procedure_code": line.procedure_code,
-                    "modifiers": list(line.modifiers),
-                    "diagnosis_pointers": list(line.diagnosis_pointers),
-                    "tooth": line.tooth_number or "",
-                    "surfaces": surfaces,
-                    "units": line.units,
-                    "charge": line.charge,
-                    "service_date": line.service_date,
-                }
-            )
-        return lines
+        return line_specs(claim)
 
-    def _import(self, claim: ParsedClaim) -> None:
-        ctx = self.ctx
+    def _fields(self, claim: ParsedClaim, patient: Patient) -> dict[str, Any]:
+        """What the claim services take, with payer, provider and coverage resolved."""
         if claim.service_date_from is None:
             raise ValidationError("the claim has no service date (DTP*472)")
         payer, provider = self._payer(claim), self._provider(claim)
-        patient = self.patients.patient_for(claim)
         sub = claim.subscriber
         coverage = self.coverages.resolve(
             patient,
@@ -265,22 +351,54 @@ class X12Import:
             relationship=RELATIONSHIPS.get(claim.patient.relationship, Relationship.OTHER),
             claim=claim.claim_number,
         )
+        return {
+            "coverage": coverage,
+            "provider": provider,
+            "service_date_from": claim.service_date_from,
+            "service_date_to": claim.service_date_to,
+            "diagnosis_codes": claim.diagnosis_codes,
+            "lines": self._lines(claim),
+            "other_payer_paid": other_payer_paid(claim),
+        }
+
+    def _import(self, claim: ParsedClaim) -> None:
+        ctx = self.ctx
+        patient = self.patients.patient_for(claim)
         claim_services.claim_create(
             actor=ctx.actor,
             patient=patient,
-            coverage=coverage,
-            provider=provider,
             pms_claim_number=claim.claim_number,
-            service_date_from=claim.service_date_from,
-            service_date_to=claim.service_date_to,
-            diagnosis_codes=claim.diagnosis_codes,
-            lines=self._lines(claim),
             owner=ctx.owner,
             next_action=NextAction.CORRECT_AND_RESUBMIT,
             next_action_due=timezone.localdate(),
-            other_payer_paid=other_payer_paid(claim),
+            **self._fields(claim, patient),
         )
         ctx.outcome.created += 1
+
+    def _replace_one(self, claim: ParsedClaim) -> None:
+        existing: Claim = self._existing[id(claim)]
+        changes = self._changes[id(claim)]
+        fields = self._fields(claim, existing.patient)
+        claim_services.claim_update_from_import(actor=self.ctx.actor, claim=existing, **fields)
+        self.ctx.outcome.changed(
+            f"replaced claim #{existing.pk} (CLM05-3 = 7): {'; '.join(changes)}",
+            {"replacement": [claim.payer_claim_number or "", claim.claim_number]},
+            claim=claim.claim_number,
+        )
+
+    def _void_one(self, claim: ParsedClaim) -> None:
+        existing: Claim = self._existing[id(claim)]
+        claim_services.claim_transition(
+            actor=self.ctx.actor,
+            claim=existing,
+            to_status=ClaimStatus.VOID,
+            note="Voided by a PMS import (CLM05-3 = 8).",
+        )
+        self.ctx.outcome.changed(
+            f"voided claim #{existing.pk} (CLM05-3 = 8)",
+            {"status": [existing.status, ClaimStatus.VOID]},
+            claim=claim.claim_number,
+        )
 
 
 def importer_for(ctx: Context, text: str) -> X12Import:

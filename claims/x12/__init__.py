@@ -18,7 +18,7 @@ from claims.x12.model import (
     Tooth,
 )
 from claims.x12.parser_837 import parse_837
-from claims.x12.tokenizer import Delimiters, X12Error, detect_x12
+from claims.x12.tokenizer import Delimiters, X12Error, X12Errors, detect_x12
 
 __all__ = [
     "Adjustment",
@@ -32,6 +32,7 @@ __all__ = [
     "Subscriber",
     "Tooth",
     "X12Error",
+    "X12Errors",
     "detect_x12",
     "parse_837",
 ]

@@ -64,6 +64,7 @@ class ParsedLine:
     service_date: dt.date | None
     service_date_to: dt.date | None
     adjudications: tuple[LineAdjudication, ...]
+    unit_basis: str | None = None  # SV103: UN units, MJ minutes (837P only)
 
     @property
     def tooth_number(self) -> str | None:
@@ -111,6 +112,8 @@ class ParsedClaim:
     service_date_to: dt.date | None
     other_payers: tuple[OtherPayer, ...]
     lines: tuple[ParsedLine, ...]
+    payer_claim_number: str | None = None  # REF*F8: the claim a replacement (7) or void (8) changes
+    predetermination: bool = False  # CLM19 = PB (837D): a pre-treatment estimate, not a claim
 
     @property
     def place_of_service(self) -> str:
@@ -126,3 +129,4 @@ class Batch:
     implementation: str  # GS08, e.g. 005010X222A1
     delimiters: Delimiters
     claims: tuple[ParsedClaim, ...]
+    transaction_type: str = "CH"  # BHT06: CH chargeable claims, RP encounters (not billable)

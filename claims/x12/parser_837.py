@@ -15,6 +15,7 @@ repetitions (ISA11) are validated as a delimiter but no element read here uses t
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from claims.x12.model import (
     Adjustment,
@@ -27,17 +28,57 @@ from claims.x12.model import (
     Subscriber,
     Tooth,
 )
-from claims.x12.tokenizer import Segment, X12Error, tokenize
+from claims.x12.rules import OrderCheck, check_segment
+from claims.x12.tokenizer import Segment, X12Error, X12Errors, tokenize
 
 _KINDS = {"005010X222": "837P", "005010X224": "837D"}
 _DIAGNOSIS_QUALIFIERS = {"ABK", "ABF", "BK", "BF"}
 _COB_ORDER = {code: n for n, code in enumerate("PSTABCDEFGH", start=1)}
+# Problems listed per file: enough to fix a file in one pass.
+MAX_PROBLEMS = 200
+# After an error in one of these, the rest of its loop is skipped (it would only repeat it).
+_LINE_SEGMENTS = frozenset({"LX", "SV1", "SV3", "TOO", "SVD", "CAS"})
 
 
-def parse_837(text: str) -> Batch:
-    """Parse an 837P or 837D interchange; raises X12Error on malformed input."""
+class Problems:
+    """The problems of one input, up to a limit; raised together as ``X12Errors``."""
+
+    def __init__(self, limit: int = MAX_PROBLEMS) -> None:
+        self.limit = limit
+        self.found: list[X12Error] = []
+        self.more = 0
+
+    def add(self, error: X12Error) -> None:
+        if len(self.found) < self.limit:
+            self.found.append(error)
+        else:
+            self.more += 1
+
+    def raise_if_any(self, error: X12Error | None = None) -> None:
+        if error is not None:
+            self.add(error)
+        if self.found:
+            ordered = sorted(self.found, key=lambda e: e.segment_index)
+            raise X12Errors(ordered, self.more)
+
+
+def parse_837(text: str, *, max_problems: int = MAX_PROBLEMS) -> Batch:
+    """Parse an 837P or 837D interchange; raises X12Errors listing every problem found
+    (up to ``max_problems``), in segment order. A broken envelope stops the reading."""
     delims, isa, segments = tokenize(text)
-    walker = _ClaimWalker()
+    problems = Problems(max_problems)
+    try:
+        return _parse(delims, isa, segments, problems)
+    except X12Errors:
+        raise
+    except X12Error as exc:
+        problems.raise_if_any(exc)
+        raise
+
+
+def _parse(delims: Any, isa: list[str], segments: list[Segment], problems: Problems) -> Batch:
+    walker = _ClaimWalker(problems)
+    order = OrderCheck()
     gs: Segment | None = None
     st: Segment | None = None
     kind = implementation = None
@@ -102,6 +143,8 @@ def parse_837(text: str) -> Batch:
             walker.close_claim()
             st = None
         else:
+            for problem in check_segment(seg) + order.check(seg):
+                problems.add(problem)
             walker.feed(seg)
     end = len(segments) + 1
     if st is not None:
@@ -114,6 +157,7 @@ def parse_837(text: str) -> Batch:
         raise X12Error(end, "IEA", f"missing IEA trailer: interchange {isa[12]!r} is not closed")
     if kind is None or implementation is None:
         raise X12Error(end, "GS", "interchange holds no functional group")
+    problems.raise_if_any()
     return Batch(
         kind=kind,
         sender_id=isa[5].strip(),
@@ -122,6 +166,7 @@ def parse_837(text: str) -> Batch:
         implementation=implementation,
         delimiters=delims,
         claims=tuple(walker.claims),
+        transaction_type=walker.transaction_type or "CH",
     )
 
 
@@ -145,10 +190,13 @@ def _adjustments(seg: Segment) -> list[Adjustment]:
 class _ClaimWalker:
     """Walks the 837 HL tree (2000A/B/C) and claim loops (2300/2320/2400/2430)."""
 
-    def __init__(self) -> None:
+    def __init__(self, problems: Problems) -> None:
+        self.problems = problems
         self.claims: list[ParsedClaim] = []
         self.kind = "837P"
         self.claim: dict | None = None
+        self.resume_at: tuple[str, ...] = ()
+        self.transaction_type: str | None = None  # BHT06: CH chargeable, RP encounter
 
     def start(self, st: Segment, kind: str) -> None:
         self.kind, self.st = kind, st
@@ -160,9 +208,35 @@ class _ClaimWalker:
         self.claim = None
 
     def feed(self, seg: Segment) -> None:
+        if self.resume_at and seg.id not in self.resume_at:
+            return
+        self.resume_at = ()
         handler = getattr(self, f"_on_{seg.id.lower()}", None)
-        if handler is not None:
+        if handler is None:
+            return
+        try:
             handler(seg)
+        except X12Error as exc:
+            self.problems.add(exc)
+            # Keep reading to find the file's other problems, but never emit this claim;
+            # skip what would only repeat the error (the lines of a claim that failed).
+            if self.claim is not None:
+                self.claim["broken"] = True
+            if seg.id == "CLM" or (self.claim is None and seg.id in _LINE_SEGMENTS):
+                self.resume_at = ("HL", "CLM")
+            elif seg.id in ("LX", "SV1", "SV3"):
+                self.resume_at = ("HL", "CLM", "LX")
+
+    def _on_bht(self, seg: Segment) -> None:
+        kinds = {self.transaction_type, seg.el(6)} - {None}
+        if len(kinds) > 1:
+            raise seg.error("BHT06 mixes encounters (RP) and claims (CH) in one file")
+        self.transaction_type = seg.el(6) or None
+
+    def _on_ref(self, seg: Segment) -> None:
+        c = self.claim
+        if c is not None and c["loop"] == "2300" and seg.el(1) == "F8":
+            c["payer_claim_number"] = seg.el(2) or None
 
     def _on_hl(self, seg: Segment) -> None:
         self.close_claim()
@@ -231,6 +305,9 @@ class _ClaimWalker:
         self.claim = {
             "seg": seg,
             "loop": "2300",
+            "broken": False,
+            "payer_claim_number": None,
+            "predetermination": seg.el(19) == "PB",
             "claim_number": seg.el(1),
             "total_charge": seg.number(2, "total charge"),
             "facility_code": place[0],
@@ -323,6 +400,7 @@ class _ClaimWalker:
             modifiers=tuple(m for m in proc[2:6] if m),
             charge=seg.number(2, "line charge"),
             units=units if units is not None else Decimal(1),
+            unit_basis=(seg.el(3) or None) if kind == "837P" else None,
             place_of_service=seg.el(place_n) or None,
             diagnosis_pointers=tuple(int(p) for p in pointers),
             service_date=None,
@@ -354,8 +432,14 @@ class _ClaimWalker:
 
     def close_claim(self) -> None:
         c, self.claim = self.claim, None
-        if c is None:
+        if c is None or c["broken"]:
             return
+        try:
+            self._build(c)
+        except X12Error as exc:
+            self.problems.add(exc)
+
+    def _build(self, c: dict) -> None:
         clm: Segment = c["seg"]
         if not c["lines"]:
             raise clm.error(f"claim {c['claim_number']!r} has no service lines (LX)")
@@ -424,5 +508,7 @@ class _ClaimWalker:
                 service_date_to=dates[1],
                 other_payers=others,
                 lines=tuple(lines),
+                payer_claim_number=c["payer_claim_number"],
+                predetermination=c["predetermination"],
             )
         )

@@ -44,6 +44,17 @@ class X12Error(ValueError):
         super().__init__(f"segment {segment_index} ({segment_id}): {reason}")
 
 
+class X12Errors(X12Error):
+    """Every problem found in one input (up to a limit), in segment order; the first one
+    is the error's own segment and reason."""
+
+    def __init__(self, errors: list[X12Error], more: int = 0) -> None:
+        self.errors = errors
+        self.more = more  # problems found past the limit, not listed
+        first = errors[0]
+        super().__init__(first.segment_index, first.segment_id, first.reason)
+
+
 @dataclass(frozen=True)
 class Delimiters:
     element: str
@@ -94,14 +105,29 @@ class Segment:
         return days[0], days[-1]
 
 
+# An X12 segment that is not ISA opening the input: a file cut from an interchange.
+_ENVELOPE_START = re.compile(r"(GS|ST|BHT)[*|^!>:]")
+
+
 def detect_x12(text: str) -> bool:
-    """True when the content looks like an X12 interchange (starts with ISA)."""
-    return text.lstrip(_WHITESPACE).startswith("ISA")
+    """True when the content looks like X12: an ISA header, or an envelope without it (then
+    parsing says the ISA is missing instead of reading the file as CSV)."""
+    body = text.lstrip(_WHITESPACE)
+    return body.startswith("ISA") or bool(_ENVELOPE_START.match(body))
 
 
 def _read_delimiters(body: str) -> tuple[Delimiters, list[str]]:
     """Read the fixed-width ISA header; returns the delimiters and ISA01..ISA16."""
     if not body.startswith("ISA"):
+        start = _ENVELOPE_START.match(body)
+        if start:
+            found = start.group(1)
+            raise X12Error(
+                1,
+                "ISA",
+                f"missing ISA: the input does not start with an ISA header; segment 1 "
+                f"(character 1) is {found}, so the interchange header was cut off",
+            )
         found = body[:3]
         raise X12Error(1, "ISA", f"input does not start with an ISA header (found {found!r})")
     element = body[3] if len(body) > 3 else ""

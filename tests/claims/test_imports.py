@@ -362,7 +362,8 @@ def test_reimport_updates_drafts_skips_submitted_and_never_duplicates(world, pat
     job = run(world, text)
 
     assert job.status == ImportStatus.DONE, job.errors
-    assert (job.created_count, job.updated_count, job.skipped_count) == (0, 1, 2)
+    counts = (job.created_count, job.updated_count, job.skipped_count, job.conflict_count)
+    assert counts == (0, 1, 1, 1)
     assert Claim.objects.filter(pms_claim_number__startswith="C1").count() == 3
     c100.refresh_from_db()
     assert c100.total_billed == Decimal("289.00")
@@ -370,7 +371,11 @@ def test_reimport_updates_drafts_skips_submitted_and_never_duplicates(world, pat
     assert c100.version == 2
     edit = c100.activities.filter(kind=ActivityKind.EDIT).get()
     assert edit.actor == world.bill and "Updated from a PMS import" in edit.text
-    assert messages(job, "skipped") == ["row 6, claim C102: already submitted; not changed"]
+    # C102 is with the payer and the file says $90.00, not $85.00: a conflict, not a skip.
+    assert messages(job, "conflict") == [
+        "row 6, claim C102: already submitted and the file says otherwise; not changed: "
+        "correct the claim on its page"
+    ]
     c102 = Claim.objects.get(pms_claim_number="C102")
     assert c102.total_billed == Decimal("85.00")
 
@@ -534,7 +539,9 @@ def test_importing_the_same_batch_twice_skips_every_claim(world):
         0,
         6,
     )
-    assert messages(second, "skipped")[0] == "claim PCN000001: already on file; not imported again"
+    assert messages(second, "skipped")[0] == (
+        "claim PCN000001: already on file with the same content; not imported again"
+    )
     assert Claim.objects.count() == first.created_count
     assert Patient.objects.filter(account_number__startswith="X12-").count() == 6
 
@@ -1029,3 +1036,192 @@ def test_celery_worker_runs_the_queued_import(world, ref, worker):
     job.refresh_from_db()
     assert (job.created_count, job.processed, job.total) == (6, 6, 6)
     assert Claim.objects.filter(pms_claim_number__startswith="PCN").count() == 6
+
+
+# --- issue 7: an import keeps every fact of the file and says what it changed ----------------
+
+
+def run_maple(world: Any, name: str, **kwargs: Any) -> ImportJob:
+    """An 837P of tests/claims/import_files into Maple (medical), as its manager mia."""
+    return run_file(world, FILES / name, user=world.mia, practice=world.maple, **kwargs)
+
+
+def maple_claims(number: str = "C-500") -> Any:
+    return Claim.objects.filter(practice__slug="maple", pms_claim_number=number)
+
+
+def test_same_number_same_content_is_skipped(world):
+    assert run_maple(world, "p_original.837").created_count == 1
+    again = run_maple(world, "p_original.837")
+    counts = (again.created_count, again.updated_count, again.skipped_count, again.conflict_count)
+    assert counts == (0, 0, 1, 0), again.errors
+    assert maple_claims().count() == 1
+
+
+def test_same_number_different_content_is_a_conflict_counted_in_the_exit_code(world):
+    run_maple(world, "p_original.837")
+    claim = maple_claims().get()
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="1 claim\\(s\\) on file conflict") as info:
+        call_command(
+            "import_claims",
+            str(FILES / "p_changed.837"),
+            "--practice=maple",
+            "--as=mia",
+            stdout=out,
+        )
+    assert info.value.returncode == 2
+    text = out.getvalue()
+    assert "created 0, updated 0, skipped 0, rejected 0, conflicts 1" in text
+    assert f"conflict: claim C-500: differs from claim #{claim.pk} on file" in text
+    assert "total 600.00 → 650.00" in text and "line(s) 2 differ" in text
+    claim.refresh_from_db()
+    assert claim.total_billed == Decimal("600.00")  # never silently changed
+    job = ImportJob.objects.latest("pk")
+    assert (job.status, job.conflict_count) == (ImportStatus.DONE, 1)
+
+
+def test_replacement_replaces_through_the_services_with_history(world):
+    run_maple(world, "p_original.837")
+    claim = maple_claims().get()
+    job = run_maple(world, "p_replacement.837")
+    assert (job.updated_count, job.conflict_count, job.created_count) == (1, 0, 0), job.errors
+    claim.refresh_from_db()
+    assert claim.total_billed == Decimal("650.00")
+    assert claim.lines.get(line_number=2).charge == Decimal("150.00")
+    assert claim.history.count() >= 2
+    edit = claim.activities.get(kind=ActivityKind.EDIT)
+    assert edit.actor == world.mia and "Updated from a PMS import" in edit.text
+    assert messages(job, "updated") == [
+        f"claim C-500: replaced claim #{claim.pk} (CLM05-3 = 7): total 600.00 → 650.00; "
+        "line(s) 2 differ"
+    ]
+
+
+def test_replacement_of_a_submitted_claim_is_a_conflict(world):
+    run_maple(world, "p_original.837")
+    maple_claims().update(status=ClaimStatus.SUBMITTED)
+    job = run_maple(world, "p_replacement.837")
+    assert (job.updated_count, job.conflict_count) == (0, 1)
+    assert "which is submitted" in messages(job, "conflict")[0]
+    assert maple_claims().get().total_billed == Decimal("600.00")
+
+
+def test_void_voids_the_claim(world):
+    run_maple(world, "p_original.837")
+    job = run_maple(world, "p_void.837")
+    assert (job.updated_count, job.conflict_count) == (1, 0), job.errors
+    claim = maple_claims().get()
+    assert claim.status == ClaimStatus.VOID
+    assert claim.activities.get(kind=ActivityKind.STATUS).actor == world.mia
+    again = run_maple(world, "p_void.837")
+    assert messages(again, "skipped") == ["claim C-500: already void; not changed"]
+
+
+def test_same_number_to_another_payer_is_a_separate_secondary_claim(world):
+    run_maple(world, "p_original.837")
+    job = run_maple(world, "p_secondary.837")
+    assert (job.created_count, job.conflict_count) == (1, 0), job.errors
+    primary, secondary = maple_claims().order_by("coverage__cob_order")
+    assert (primary.payer.payer_id, secondary.payer.payer_id) == ("60054", "00431")
+    assert secondary.coverage.cob_order == 2
+    assert secondary.other_payer_paid == Decimal("420.00")
+    assert any("imported as a separate claim to payer 00431" in n for n in messages(job, "note"))
+
+
+def test_primary_claim_without_other_payer_payment_keeps_it_empty(world):
+    run_maple(world, "p_original.837")  # names the secondary payer in 2320, no AMT*D
+    assert maple_claims().get().other_payer_paid is None
+
+
+def test_changed_member_id_is_reported_with_before_and_after(world):
+    run_maple(world, "p_original.837")
+    job = run_maple(world, "p_member_changed.837")
+    assert job.status == ImportStatus.DONE, job.errors
+    assert job.updated_count == 1
+    (entry,) = [e for e in job.errors if e["level"] == "updated"]
+    assert entry["changes"] == {
+        "member_id": ["W123456789", "W999999999"],
+        "group_number": ["GRP7788", "GRP9900"],
+    }
+    assert "(used by 1 claim(s) on file)" in entry["message"]
+    assert "member id 'W123456789' → 'W999999999'" in entry["message"]
+
+
+def test_line_date_range_and_unit_basis_are_kept(world):
+    run_maple(world, "p_original.837")
+    anesthesia, therapy = maple_claims().get().lines.all()
+    assert (anesthesia.units, anesthesia.unit_basis) == (Decimal("45"), "MJ")
+    assert (therapy.service_date, therapy.service_date_to) == (
+        dt.date(2026, 1, 10),
+        dt.date(2026, 1, 12),
+    )
+    assert anesthesia.service_date_to is None
+
+
+def test_every_tooth_of_a_line_is_kept_and_shown(world, client_for):
+    job = run_file(world, FILES / "d_five_teeth.837")
+    assert job.created_count == 1, job.errors
+    claim = Claim.objects.get(pms_claim_number="SD-3001")
+    line = claim.lines.get()
+    assert line.teeth == [
+        {"tooth": "31", "surfaces": ""},
+        {"tooth": "30", "surfaces": ""},
+        {"tooth": "21", "surfaces": "MO"},
+        {"tooth": "19", "surfaces": ""},
+        {"tooth": "18", "surfaces": "DOL"},
+    ]
+    assert (line.tooth, line.surfaces) == ("31", "")
+    page = in_sunrise(client_for(world.bill), world).get(f"/claims/{claim.pk}/")
+    assert page.status_code == 200
+    assert "31, 30, 21 MO, 19, 18 DOL" in page.content.decode()
+
+
+def test_encounter_file_is_refused(world):
+    job = run_maple(world, "p_encounter.837")
+    assert job.status == ImportStatus.FAILED
+    assert "encounter report (BHT06 = RP)" in messages(job)[0]
+    assert not maple_claims().exists()
+
+
+def test_every_problem_of_a_file_is_reported_with_its_segment(world):
+    job = run_maple(world, "p_many_problems.837")
+    assert job.status == ImportStatus.FAILED
+    assert messages(job) == [
+        "segment 7 (NM1): NM101 (entity identifier code) 'XQ' is not an 837 entity identifier code",
+        "segment 14 (SBR): SBR01 (payer responsibility sequence code) 'Z' is not a payer "
+        "responsibility code (A-H, P, S, T or U)",
+        "segment 15 (NM1): NM102 (entity type qualifier) is required but empty",
+        "segment 16 (N4): N4 is out of order: it must follow the N3 of its loop, not NM1",
+        "segment 17 (N3): N3 is out of order: the N4 of its loop must follow it, not DMG",
+        "segment 20 (CLM): CLM05 (health care service location information) is required but empty",
+    ]
+    assert not maple_claims().exists()
+
+
+def test_file_starting_with_gs_says_missing_isa(world):
+    job = run_maple(world, "gs_first.837")
+    assert (job.kind, job.status) == (ImportKind.X12_837, ImportStatus.FAILED)
+    (message,) = messages(job)
+    assert message.startswith("segment 1 (ISA): missing ISA")
+
+
+def test_wrong_kind_of_file_for_the_practice_warns(world):
+    job = run_file(world, FILES / "p_original.837")  # 837P into Sunrise Dental
+    assert job.status == ImportStatus.DONE, job.errors
+    assert messages(job, "warning") == [
+        "this is an 837P file and Sunrise Dental is a dental practice: check that the file "
+        "is for this practice"
+    ]
+    assert not messages(run_maple(world, "p_secondary.837"), "warning")
+
+
+def test_import_page_shows_conflicts_and_changes(world, client_for):
+    run_maple(world, "p_original.837")
+    conflict = run_maple(world, "p_changed.837")
+    client = client_for(world.mia)
+    session = client.session
+    session["practice_id"] = world.maple.pk
+    session.save()
+    page = client.get(f"/imports/{conflict.pk}/").content.decode()
+    assert 'id="job-conflicts"' in page and "total 600.00 → 650.00" in page

@@ -21,6 +21,7 @@ from claims.x12 import (
     Subscriber,
     Tooth,
     X12Error,
+    X12Errors,
     detect_x12,
     parse_837,
 )
@@ -263,6 +264,7 @@ def test_professional_claim_where_subscriber_is_patient() -> None:
                 service_date=day,
                 service_date_to=day,
                 adjudications=(),
+                unit_basis="UN",
             ),
             ParsedLine(
                 line_number=2,
@@ -277,6 +279,7 @@ def test_professional_claim_where_subscriber_is_patient() -> None:
                 service_date=day,
                 service_date_to=day,
                 adjudications=(),
+                unit_basis="UN",
             ),
         ),
     )
@@ -655,7 +658,9 @@ def test_detect_x12() -> None:
     assert detect_x12("\r\n  \tISA*00*")
     assert not detect_x12("")
     assert not detect_x12("claim_number,total\nPCN1,10.00\n")
-    assert not detect_x12("GS*HC*")
+    assert not detect_x12("ST,name\n1,2\n")  # a CSV header, not an envelope
+    # An interchange cut after its ISA is X12 still, so parsing says the ISA is missing.
+    assert detect_x12("GS*HC*")
 
 
 def test_batch_type() -> None:
@@ -681,3 +686,102 @@ def test_claim_outside_a_subscriber_loop() -> None:
 
     assert (error.segment_index, error.segment_id) == (21, "CLM")
     assert "CLM outside a subscriber" in error.reason
+
+
+# --- (e) issue 7: every fact kept, every problem reported ---------------------------------
+
+FILES = Path(__file__).parent / "import_files"
+
+
+def test_teeth_unit_basis_ranges_and_replacement_reference() -> None:
+    dental = parse_837(read(FILES / "d_five_teeth.837")).claims[0]
+    assert [t.number for t in dental.lines[0].teeth] == ["31", "30", "21", "19", "18"]
+    assert dental.lines[0].teeth[4] == Tooth("18", ("D", "O", "L"))
+
+    replacement = parse_837(read(FILES / "p_replacement.837")).claims[0]
+    assert (replacement.frequency_code, replacement.payer_claim_number) == ("7", "PAYERICN900")
+    minutes, therapy = replacement.lines
+    assert (minutes.unit_basis, minutes.units) == ("MJ", D("45"))
+    assert (therapy.service_date, therapy.service_date_to) == (
+        dt.date(2026, 1, 10),
+        dt.date(2026, 1, 12),
+    )
+
+
+def test_encounter_files_are_told_apart() -> None:
+    assert parse_837(read(FILES / "p_encounter.837")).transaction_type == "RP"
+    assert parse_837(read(FILES / "p_original.837")).transaction_type == "CH"
+
+
+def test_every_problem_is_listed_in_segment_order() -> None:
+    error = raises_x12(read(FILES / "p_many_problems.837"))
+
+    assert isinstance(error, X12Errors)
+    assert [(e.segment_index, e.segment_id) for e in error.errors] == [
+        (7, "NM1"),
+        (14, "SBR"),
+        (15, "NM1"),
+        (16, "N4"),
+        (17, "N3"),
+        (20, "CLM"),
+    ]
+    assert (error.segment_index, error.segment_id) == (7, "NM1")  # the first one
+
+
+def test_problems_inside_claims_do_not_stop_the_reading() -> None:
+    text = read(PROFESSIONAL)
+    text = text.replace("CLM*MFM-1001*250.00", "CLM*MFM-1001*abc")  # claim 1 unreadable
+    text = text.replace("SV1*HC:73610:RT:59*200.00*UN*2", "SV1*HC:73610:RT:59*200.00*XX*2")
+
+    error = raises_x12(text)
+
+    assert isinstance(error, X12Errors)
+    assert [str(e) for e in error.errors] == [
+        "segment 21 (CLM): CLM02 total charge 'abc' is not a number",
+        "segment 52 (SV1): SV103 (unit or basis for measurement code) 'XX' is not one of MJ, UN",
+    ]
+
+
+def test_problems_are_capped() -> None:
+    text = read(PROFESSIONAL).replace("SBR*P*", "SBR*Z*")
+
+    error = raises_x12(text)
+    assert isinstance(error, X12Errors) and len(error.errors) == 2
+
+    with pytest.raises(X12Errors) as info:
+        parse_837(text, max_problems=1)
+    assert (len(info.value.errors), info.value.more) == (1, 1)
+
+
+def test_input_starting_with_gs_says_missing_isa() -> None:
+    error = raises_x12(read(FILES / "gs_first.837"))
+
+    assert (error.segment_index, error.segment_id) == (1, "ISA")
+    assert error.reason.startswith("missing ISA: the input does not start with an ISA header")
+    assert "segment 1 (character 1) is GS" in error.reason
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            "CLM*MFM-1001*250.00***11:B:1",
+            "CLM*MFM-1001*250.00***11:B:5",
+            "CLM05-3 (claim frequency",
+        ),
+        ("PAT*19~", "PAT*77~", "PAT01 (individual relationship code) '77' is not"),
+        ("DMG*D8*19800215*F", "DMG*D8*19800215*X", "DMG03 (gender code) 'X' is not one of F, M, U"),
+        ("NM1*PR*2*ACME HEALTH*****PI*60054", "NM1*PR*2*ACME HEALTH", "NM108"),
+        ("NM1*85*2*MAPLE FAMILY MEDICINE", "NM1*85*2*", "NM103 (name) is required for NM1*85"),
+    ],
+)
+def test_code_lists_and_required_elements(old: str, new: str, message: str) -> None:
+    assert old in read(PROFESSIONAL)
+    error = raises_x12(read(PROFESSIONAL).replace(old, new, 1))
+
+    assert any(message in e.reason for e in error.errors), [str(e) for e in error.errors]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("path", [MIXED, COB, PROFESSIONAL, DENTAL], ids=lambda p: p.name)
+def test_good_samples_pass_the_element_rules(path: Path) -> None:
+    assert parse_837(read(path)).claims

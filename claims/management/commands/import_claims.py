@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from claims.choices import ImportKind, ImportStatus
 from claims.imports import services
-from claims.imports.results import ERROR, NOTE, SKIPPED, describe
+from claims.imports.results import CONFLICT, ERROR, NOTE, SKIPPED, UPDATED, WARNING, describe
 from practices.models import Practice
 
 
@@ -20,7 +20,8 @@ class Command(BaseCommand):
     help = (
         "Import patients, appointments or claims from a CSV file, or claims from an X12 "
         "837P/837D batch, into one practice. Prints what was created, updated, skipped and "
-        "rejected; exits with status 1 when the file is rejected (then nothing is written)."
+        "rejected; exits with status 1 when the file is rejected (then nothing is written), "
+        "and with status 2 when claims on file conflict with the file (the rest is imported)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -74,15 +75,29 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             f"created {job.created_count}, updated {job.updated_count}, "
-            f"skipped {job.skipped_count}, rejected {job.rejected_count}"
+            f"skipped {job.skipped_count}, rejected {job.rejected_count}, "
+            f"conflicts {job.conflict_count}"
         )
-        labels = {ERROR: "rejected", SKIPPED: "skipped", NOTE: "note"}
+        labels = {
+            ERROR: "rejected",
+            SKIPPED: "skipped",
+            NOTE: "note",
+            CONFLICT: "conflict",
+            WARNING: "warning",
+            UPDATED: "updated",
+        }
         for entry in job.errors:
             self.stdout.write(f"  {labels.get(entry.get('level'), 'note')}: {describe(entry)}")
         if job.status == ImportStatus.FAILED:
             raise CommandError(
                 f"Rejected: nothing from {job.filename} was imported "
                 f"({job.rejected_count} row(s) or claim(s) with errors)."
+            )
+        if job.conflict_count:
+            raise CommandError(
+                f"{job.conflict_count} claim(s) on file conflict with {job.filename} and were "
+                "left unchanged: resolve them (see the conflicts above).",
+                returncode=2,
             )
 
     def _practice(self, value: str) -> Practice:

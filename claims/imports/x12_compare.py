@@ -1,0 +1,137 @@
+"""What an 837 claim says, in the terms of a claim on file, and how the two differ.
+
+An 837 claim whose number and payer are already on file is skipped only when it says the
+same thing as the claim on file; any difference is named (``differences``) so the result
+can show it as a conflict (or as what a replacement changes).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from claims.models import Claim
+from claims.x12 import ParsedClaim
+
+
+def other_payer_paid(claim: ParsedClaim) -> Decimal | None:
+    """What the earlier payers paid, from their adjudication in loops 2320/2430.
+
+    Empty (None) when the file gives no other-payer payment at all: a primary claim that
+    names the secondary payer in a 2320 loop has no payment to report, not a payment of 0.
+    """
+    total, found = Decimal("0.00"), False
+    for other in claim.other_payers:
+        if other.paid_amount is not None:
+            total, found = total + other.paid_amount, True
+            continue
+        for line in claim.lines:
+            for adjudication in line.adjudications:
+                if adjudication.payer_id == other.payer_id:
+                    total, found = total + adjudication.paid_amount, True
+    return total if found else None
+
+
+def line_specs(claim: ParsedClaim) -> list[dict[str, Any]]:
+    """The claim's lines as ``claims.services.build_lines`` takes them."""
+    return [
+        {
+            "line_number": line.line_number,
+            "procedure_code": line.procedure_code,
+            "modifiers": list(line.modifiers),
+            "diagnosis_pointers": list(line.diagnosis_pointers),
+            "teeth": [{"tooth": t.number, "surfaces": "".join(t.surfaces)} for t in line.teeth],
+            "units": line.units,
+            "unit_basis": line.unit_basis or "",
+            "charge": line.charge,
+            "service_date": line.service_date,
+            "service_date_to": (
+                line.service_date_to if line.service_date_to != line.service_date else None
+            ),
+        }
+        for line in claim.lines
+    ]
+
+
+def _line_key(spec: dict[str, Any]) -> tuple[Any, ...]:
+    return (
+        spec["procedure_code"].upper(),
+        tuple(spec["modifiers"]),
+        tuple(spec["diagnosis_pointers"]),
+        tuple((t["tooth"].upper(), t["surfaces"].upper()) for t in spec["teeth"]),
+        Decimal(spec["units"]).quantize(Decimal("0.01")),
+        spec["unit_basis"],
+        Decimal(spec["charge"]).quantize(Decimal("0.01")),
+        spec["service_date"],
+        spec["service_date_to"],
+    )
+
+
+def _on_file_line_key(line: Any) -> tuple[Any, ...]:
+    return _line_key(
+        {
+            "procedure_code": line.procedure_code,
+            "modifiers": line.modifiers,
+            "diagnosis_pointers": line.diagnosis_pointers,
+            "teeth": line.all_teeth,
+            "units": line.units,
+            "unit_basis": line.unit_basis,
+            "charge": line.charge,
+            "service_date": line.service_date,
+            "service_date_to": line.service_date_to,
+        }
+    )
+
+
+def _day(value: dt.date | None) -> str:
+    return f"{value:%m/%d/%Y}" if value else "none"
+
+
+def differences(on_file: Claim, claim: ParsedClaim) -> list[str]:
+    """What the file says differently from the claim on file, one phrase per fact."""
+    found = []
+    patient = on_file.patient
+    theirs = claim.patient
+    if (
+        (patient.first_name or "").casefold() != (theirs.first_name or "").casefold()
+        or (patient.last_name or "").casefold() != (theirs.last_name or "").casefold()
+        or patient.date_of_birth != theirs.dob
+    ):
+        found.append(
+            f"patient {patient.last_name}, {patient.first_name} → "
+            f"{theirs.last_name}, {theirs.first_name}"
+        )
+    if on_file.total_billed != claim.total_charge:
+        found.append(f"total {on_file.total_billed} → {claim.total_charge}")
+    if on_file.service_date_from != claim.service_date_from or (
+        on_file.service_date_to != (claim.service_date_to or claim.service_date_from)
+    ):
+        found.append(
+            f"service dates {_day(on_file.service_date_from)}-{_day(on_file.service_date_to)} → "
+            f"{_day(claim.service_date_from)}-{_day(claim.service_date_to)}"
+        )
+    if list(on_file.diagnosis_codes) != list(claim.diagnosis_codes):
+        found.append(
+            f"diagnoses {','.join(on_file.diagnosis_codes) or 'none'} → "
+            f"{','.join(claim.diagnosis_codes) or 'none'}"
+        )
+    npi = claim.rendering_npi or claim.billing_npi
+    if npi and on_file.provider.npi != npi:
+        found.append(f"provider NPI {on_file.provider.npi} → {npi}")
+    member_id = claim.subscriber.member_id or ""
+    if member_id and on_file.coverage.member_id != member_id:
+        found.append(f"member id {on_file.coverage.member_id!r} → {member_id!r}")
+    paid = other_payer_paid(claim)
+    if on_file.other_payer_paid != paid:
+        found.append(f"other payer paid {on_file.other_payer_paid} → {paid}")
+    ours = [_on_file_line_key(line) for line in on_file.lines.all()]
+    wanted = [_line_key(spec) for spec in line_specs(claim)]
+    if ours != wanted:
+        if len(ours) != len(wanted):
+            found.append(f"{len(ours)} line(s) → {len(wanted)}")
+        else:
+            pairs = enumerate(zip(ours, wanted, strict=True), start=1)
+            changed = [str(n) for n, (a, b) in pairs if a != b]
+            found.append(f"line(s) {', '.join(changed)} differ")
+    return found
