@@ -1,9 +1,17 @@
-"""Admin pages for claims (read-mostly: writes belong to the claim services)."""
+"""Admin pages for claims and payer rules: read-only, with their history.
+
+Claims are written by ``claims.services`` only (the status machine, the next-action
+invariant, optimistic locking and the timeline entry naming the actor); a ModelAdmin form
+would save the row around all of that, so the admin shows claims and refuses adding,
+changing, deleting and history reverts (``ReadOnlyHistoryAdmin``). Payer rules are
+likewise shown read-only: they change what the scrubber requires of every claim of the
+payer, and no admin action goes through a service for them yet.
+"""
 
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
 
 from claims import models
+from practices.admin import ReadOnlyHistoryAdmin
 
 
 class ClaimLineInline(admin.TabularInline):
@@ -24,7 +32,7 @@ class ClaimLineInline(admin.TabularInline):
 
 
 @admin.register(models.Claim)
-class ClaimAdmin(SimpleHistoryAdmin):
+class ClaimAdmin(ReadOnlyHistoryAdmin):
     list_display = [
         "pms_claim_number",
         "practice",
@@ -40,12 +48,9 @@ class ClaimAdmin(SimpleHistoryAdmin):
     raw_id_fields = ["patient", "coverage", "provider", "payer", "owner", "locked_by"]
     inlines = [ClaimLineInline]
 
-    def has_change_permission(self, request, obj=None) -> bool:  # noqa: ANN001
-        return False
-
 
 @admin.register(models.PayerRule)
-class PayerRuleAdmin(SimpleHistoryAdmin):
+class PayerRuleAdmin(ReadOnlyHistoryAdmin):
     list_display = [
         "payer",
         "procedure_code_pattern",

@@ -1,4 +1,10 @@
-"""Forms for the claim page's quick actions and the queues' bulk actions."""
+"""Forms for the claim page's quick actions and the queues' bulk actions.
+
+The forms only read the input (types, choices, lengths). What a change needs (a due date,
+a reason for "wait", a note's text, a follow-up's contact and outcome, an attachment's
+label) is the services' rule (``work.services.check_next_action``, ``claims.services``,
+``claims.attachments``); the views put the services' errors on these fields.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +22,11 @@ DATE = forms.DateInput(attrs={"type": "date"})
 class BootstrapForm(forms.Form):
     """Gives every visible widget Bootstrap's classes."""
 
+    # Fields the service refuses empty: the form accepts them empty so that the service's
+    # message is the one shown, and still renders them ``required`` (the page's forms are
+    # ``novalidate``, so this only tells assistive technology; the markup is unchanged).
+    service_required: tuple[str, ...] = ()
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
@@ -24,6 +35,8 @@ class BootstrapForm(forms.Form):
                 continue
             css = "form-select" if isinstance(widget, forms.Select) else "form-control"
             widget.attrs["class"] = f"{css} form-control-sm" if css == "form-control" else css
+        for name in self.service_required:
+            self.fields[name].widget.attrs["required"] = True
 
     def add_error(self, field: str | None, error: Any) -> None:
         super().add_error(field, error)
@@ -39,28 +52,32 @@ class VersionedForm(BootstrapForm):
 
 
 class NextActionForm(VersionedForm):
+    service_required = ("next_action_due",)
+
     next_action = forms.ChoiceField(choices=NextAction.choices)
-    next_action_due = forms.DateField(label="Due", widget=DATE)
+    next_action_due = forms.DateField(label="Due", widget=DATE, required=False)
     wait_reason = forms.CharField(
         required=False, max_length=300, help_text="Required for “wait”: what are we waiting for?"
     )
 
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        if data.get("next_action") == NextAction.WAIT and not data.get("wait_reason", "").strip():
-            self.add_error("wait_reason", "Say what we are waiting for.")
-        return data
-
 
 class FollowUpForm(VersionedForm):
-    channel = forms.ChoiceField(choices=FollowUpChannel.choices)
-    contact = forms.CharField(max_length=200, help_text="Who you reached (name, reference #).")
-    outcome = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+    service_required = ("contact", "outcome")
+
+    channel = forms.ChoiceField(choices=FollowUpChannel.choices, required=False)
+    contact = forms.CharField(
+        max_length=200, required=False, help_text="Who you reached (name, reference #)."
+    )
+    outcome = forms.CharField(
+        max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
     next_step = forms.CharField(max_length=500, required=False)
 
 
 class NoteForm(BootstrapForm):
-    text = forms.CharField(label="Note", widget=forms.Textarea(attrs={"rows": 2}))
+    service_required = ("text",)
+
+    text = forms.CharField(label="Note", required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class TransitionForm(VersionedForm):
@@ -69,8 +86,10 @@ class TransitionForm(VersionedForm):
 
 
 class AttachmentForm(BootstrapForm):
+    service_required = ("label",)
+
     kind = forms.ChoiceField(choices=AttachmentKind.choices)
-    label = forms.CharField(max_length=200)
+    label = forms.CharField(max_length=200, required=False)
     status = forms.ChoiceField(choices=AttachmentStatus.choices, initial=AttachmentStatus.REQUESTED)
     file = forms.FileField(required=False)
 

@@ -1,4 +1,11 @@
-"""Sign-in, second-factor enrolment and verification, sign-out."""
+"""Sign-in, second-factor enrolment and verification, sign-out.
+
+These are account pages, not staff pages: they stay on ``login_required`` rather than the
+kernel's ``scoped_page``, because they must work for a signed-in user who holds nothing at
+any practice yet (a new account, a user between memberships) and before the second factor
+is verified, i.e. before any practice scoping means anything. They read and write only the
+user's own account and devices, never practice data.
+"""
 
 from __future__ import annotations
 
@@ -47,6 +54,7 @@ def safe_next(request: HttpRequest, default: str = "/") -> str:
     return default
 
 
+# login_required, not scoped_page: an account page (see the module docstring).
 @login_required
 @require_http_methods(["GET", "POST"])
 def mfa_setup(request: HttpRequest) -> HttpResponse:
@@ -78,6 +86,7 @@ def mfa_setup(request: HttpRequest) -> HttpResponse:
     return render(request, "registration/mfa_setup.html", context)
 
 
+# login_required, not scoped_page: an account page (see the module docstring).
 @login_required
 @require_http_methods(["GET", "POST"])
 def mfa_verify(request: HttpRequest) -> HttpResponse:

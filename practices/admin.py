@@ -1,10 +1,50 @@
-"""Admin pages for tenants, people and reference data, with their history."""
+"""Admin pages for tenants, people and reference data, with their history.
+
+Writes go through services (``practices.services``), where the rules live: who may act,
+which practice a record belongs to, what re-derives access. A ModelAdmin form saves rows
+directly, so the admin edits only what no service guards beyond saving the row:
+practices (deactivating one hides it at once: the scoping primitive skips inactive
+practices), vendors, and vendor staff (whose save re-derives access through
+``sync_user_access``). Everything else is shown read-only with its history
+(``ReadOnlyHistoryAdmin``): memberships, engagements and assignments (access is derived
+from them by their services) and the domain records (payers, providers, patients,
+coverages, appointments, fee schedules, and the PHI access log, which is append-only).
+Change them through the pages, the API or the services.
+"""
+
+from typing import Any
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
 from simple_history.admin import SimpleHistoryAdmin
 
 from practices import models
 from practices.services import sync_user_access
+
+
+class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):
+    """Shows records and their history; refuses adding, changing, deleting and reverting.
+
+    simple_history's "revert" form (``history/<version>/``) saves with only the view
+    permission checked, so its POST is refused here too.
+    """
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def history_form_view(
+        self, request: HttpRequest, object_id: str, version_id: str, extra_context: Any = None
+    ) -> HttpResponse:
+        if request.method == "POST":
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
 
 @admin.register(models.Practice)
@@ -34,84 +74,56 @@ class VendorStaffAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(models.Engagement)
-class EngagementAdmin(SimpleHistoryAdmin):
+class EngagementAdmin(ReadOnlyHistoryAdmin):
     list_display = ["vendor", "practice", "service_areas", "starts_on", "ends_on"]
     list_filter = ["vendor", "practice"]
     # Access derives from engagements through practices.services.engagement_set only.
-    readonly_fields = [
-        "vendor",
-        "practice",
-        "service_areas",
-        "primary_contact",
-        "backup_contact",
-        "starts_on",
-        "ends_on",
-    ]
-
-    def has_add_permission(self, request, obj=None) -> bool:  # noqa: ANN001
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:  # noqa: ANN001
-        return False
 
 
 @admin.register(models.Membership)
-class MembershipAdmin(SimpleHistoryAdmin):
+class MembershipAdmin(ReadOnlyHistoryAdmin):
     list_display = ["user", "practice", "role", "is_active"]
     list_filter = ["practice", "role", "is_active"]
     # Access is derived by services; editing here would bypass re-derivation.
-    readonly_fields = ["user", "practice", "role", "is_active", "away_until"]
-
-    def has_add_permission(self, request, obj=None) -> bool:  # noqa: ANN001
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:  # noqa: ANN001
-        return False
 
 
 @admin.register(models.Assignment)
-class AssignmentAdmin(SimpleHistoryAdmin):
+class AssignmentAdmin(ReadOnlyHistoryAdmin):
     list_display = ["staff", "engagement", "service_areas", "ends_on", "revoked_at"]
     list_filter = ["engagement__practice"]
-    readonly_fields = ["staff", "engagement", "service_areas", "ends_on", "revoked_at"]
-
-    def has_add_permission(self, request, obj=None) -> bool:  # noqa: ANN001
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:  # noqa: ANN001
-        return False
+    # Assigned and revoked through practices.services (assignment_set, assignment_revoke).
 
 
 @admin.register(models.Payer)
-class PayerAdmin(SimpleHistoryAdmin):
+class PayerAdmin(ReadOnlyHistoryAdmin):
     list_display = ["name", "practice", "payer_id", "timely_filing_days", "claim_format"]
     list_filter = ["practice", "claim_format"]
     search_fields = ["name", "payer_id"]
 
 
 @admin.register(models.Provider)
-class ProviderAdmin(SimpleHistoryAdmin):
+class ProviderAdmin(ReadOnlyHistoryAdmin):
     list_display = ["last_name", "first_name", "practice", "npi", "is_active"]
     list_filter = ["practice"]
     search_fields = ["last_name", "npi"]
 
 
 @admin.register(models.Patient)
-class PatientAdmin(SimpleHistoryAdmin):
+class PatientAdmin(ReadOnlyHistoryAdmin):
     list_display = ["last_name", "first_name", "practice", "account_number", "date_of_birth"]
     list_filter = ["practice"]
     search_fields = ["last_name", "first_name", "account_number"]
 
 
 @admin.register(models.Coverage)
-class CoverageAdmin(SimpleHistoryAdmin):
+class CoverageAdmin(ReadOnlyHistoryAdmin):
     list_display = ["patient", "payer", "cob_order", "member_id"]
     list_filter = ["practice", "cob_order"]
     raw_id_fields = ["patient"]
 
 
 @admin.register(models.Appointment)
-class AppointmentAdmin(SimpleHistoryAdmin):
+class AppointmentAdmin(ReadOnlyHistoryAdmin):
     list_display = ["patient", "provider", "starts_at", "status"]
     list_filter = ["practice", "status"]
     raw_id_fields = ["patient"]
@@ -119,7 +131,7 @@ class AppointmentAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(models.FeeScheduleLine)
-class FeeScheduleLineAdmin(SimpleHistoryAdmin):
+class FeeScheduleLineAdmin(ReadOnlyHistoryAdmin):
     list_display = ["payer", "procedure_code", "modifier", "allowed_amount", "effective_from"]
     list_filter = ["practice", "payer"]
 

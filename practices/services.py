@@ -145,10 +145,18 @@ def membership_set(*, actor: Any, user: Any, practice: Practice, role: str) -> M
     return membership
 
 
+def _refuse_self_revoke(actor: Any, user: Any) -> None:
+    # A manager who revokes their own access locks themselves out mid-task (and may leave
+    # the practice without a manager); another manager or an administrator does it.
+    if actor is not None and actor.pk == user.pk:
+        raise ValidationError("You cannot revoke your own access.", code="self_revoke")
+
+
 @transaction.atomic
 def membership_revoke(*, actor: Any, membership: Membership) -> Membership:
     """End a membership; the user loses that practice on their next request."""
     require_practice_perm(actor, perms.MANAGE_ACCESS, membership.practice)
+    _refuse_self_revoke(actor, membership.user)
     membership.is_active = False
     _save(membership, actor)
     sync_user_access(membership.user)
@@ -238,6 +246,7 @@ def assignment_set(
 def assignment_revoke(*, actor: Any, assignment: Assignment) -> Assignment:
     """End an assignment now: the vendor user's next request no longer sees the practice."""
     require_practice_perm(actor, perms.MANAGE_ACCESS, assignment.engagement.practice)
+    _refuse_self_revoke(actor, assignment.staff.user)
     assignment.revoked_at = timezone.now()
     _save(assignment, actor)
     sync_user_access(assignment.staff.user)

@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -15,34 +13,39 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, ListView, TemplateView
 
-from billing_ops.access import has_perm
-from billing_ops.pages import ScopedPageMixin, get_scoped_or_404
+from billing_ops.access import SESSION_PRACTICE_KEY, request_access
+from billing_ops.pages import ScopedPageMixin, get_scoped_or_404, scoped_page
 from practices import permissions as perms
 from practices import services
 from practices.account_views import safe_next
 from practices.choices import AccessAction
 from practices.forms import PracticeSwitchForm
-from practices.models import Assignment, Membership, Patient, Practice
-from practices.selectors import access_rows, current_practice, practices_for
+from practices.models import Assignment, Membership, Patient
+from practices.selectors import access_rows
 
 
-@login_required
+# Home and the switcher work across practices (current_practice=False): they are where a
+# user lands before a practice is chosen, and the switcher is how one gets chosen.
+@scoped_page(perms.VIEW_PRACTICE, current_practice=False)
 def home(request: HttpRequest) -> HttpResponse:
     """The landing page: My day for people who work claims, else the patients list."""
-    if Practice.objects.visible_to(request.user, perms.WORK_CLAIMS).exists():
+    if request_access(request).grants.practice_ids(perms.WORK_CLAIMS):
         return redirect("queue", slug="my-day")
     return redirect("patient-list")
 
 
-@login_required
+@scoped_page(perms.VIEW_PRACTICE, current_practice=False)
 @require_POST
 def switch_practice(request: HttpRequest) -> HttpResponse:
     """Remember the chosen practice; a practice the user cannot see is a 404."""
     form = PracticeSwitchForm(request.POST)
     if not form.is_valid():
         raise Http404("Not found.")
-    practice = get_scoped_or_404(practices_for(request.user), pk=form.cleaned_data["practice"])
-    request.session["practice_id"] = practice.pk
+    chosen = form.cleaned_data["practice"]
+    practice = next((p for p in request_access(request).practices if p.pk == chosen), None)
+    if practice is None:
+        raise Http404("Not found.")
+    request.session[SESSION_PRACTICE_KEY] = practice.pk
     messages.success(request, f"Now working in {practice}.")
     return redirect(safe_next(request, reverse("home")))
 
@@ -102,40 +105,44 @@ class PatientDetailView(ScopedPageMixin, DetailView):
         )
 
 
-class AccessView(LoginRequiredMixin, TemplateView):
+class AccessView(ScopedPageMixin, TemplateView):
     """For managers: who can reach the current practice, with their areas and last login."""
 
+    scope_permission = perms.MANAGE_ACCESS
     template_name = "practices/access.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        practice = current_practice(self.request)
-        if practice is None or not has_perm(self.request.user, perms.MANAGE_ACCESS, practice.pk):
-            raise Http404("Not found.")
+        practice = self.practice
         return super().get_context_data(practice=practice, **access_rows(practice), **kwargs)
 
 
 def _revoke(request: HttpRequest, func: Any, **kwargs: Any) -> HttpResponse:
+    """Run a revoke service: refused access is a 404; a refused revoke (e.g. of one's own
+    access) comes back to the access page with the service's reason."""
     try:
         func(actor=request.user, **kwargs)
-    except (PermissionDenied, ValidationError):
+    except PermissionDenied:
         raise Http404("Not found.") from None
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        return redirect("access")
     messages.success(request, "Access revoked. It takes effect on their next request.")
     return redirect("access")
 
 
-@login_required
+# The revokes are scoped by the membership's or assignment's own practice (404 outside
+# the ones the requester manages), not by the switcher's.
+@scoped_page(perms.MANAGE_ACCESS, current_practice=False)
 @require_POST
 def revoke_membership(request: HttpRequest, pk: int) -> HttpResponse:
     """End an in-house member's access to a practice the requester manages."""
     queryset = Membership.objects.visible_to(request.user, perms.MANAGE_ACCESS)
     membership = get_scoped_or_404(queryset.select_related("practice", "user"), pk=pk)
-    if membership.user_id == request.user.pk:
-        messages.error(request, "You cannot revoke your own access.")
-        return redirect("access")
     return _revoke(request, services.membership_revoke, membership=membership)
 
 
-@login_required
+@scoped_page(perms.MANAGE_ACCESS, current_practice=False)
 @require_POST
 def revoke_assignment(request: HttpRequest, pk: int) -> HttpResponse:
     """End a vendor staff member's assignment to a practice the requester manages."""

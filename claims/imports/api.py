@@ -50,6 +50,9 @@ class ImportJobSerializer(serializers.ModelSerializer):
 
 
 class ImportUploadSerializer(serializers.Serializer):
+    """Reads the upload; what the file must be (size, text, kind, mapping) is checked by
+    ``services.import_file``, whose errors ``call_service`` answers as 400 per field."""
+
     practice = ImportPracticeField(help_text="A practice where you work claims.")
     file = serializers.FileField(help_text="CSV (UTF-8) or X12 837P/837D text, at most 10 MB.")
     # "auto" also keeps this enum apart from ImportJob.kind in the schema (one component
@@ -63,14 +66,6 @@ class ImportUploadSerializer(serializers.Serializer):
     column_mapping = serializers.JSONField(
         binary=True, required=False, help_text='JSON {"our_field": "Their header"}.'
     )
-
-    def validate_file(self, upload: Any) -> Any:
-        if upload.size > services.MAX_UPLOAD_BYTES:
-            size = upload.size / (1024 * 1024)
-            raise serializers.ValidationError(
-                f"The file is {size:.1f} MB; the limit is 10 MB. Split it into parts."
-            )
-        return upload
 
 
 class ImportJobViewSet(

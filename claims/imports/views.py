@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -14,27 +13,17 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from django.views.generic import DetailView
 
-from billing_ops.access import has_perm
-from billing_ops.pages import ScopedPageMixin, get_scoped_or_404
+from billing_ops.access import request_access
+from billing_ops.pages import ScopedPageMixin, get_scoped_or_404, scoped_page
 from claims.choices import ImportStatus
 from claims.imports import services
 from claims.imports.forms import ImportForm
 from claims.imports.results import ERROR, NOTE, SKIPPED, describe
 from claims.models import ImportJob
 from practices import permissions as perms
-from practices.models import Practice
-from practices.selectors import current_practice
 
 TEMPLATE_FILES = Path(__file__).resolve().parent / "templates_csv"
 TEMPLATE_NAMES = ("patients", "appointments", "claims")
-
-
-def _working_practice(request: HttpRequest) -> Practice:
-    """The switcher's practice, if the user works claims there; else 404."""
-    practice = current_practice(request)
-    if practice is None or not has_perm(request.user, perms.WORK_CLAIMS, practice.pk):
-        raise Http404("Not found.")
-    return practice
 
 
 def _file_errors(form: ImportForm, exc: ValidationError) -> None:
@@ -45,10 +34,10 @@ def _file_errors(form: ImportForm, exc: ValidationError) -> None:
         form.add_error(name if name in form.fields else None, errors)
 
 
-@login_required
+@scoped_page(perms.WORK_CLAIMS)
 def import_list(request: HttpRequest) -> HttpResponse:
     """Upload a file (or preview it) and see the practice's recent imports."""
-    practice = _working_practice(request)
+    practice = request_access(request).practice
     posted = request.method == "POST"
     form = ImportForm(request.POST if posted else None, request.FILES if posted else None)
     if posted and form.is_valid():
@@ -116,7 +105,8 @@ class ImportDetailView(ScopedPageMixin, DetailView):
         )
 
 
-@login_required
+# Scoped by the preview's own practice (like the job page), not the switcher's.
+@scoped_page(perms.WORK_CLAIMS, current_practice=False)
 @require_POST
 def import_run(request: HttpRequest, pk: int) -> HttpResponse:
     """Import for real a file whose preview passed."""
@@ -142,10 +132,9 @@ def import_run(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("import-detail", job.pk)
 
 
-@login_required
+@scoped_page(perms.WORK_CLAIMS)
 def import_template(request: HttpRequest, name: str) -> FileResponse:
     """A sample CSV file with the columns an import reads."""
-    _working_practice(request)
     if name not in TEMPLATE_NAMES:
         raise Http404("Not found.")
     path = TEMPLATE_FILES / f"{name}.csv"
