@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from billing_ops.access import holder_condition, holders_among, visible_practice_ids
 from claims.choices import OPEN_STATUSES, PAYER_AR_STATUSES, ClaimStatus, NextAction
-from claims.models import Claim
+from claims.models import MONEY, Claim
 from claims.services import log_activity
 from practices import permissions as perms
 from practices.models import Payer, Practice
@@ -46,8 +46,10 @@ class ClaimQueueFilter(django_filters.FilterSet):
     age = django_filters.ChoiceFilter(
         label="Age (days)", choices=[(k, k) for k in AGE_BUCKETS], method="filter_age"
     )
-    amount_min = django_filters.NumberFilter(field_name="total_billed", lookup_expr="gte")
-    amount_max = django_filters.NumberFilter(field_name="total_billed", lookup_expr="lte")
+    # Bounded like the column: ``1e999999`` is a number to Python but overflows PostgreSQL's
+    # numeric (a 500); here it is a field error (400 in the API, ignored on the pages).
+    amount_min = django_filters.NumberFilter(field_name="total_billed", lookup_expr="gte", **MONEY)
+    amount_max = django_filters.NumberFilter(field_name="total_billed", lookup_expr="lte", **MONEY)
     due_from = django_filters.DateFilter(field_name="next_action_due", lookup_expr="gte")
     due_to = django_filters.DateFilter(field_name="next_action_due", lookup_expr="lte")
 

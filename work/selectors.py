@@ -11,11 +11,11 @@ import datetime as dt
 import json
 from collections import defaultdict
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connection
-from django.db.models import BooleanField, Count, Q, QuerySet
+from django.db.models import BooleanField, Count, Field, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -54,12 +54,30 @@ def _encode(values: list[Any]) -> str:
 
 
 def _decode(cursor: str) -> list[str] | None:
+    """A cursor's values, or None for one that does not parse (the page starts at the top):
+    a list of strings only, so every later parse sees a string."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded))
     except (ValueError, TypeError):
         return None
-    return values if isinstance(values, list) else None
+    if not isinstance(values, list):
+        return None
+    if not all(isinstance(v, str) and "\x00" not in v for v in values):
+        return None
+    return values
+
+
+# A cursor integer outside a 64-bit column's range is refused here: SQLite cannot bind it
+# (OverflowError, a 500) and no row can be past it anyway.
+BIGINT_RANGE = (-(2**63), 2**63 - 1)
+
+
+def _bigint(raw: str) -> int:
+    value = int(raw)
+    if not BIGINT_RANGE[0] <= value <= BIGINT_RANGE[1]:
+        raise ValueError(raw)
+    return value
 
 
 # --- My day -----------------------------------------------------------------------------
@@ -85,7 +103,7 @@ def my_day_page(
     decoded = _decode(cursor) if cursor else None
     if decoded is not None and len(decoded) == 3:
         try:
-            after = (int(decoded[0]), decoded[1], int(decoded[2]))
+            after = (_bigint(decoded[0]), decoded[1], _bigint(decoded[2]))
         except ValueError:
             after = None
     rows: list[tuple[int, str, int, Row]] = []
@@ -143,13 +161,21 @@ def queue_queryset(queue: Queue, user: Any, today: dt.date | None = None) -> Que
     return queue.select(item_type.visible(user), user, today or timezone.localdate())
 
 
-def _cursor_value(model: Any, field: str, raw: str) -> Any:
-    internal = model._meta.get_field(field).get_internal_type()
-    if internal == "DateField":
-        return dt.date.fromisoformat(raw)
-    if internal == "DecimalField":
-        return Decimal(raw)
-    return int(raw)
+def _cursor_value(model: Any, field: str | None, raw: str) -> Any:
+    """A cursor value as its column holds it (``field`` None: the primary key). ValueError
+    for what the column cannot hold, which the database would refuse with an error: an
+    integer past the column's range, ``1e999999`` for a 12-digit money column, a bad date."""
+    column = model._meta.pk if field is None else model._meta.get_field(field)
+    if not isinstance(column, Field):
+        raise ValueError(field)
+    try:
+        value = column.to_python(raw)
+        column.run_validators(value)  # integer range, max digits and places
+    except DjangoValidationError:
+        raise ValueError(raw) from None
+    if value is None:
+        raise ValueError(raw)
+    return value
 
 
 def keyset_page(
@@ -162,8 +188,9 @@ def keyset_page(
     decoded = _decode(cursor) if cursor else None
     if decoded is not None and len(decoded) == 2:
         try:
-            value, pk = _cursor_value(model, field, decoded[0]), int(decoded[1])
-        except (ValueError, TypeError, ArithmeticError):
+            value = _cursor_value(model, field, decoded[0])
+            pk = _cursor_value(model, None, decoded[1])
+        except ValueError:
             value = None
         if value is not None:
             # A row-value comparison, so PostgreSQL starts the index scan at the cursor (an

@@ -56,6 +56,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Wraps everything below, so every answer to a signed-in user is no-store (PHI).
+    "billing_ops.middleware.NoStoreForUsersMiddleware",
     # Before the session-limit middleware, which adds a message when it signs a user out.
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_otp.middleware.OTPMiddleware",
@@ -180,6 +182,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Claims, denials, AR work queues and eligibility, scoped per practice.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and its docs page list every endpoint and field: signed-in users only
+    # (session or token, the API's own authentication).
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
