@@ -1,7 +1,12 @@
-"""Claim attachments: add, change status, and who may see clinical kinds.
+"""Claim attachments: add them, and who may see clinical kinds and every trace of them.
 
 Uploads are checked for size and for what the bytes are (not what the name claims):
 PDF, PNG, JPEG, TIFF or plain text only.
+
+A clinical attachment is hidden from roles without ``view_clinical_attachments`` wherever
+it shows: the attachment list, the download and the claim timeline. Its timeline entries
+are left out entirely (not redacted): the list hides that the attachment exists, so "a
+clinical attachment was received" would still be a trace of it.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from billing_ops.access import has_perm
 from claims.choices import CLINICAL_ATTACHMENT_KINDS, ActivityKind, AttachmentKind, AttachmentStatus
@@ -68,6 +73,8 @@ def _log(attachment: Attachment, actor: Actor) -> None:
         actor=actor,
         kind=ActivityKind.ATTACHMENT,
         text=f"{attachment.get_kind_display()} “{attachment.label}”: {state}",
+        # Which attachment, and whether the entry is clinical: the timeline hides it by this.
+        data={"attachment": attachment.pk, "clinical": attachment.is_clinical},
     )
 
 
@@ -80,6 +87,16 @@ def visible_attachments(user: Any, claim: Claim) -> QuerySet[Attachment]:
     queryset = claim.attachments.select_related("requested_by")
     if not can_see_clinical(user, claim):
         queryset = queryset.exclude(kind__in=CLINICAL_ATTACHMENT_KINDS)
+    return queryset
+
+
+def visible_activities(user: Any, claim: Claim) -> QuerySet[ClaimActivity]:
+    """The claim's timeline as the user may see it (page and API alike): without the
+    clinical permission, attachment entries only when they are marked non-clinical, so an
+    entry that does not say fails closed."""
+    queryset = claim.activities.select_related("actor")
+    if not can_see_clinical(user, claim):
+        queryset = queryset.filter(~Q(kind=ActivityKind.ATTACHMENT) | Q(data__clinical=False))
     return queryset
 
 

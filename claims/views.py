@@ -42,7 +42,7 @@ def _render(request: HttpRequest, claim: Claim, status: int = 200, **forms_: Any
         "claim": claim,
         "lines": claim.lines.all(),
         "findings": claim.findings.all(),
-        "activities": claim.activities.select_related("actor")[:200],
+        "activities": attachments.visible_activities(request.user, claim)[:200],
         "attachments": attachments.visible_attachments(request.user, claim),
         "explanation": priority.explain(claim),
         "transitions": [ClaimStatus(s) for s in sorted(TRANSITIONS[claim.status])],

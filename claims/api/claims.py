@@ -24,6 +24,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
+from claims import attachments as claim_attachments
 from claims import services
 from claims.api.attachments import ClaimAttachmentActions
 from claims.api.filters import ClaimFilter
@@ -191,9 +192,10 @@ class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ClaimAttach
     @extend_schema(responses={200: ActivitySerializer(many=True), 404: NOT_FOUND})
     @action(detail=True, methods=["get"], pagination_class=ActivityPagination, filter_backends=[])
     def activity(self, request: Any, pk: str | None = None) -> Response:
-        """The claim's timeline, newest first."""
+        """The claim's timeline, newest first; entries about clinical attachments only with
+        view_clinical_attachments."""
         claim = self.get_object()
-        page = self.paginate_queryset(claim.activities.select_related("actor"))
+        page = self.paginate_queryset(claim_attachments.visible_activities(request.user, claim))
         return self.get_paginated_response(ActivitySerializer(page, many=True).data)
 
     @extend_schema(
