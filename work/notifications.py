@@ -12,10 +12,11 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, QuerySet, Value, When
+from django.db.models import Case, Q, QuerySet, Value, When
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from billing_ops.access import grants_for
 from work.models import Notification
 from work.registry import registry
 
@@ -40,10 +41,20 @@ def item_url(notification: Notification) -> str | None:
 
 
 def notifications_for(user: Any) -> QuerySet[Notification]:
-    """The user's own notifications, only for practices they can still see; unread first."""
+    """The user's own notifications, unread first: only for practices they can still see,
+    and a notification about an item only while they may still work that item's type there
+    (a reminder names the item: it follows the item's visibility rule)."""
+    grants = grants_for(user)
+    about_items = Q()
+    for item_type in registry.types():
+        about_items |= Q(
+            item_type=item_type.key,
+            practice_id__in=sorted(grants.practice_ids(item_type.permission)),
+        )
     return (
         Notification.objects.visible_to(user, VIEW_PRACTICE)
         .filter(user_id=user.pk)
+        .filter(Q(item_type="") | about_items)
         .select_related("practice")
         .order_by(
             Case(When(read_at__isnull=True, then=Value(0)), default=Value(1)),

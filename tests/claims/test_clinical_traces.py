@@ -286,11 +286,6 @@ def test_notifications_of_a_practice_the_user_no_longer_sees_are_hidden(world, c
         assert claim.pms_claim_number not in response.text, path
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="work.notifications.notifications_for scopes by view_practice only, not by the "
-    "item's own rule (work_claims for a claim): reported, work/ is not this change's to edit",
-)
 def test_notifications_of_a_claim_the_user_may_no_longer_work_are_hidden(world, client_for, scene):
     """vera moves to insurance verification: she still sees Sunrise (and its patients),
     but not its claims, so a reminder naming a claim must go too."""
