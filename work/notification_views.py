@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.decorators import login_required
-from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -13,15 +11,22 @@ from django.views.decorators.http import require_POST
 from django.views.generic import ListView
 from rest_framework import generics, permissions, serializers
 
-from billing_ops.pages import get_scoped_or_404
+from billing_ops.access import VIEW_PRACTICE
+from billing_ops.pages import ScopedPageMixin, get_scoped_or_404, scoped_page
 from work import notifications
 from work.models import Notification
 from work.notifications import item_url
 
 
-class NotificationListView(LoginRequiredMixin, ListView):
+# The pages below show the user's own notifications from every practice they can still
+# see, so they are not tied to the switcher's practice (no current practice required).
+# ListView is generic only to the type checker (not subscriptable at runtime).
+class NotificationListView(ScopedPageMixin, ListView):  # type: ignore[type-arg]
     """My notifications, unread first; only practices I can still see."""
 
+    model = Notification
+    scope_permission = VIEW_PRACTICE
+    current_practice_only = False
     paginate_by = 50
     template_name = "work/notifications.html"
     context_object_name = "notifications"
@@ -38,7 +43,7 @@ class NotificationListView(LoginRequiredMixin, ListView):
         return context
 
 
-@login_required
+@scoped_page(VIEW_PRACTICE, current_practice=False)
 @require_POST
 def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
     """Mark one of my notifications read; anyone else's is a 404."""
@@ -47,7 +52,7 @@ def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("notification-list")
 
 
-@login_required
+@scoped_page(VIEW_PRACTICE, current_practice=False)
 @require_POST
 def notification_read_all(request: HttpRequest) -> HttpResponse:
     """Mark all my notifications read."""
@@ -55,7 +60,7 @@ def notification_read_all(request: HttpRequest) -> HttpResponse:
     return redirect("notification-list")
 
 
-class NotificationSerializer(serializers.ModelSerializer):
+class NotificationSerializer(serializers.ModelSerializer[Notification]):
     kind_display = serializers.CharField(source="get_kind_display", read_only=True)
     practice_name = serializers.CharField(source="practice.name", read_only=True)
     item_url = serializers.SerializerMethodField()
@@ -82,7 +87,7 @@ class NotificationSerializer(serializers.ModelSerializer):
         return item_url(obj)
 
 
-class NotificationListAPIView(generics.ListAPIView):
+class NotificationListAPIView(generics.ListAPIView[Notification]):
     """GET /api/v1/notifications/: my notifications, unread first, paginated."""
 
     serializer_class = NotificationSerializer
