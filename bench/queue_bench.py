@@ -325,6 +325,7 @@ def measure(args: argparse.Namespace) -> None:
     candidates = (
         selectors.my_day_of_type(queues.CLAIM, user, timezone.localdate())
         .filter(work.unheld(timezone.now()), practice_id=practice.pk)
+        .order_by("-priority", "-pk")  # as work.services.work_next asks
         .select_for_update(skip_locked=True, of=("self",))
         .values_list("pk", flat=True)
     )
