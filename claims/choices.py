@@ -100,6 +100,14 @@ class Severity(models.TextChoices):
     WARNING = "warning", "Warning"
 
 
+class EstimateStatus(models.TextChoices):
+    """A pre-treatment estimate's life: sent to the payer, answered, or no longer wanted."""
+
+    REQUESTED = "requested", "Requested"
+    ANSWERED = "answered", "Answered"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
 class UnitBasis(models.TextChoices):
     """What a line's units count (837P SV103)."""
 

@@ -16,6 +16,7 @@ from claims.choices import (
     AttachmentKind,
     AttachmentStatus,
     ClaimStatus,
+    EstimateStatus,
     FollowUpChannel,
     ImportKind,
     ImportStatus,
@@ -134,6 +135,45 @@ class ClaimLine(models.Model):
         if self.teeth:
             return list(self.teeth)
         return [{"tooth": self.tooth, "surfaces": self.surfaces}] if self.tooth else []
+
+
+class Estimate(models.Model):
+    """A pre-treatment estimate (dental predetermination, CLM19 = PB) or treatment plan:
+    tracked with its lines, never a claim: not in A/R, not in the claim queues, not submitted."""
+
+    practice_lookup = "practice"
+
+    practice = models.ForeignKey("practices.Practice", on_delete=models.CASCADE, related_name="+")
+    patient = models.ForeignKey("practices.Patient", on_delete=models.PROTECT, related_name="+")
+    coverage = models.ForeignKey("practices.Coverage", on_delete=models.PROTECT, related_name="+")
+    payer = models.ForeignKey("practices.Payer", on_delete=models.PROTECT, related_name="+")
+    provider = models.ForeignKey("practices.Provider", on_delete=models.PROTECT, related_name="+")
+    pms_claim_number = models.CharField("PMS claim number", max_length=40)
+    status = models.CharField(
+        max_length=10, choices=EstimateStatus.choices, default=EstimateStatus.REQUESTED
+    )
+    diagnosis_codes = models.JSONField(default=list, blank=True)
+    # The planned lines as the claim services validate them (procedure, teeth, units, charge).
+    lines = models.JSONField(default=list)
+    total_billed = models.DecimalField(**MONEY, default=ZERO)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    objects = PracticeScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["practice", "pms_claim_number", "payer"], name="unique_estimate_number"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Estimate {self.pms_claim_number}"
 
 
 class ClaimActivity(models.Model):

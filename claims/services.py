@@ -26,7 +26,7 @@ from claims.choices import (
     ClaimStatus,
     Severity,
 )
-from claims.models import Claim, ClaimActivity, ClaimLine, ScrubFinding
+from claims.models import Claim, ClaimActivity, ClaimLine, Estimate, ScrubFinding
 from practices import permissions as perms
 from practices.models import Coverage, Patient, Provider
 from practices.services import require_practice_perm
@@ -196,6 +196,54 @@ def claim_create(
         line.save()
     _activity(claim, actor, ActivityKind.CREATED, f"Created with {len(line_objects)} line(s).")
     return claim
+
+
+@transaction.atomic
+def estimate_create(
+    *,
+    actor: Actor,
+    patient: Patient,
+    coverage: Coverage,
+    provider: Provider,
+    pms_claim_number: str,
+    diagnosis_codes: Iterable[str] = (),
+    lines: Iterable[dict[str, Any]],
+) -> Estimate:
+    """Record a pre-treatment estimate (predetermination) with its planned lines."""
+    practice = patient.practice
+    require_practice_perm(actor, perms.WORK_CLAIMS, practice)
+    if coverage.patient_id != patient.pk:
+        raise ValidationError({"coverage": "The coverage belongs to another patient."})
+    if provider.practice_id != practice.pk:
+        raise ValidationError({"provider": f"Must belong to {practice}."})
+    built = build_lines(lines)  # the same line rules as a claim's
+    estimate = Estimate(
+        practice=practice,
+        patient=patient,
+        coverage=coverage,
+        payer=coverage.payer,
+        provider=provider,
+        pms_claim_number=pms_claim_number.strip(),
+        diagnosis_codes=list(diagnosis_codes),
+        lines=[
+            {
+                "line_number": line.line_number,
+                "procedure_code": line.procedure_code,
+                "modifiers": line.modifiers,
+                "teeth": line.teeth,
+                "units": str(line.units),
+                "charge": str(line.charge),
+                "service_date": line.service_date.isoformat() if line.service_date else None,
+            }
+            for line in built
+        ],
+        total_billed=sum((line.charge for line in built), Decimal("0.00")),
+        created_by=actor,
+    )
+    estimate.full_clean()
+    estimate._history_user = actor  # type: ignore[attr-defined]
+    estimate.save()
+    return estimate
 
 
 def claim_scrub(*, claim: Claim, today: dt.date | None = None) -> list[ScrubFinding]:

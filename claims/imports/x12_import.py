@@ -32,7 +32,7 @@ from claims.choices import TRANSITIONS, ClaimStatus, NextAction
 from claims.imports.reference import CoverageBook, create_payer, create_provider, report
 from claims.imports.results import Context
 from claims.imports.x12_compare import differences, line_specs, other_payer_paid
-from claims.models import Claim
+from claims.models import Claim, Estimate
 from claims.x12 import ParsedClaim, X12Error, parse_837
 from practices import services as practice_services
 from practices.choices import ClaimFormat, PracticeKind, Relationship
@@ -142,6 +142,7 @@ class X12Import:
         self.todo: list[ParsedClaim] = []  # new claims
         self.replace: list[tuple[ParsedClaim, Claim, list[str]]] = []
         self.void: list[tuple[ParsedClaim, Claim]] = []
+        self.estimates: list[ParsedClaim] = []  # predeterminations (CLM19 = PB)
 
     def validate(self) -> None:
         ctx = self.ctx
@@ -197,6 +198,12 @@ class X12Import:
         for claim in found:
             on_file[(claim.pms_claim_number, claim.payer.payer_id.upper())] = claim
             by_number.setdefault(claim.pms_claim_number, []).append(claim)
+        estimates = {
+            (e.pms_claim_number, e.payer.payer_id.upper()): e
+            for e in Estimate.objects.filter(
+                practice=ctx.practice, pms_claim_number__in=numbers
+            ).select_related("payer")
+        }
         seen: dict[tuple[str, str], ParsedClaim] = {}
         for claim in claims:
             key, number = _key(claim), claim.claim_number
@@ -211,6 +218,9 @@ class X12Import:
                         "content; only the first is imported: fix the file",
                         claim=number,
                     )
+                continue
+            if claim.predetermination:
+                self._estimate(claim, estimates.get(key))
                 continue
             existing = on_file.get(key)
             if existing is None:
@@ -243,6 +253,21 @@ class X12Import:
                 claim=number,
             )
         self.todo.append(claim)
+
+    def _estimate(self, claim: ParsedClaim, existing: Estimate | None) -> None:
+        outcome, number = self.ctx.outcome, claim.claim_number
+        if existing is None:
+            self.estimates.append(claim)
+        elif existing.total_billed == claim.total_charge and len(existing.lines) == len(
+            claim.lines
+        ):
+            outcome.skip("pre-treatment estimate already on file; not imported again", claim=number)
+        else:
+            outcome.conflict(
+                f"differs from pre-treatment estimate #{existing.pk} on file (total "
+                f"{existing.total_billed} → {claim.total_charge}); not changed",
+                claim=number,
+            )
 
     def _void(self, claim: ParsedClaim, existing: Claim) -> None:
         outcome, number = self.ctx.outcome, claim.claim_number
@@ -288,10 +313,12 @@ class X12Import:
         self.patients = PatientMatcher(ctx)
         self.coverages = CoverageBook(ctx)
         skipped = self.total - len(self.todo) - len(self.replace) - len(self.void)
+        skipped -= len(self.estimates)
         work: list[tuple[ParsedClaim, Any]] = [
             *((c, self._void_one) for c, _ in self.void),
             *((c, self._replace_one) for c, _, _ in self.replace),
             *((c, self._import) for c in self.todo),
+            *((c, self._import_estimate) for c in self.estimates),
         ]
         self._existing = {id(c): e for c, e in self.void} | {id(c): e for c, e, _ in self.replace}
         self._changes = {id(c): ch for c, _, ch in self.replace}
@@ -337,7 +364,7 @@ class X12Import:
 
     def _fields(self, claim: ParsedClaim, patient: Patient) -> dict[str, Any]:
         """What the claim services take, with payer, provider and coverage resolved."""
-        if claim.service_date_from is None:
+        if claim.service_date_from is None and not claim.predetermination:
             raise ValidationError("the claim has no service date (DTP*472)")
         payer, provider = self._payer(claim), self._provider(claim)
         sub = claim.subscriber
@@ -374,6 +401,26 @@ class X12Import:
             **self._fields(claim, patient),
         )
         ctx.outcome.created += 1
+
+    def _import_estimate(self, claim: ParsedClaim) -> None:
+        ctx = self.ctx
+        patient = self.patients.patient_for(claim)
+        fields = self._fields(claim, patient)
+        estimate = claim_services.estimate_create(
+            actor=ctx.actor,
+            patient=patient,
+            coverage=fields["coverage"],
+            provider=fields["provider"],
+            pms_claim_number=claim.claim_number,
+            diagnosis_codes=claim.diagnosis_codes,
+            lines=fields["lines"],
+        )
+        ctx.outcome.created += 1
+        ctx.outcome.note(
+            f"imported as pre-treatment estimate #{estimate.pk} (CLM19 = PB): tracked, not a "
+            "claim (not billed, not in A/R)",
+            claim=claim.claim_number,
+        )
 
     def _replace_one(self, claim: ParsedClaim) -> None:
         existing: Claim = self._existing[id(claim)]

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
@@ -23,9 +24,9 @@ from claims import scrubber
 from claims.choices import ActivityKind, ClaimStatus, ImportKind, ImportStatus, NextAction
 from claims.imports import services
 from claims.imports.results import describe
-from claims.models import Claim, ImportJob
+from claims.models import Claim, Estimate, ImportJob
 from practices.choices import AppointmentStatus, ClaimFormat, Relationship
-from practices.models import Appointment, Coverage, Patient, Payer, Provider
+from practices.models import Appointment, Coverage, Patient, Payer, Practice, Provider
 from tests import factories
 
 FILES = Path(__file__).parent / "import_files"
@@ -453,8 +454,12 @@ def test_unknown_csv_layout_is_refused_at_upload(world):
     assert "Could not tell what this file holds" in exc.value.messages[0]
 
 
-def test_csv_templates_import_cleanly(world, ref):
-    """The sample files we hand out import as documented."""
+def test_csv_templates_import_cleanly(world):
+    """The sample files we hand out import as documented (they name the demo's payers and
+    provider: ``test_csv_templates_import_into_the_demo``)."""
+    for payer_id in ("DDPA1", "64246"):
+        factories.PayerFactory(practice=world.sunrise, payer_id=payer_id)
+    factories.ProviderFactory(practice=world.sunrise, npi="1234567893")
     docs = (Path(settings.BASE_DIR) / "docs" / "import-templates.md").read_text()
     counts = {}
     for name in ("patients", "appointments", "claims"):
@@ -465,6 +470,21 @@ def test_csv_templates_import_cleanly(world, ref):
         for column in header.split(","):
             assert f"`{column}`" in docs, (name, column)
     assert counts == {"patients": 3, "appointments": 3, "claims": 2}
+
+
+def test_csv_templates_import_into_the_demo(db):
+    """The Imports page's samples import as they are into the seeded demo practice."""
+    call_command("seed_demo", stdout=io.StringIO())
+    practice = Practice.objects.get(slug="sunrise-dental")
+    manager = get_user_model().objects.get(username="sam.manager")
+    for name, created in (("patients", 3), ("appointments", 3), ("claims", 2)):
+        content = (TEMPLATES / f"{name}.csv").read_bytes()
+        job = services.import_file(
+            actor=manager, practice=practice, content=content, filename=f"{name}.csv"
+        )
+        job = services.run_import_job(job.pk)
+        assert job is not None
+        assert (job.status, job.created_count) == (ImportStatus.DONE, created), (name, job.errors)
 
 
 # --- X12 ----------------------------------------------------------------------------------
@@ -1225,3 +1245,17 @@ def test_import_page_shows_conflicts_and_changes(world, client_for):
     session.save()
     page = client.get(f"/imports/{conflict.pk}/").content.decode()
     assert 'id="job-conflicts"' in page and "total 600.00 → 650.00" in page
+
+
+def test_predetermination_is_a_pre_treatment_estimate_not_a_claim(world):
+    job = run_file(world, FILES / "d_predetermination.837")
+    assert (job.status, job.created_count) == (ImportStatus.DONE, 1), job.errors
+    assert not Claim.objects.filter(pms_claim_number="SD-4001").exists()  # not billed, no A/R
+    estimate = Estimate.objects.get(pms_claim_number="SD-4001")
+    assert (estimate.status, estimate.total_billed) == ("requested", Decimal("1500.00"))
+    assert [line["procedure_code"] for line in estimate.lines] == ["D2740", "D2950"]
+    assert estimate.lines[0]["teeth"] == [{"tooth": "8", "surfaces": ""}]
+    assert estimate.history.get().history_user == world.bill
+    assert any("pre-treatment estimate" in n for n in messages(job, "note"))
+    again = run_file(world, FILES / "d_predetermination.837")
+    assert (again.created_count, again.skipped_count) == (0, 1)

@@ -785,3 +785,10 @@ def test_code_lists_and_required_elements(old: str, new: str, message: str) -> N
 @pytest.mark.parametrize("path", [MIXED, COB, PROFESSIONAL, DENTAL], ids=lambda p: p.name)
 def test_good_samples_pass_the_element_rules(path: Path) -> None:
     assert parse_837(read(path)).claims
+
+
+def test_predetermination_has_no_service_date() -> None:
+    (claim,) = parse_837(read(FILES / "d_predetermination.837")).claims
+    assert claim.predetermination
+    assert (claim.service_date_from, claim.service_date_to) == (None, None)
+    assert not parse_837(read(DENTAL)).claims[0].predetermination
