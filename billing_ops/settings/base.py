@@ -136,12 +136,22 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Lockout (django-axes): by username (so unknown and known users get the same answer)
-# or by address, whichever trips first.
+# Lockout (django-axes, billing_ops.security): per (username, address) pair, so one
+# person's typos never lock out an office behind one address, plus a per-account limit
+# over a rolling hour from any address. Unknown and known usernames get the same answer.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15, minimum=1))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_ACCOUNT_FAILURE_LIMIT = env_int("AXES_ACCOUNT_FAILURE_LIMIT", 100, minimum=1)
+AXES_HANDLER = "billing_ops.security.LockoutHandler"
+# Every failure is kept (user, address, time) in axes' failure log; a success clears only
+# the pair's lockout counter, never that log.
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_RESET_ON_SUCCESS = True
+# The client address: the socket's, or (production.py) only the header the TLS proxy sets.
+CLIENT_IP_HEADER = env_optional("DJANGO_CLIENT_IP_HEADER")
+TRUSTED_PROXY_COUNT = env_int("DJANGO_TRUSTED_PROXY_COUNT", 1, minimum=1)
+AXES_CLIENT_IP_CALLABLE = "billing_ops.security.client_ip"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
 

@@ -19,6 +19,9 @@ if env_optional("REDIS_URL") is None:
     raise ImproperlyConfigured("Production needs REDIS_URL for the shared cache.")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Behind the TLS proxy every socket address is the proxy's: the client address (lockout,
+# audit) comes from the header that proxy sets, and only from it (billing_ops.security).
+CLIENT_IP_HEADER = env_str("DJANGO_CLIENT_IP_HEADER", "X-Forwarded-For")
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
 SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True

@@ -82,23 +82,7 @@ class TestLockout:
         assert "Too many failed sign-ins" in response.text
         assert not is_signed_in(client)
 
-    def test_lock_by_username_holds_from_another_address(self, world, client):
-        for attempt in range(5):
-            form_login(client, "bill", "wrong-password", ip=f"10.2.0.{attempt + 1}")
-
-        response = form_login(Client(), "bill", PASSWORD, ip="10.2.1.1")
-
-        assert response.status_code == 429
-        assert "Too many failed sign-ins" in response.text
-
-    def test_lock_by_address_holds_for_another_username(self, world, client):
-        for attempt in range(5):
-            form_login(client, f"nobody{attempt}", "wrong-password", ip="10.3.0.1")
-
-        response = form_login(Client(), "fran", PASSWORD, ip="10.3.0.1")
-
-        assert response.status_code == 429
-        assert not is_signed_in(client)
+    # Pair lock, per-account limit and the proxy header: tests/practices/test_lockout.py.
 
     def test_unknown_username_gets_the_same_answer_as_a_known_one(self, world):
         known, unknown = Client(), Client()
