@@ -35,6 +35,8 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.http import Http404, HttpRequest, HttpResponse
 
+from billing_ops.audit import OutOfScope, log_scope_denial
+
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 
@@ -155,8 +157,13 @@ def holders_among(codename: str, practice_ids: Iterable[int]) -> models.QuerySet
         content_object__is_active=True,
     )
     active_practice = tenant_model()._default_manager.filter(pk__in=wanted, is_active=True)
-    return get_user_model()._default_manager.filter(is_active=True).filter(
-        Q(pk__in=granted.values("user_id")) | (Q(is_superuser=True) & Q(Exists(active_practice)))
+    return (
+        get_user_model()
+        ._default_manager.filter(is_active=True)
+        .filter(
+            Q(pk__in=granted.values("user_id"))
+            | (Q(is_superuser=True) & Q(Exists(active_practice)))
+        )
     )
 
 
@@ -292,3 +299,9 @@ class AccessMiddleware:
             return self.get_response(request)
         finally:
             _request_cache.reset(token)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> None:
+        """Logs a page's 404 for an existing object outside the user's scope; the answer
+        stays the plain 404 (``billing_ops.pages``)."""
+        if isinstance(exception, OutOfScope):
+            log_scope_denial(request, exception.model)

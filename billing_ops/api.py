@@ -8,11 +8,13 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
+from django.http import Http404
 from rest_framework import permissions, viewsets
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.filters import BaseFilterBackend
 
 from billing_ops.access import has_perm
+from billing_ops.audit import exists_unscoped, log_scope_denial
 
 if TYPE_CHECKING:
     from billing_ops.scoping import PracticeScopedQuerySet
@@ -40,6 +42,7 @@ class HasScopePermission(permissions.IsAuthenticated):
         practice_id = obj.pk if lookup == "pk" else getattr(obj, "practice_id", None)
         if not has_perm(request.user, write, practice_id):
             # Readable but not writable: same answer as for an object one cannot see.
+            log_scope_denial(request, type(obj), "write")
             raise NotFound()
         return True
 
@@ -56,6 +59,18 @@ class ScopedViewSet(viewsets.GenericViewSet[Any]):
             raise ImproperlyConfigured(f"{type(self).__name__} has no scope_permission.")
         queryset = super().get_queryset()
         return PracticeScopeFilter().filter_queryset(self.request, queryset, self)
+
+    def get_object(self) -> Any:
+        """The scoped object, or 404; a 404 for an object that exists outside the scope is
+        logged (one more query, only when the scoped lookup found nothing)."""
+        try:
+            return super().get_object()
+        except Http404:
+            value = self.kwargs.get(self.lookup_url_kwarg or self.lookup_field)
+            model = self.get_queryset().model
+            if value is not None and exists_unscoped(model, **{self.lookup_field: value}):
+                log_scope_denial(self.request, model)
+            raise
 
     def call_service(self, func: Any, **kwargs: Any) -> Any:
         """Run a service and turn its Django errors into API errors."""

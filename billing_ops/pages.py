@@ -18,6 +18,7 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 
 from billing_ops.access import request_access
+from billing_ops.audit import OutOfScope, exists_unscoped
 
 if TYPE_CHECKING:
     from billing_ops.scoping import PracticeScopedQuerySet
@@ -61,6 +62,21 @@ class ScopedPageMixin(LoginRequiredMixin):
             queryset = queryset.of_practice(self.practice.pk)
         return queryset
 
+    def get_object(self, queryset: QuerySet[Any] | None = None) -> Any:
+        """Detail pages: Django's lookup on the scoped queryset; when that finds nothing,
+        the same lookup on the whole table tells a forbidden object (logged) from a
+        missing one (one more query, only then). Both answer 404."""
+        try:
+            return super().get_object(queryset)  # type: ignore[misc]
+        except Http404:
+            if queryset is not None or self.model is None:
+                raise
+            try:
+                super().get_object(self.model._default_manager.all())  # type: ignore[misc]
+            except Http404:
+                raise Http404("Not found.") from None
+            raise OutOfScope(self.model) from None
+
 
 def scoped_page(
     permission: str, *, current_practice: bool = True
@@ -87,8 +103,11 @@ def scoped_page(
 
 
 def get_scoped_or_404(queryset: QuerySet[Any], **lookup: Any) -> Any:
-    """One object of an already-scoped queryset, or 404 whether it is missing or forbidden."""
+    """One object of an already-scoped queryset, or 404 whether it is missing or forbidden
+    (a forbidden one is logged: one more query, only when the scoped lookup found nothing)."""
     try:
         return queryset.get(**lookup)
     except queryset.model.DoesNotExist:
+        if exists_unscoped(queryset.model, **lookup):
+            raise OutOfScope(queryset.model) from None
         raise Http404("Not found.") from None
