@@ -28,33 +28,41 @@ def balance(claim: Claim) -> Decimal:
     return max(claim.total_billed - claim.total_paid - claim.total_adjusted, Decimal("0.00"))
 
 
+def _days(count: int) -> str:
+    return f"{count} day" if count == 1 else f"{count} days"
+
+
 def compute(claim: Claim, today: dt.date | None = None) -> Priority:
-    """Score an open claim (closed and void claims score 0)."""
+    """Score an open claim (closed and void claims score 0); the reasons come heaviest
+    first, each with the points it adds, so a row says why it sits where it does."""
     if claim.status in FINAL_STATUSES:
         return Priority(0, ())
     today = today or timezone.localdate()
     at_stake = balance(claim)
-    score = min(int(at_stake / 100), 40)
-    reasons = [f"${at_stake:,.2f}"]
+    parts: list[tuple[int, str]] = [(min(int(at_stake / 100), 40), f"${at_stake:,.2f}")]
     age = (today - claim.service_date_from).days
-    score += min(max(age, 0) // 3, 20)
-    reasons.append(f"{age} days old")
+    if age >= 0:
+        parts.append((min(age // 3, 20), f"{_days(age)} old"))
+    else:
+        parts.append((0, f"service date in {_days(-age)}"))
     if claim.status in NOT_YET_WITH_PAYER:
         left = (claim.timely_filing_deadline - today).days
         if left < 0:
-            score += 40
-            reasons.append(f"filing limit passed {-left} days ago")
+            parts.append((40, f"filing limit passed {_days(-left)} ago"))
         elif left <= FILING_HORIZON_DAYS:
-            score += (FILING_HORIZON_DAYS - left) // 2
-            reasons.append(f"{left} days to filing limit")
+            parts.append(((FILING_HORIZON_DAYS - left) // 2, f"{_days(left)} to filing limit"))
     if claim.next_action_due is not None:
         overdue = (today - claim.next_action_due).days
         if overdue > 0:
-            score += min(overdue * 2, 30)
-            reasons.append(f"{overdue} day{'s' if overdue != 1 else ''} overdue")
+            parts.append((min(overdue * 2, 30), f"{_days(overdue)} overdue"))
         elif overdue == 0:
-            reasons.append("due today")
-    return Priority(score, tuple(reasons))
+            parts.append((0, "due today"))
+    score = sum(points for points, _text in parts)
+    # Heaviest first; sorted() is stable, so equal weights keep the order above.
+    ordered = sorted(parts, key=lambda part: -part[0])
+    return Priority(
+        score, tuple(f"{text} (+{points})" if points else text for points, text in ordered)
+    )
 
 
 def explain(claim: Claim, today: dt.date | None = None) -> str:

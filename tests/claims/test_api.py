@@ -244,7 +244,8 @@ def test_list_row(world, client_for, make_claim):
         "priority_explanation": priority.explain(claim),
         "version": 1,
     }
-    assert row["priority_explanation"].startswith("$1,240.00 · 10 days old")
+    assert row["priority_explanation"].startswith("$1,240.00 (+12)")
+    assert "10 days old (+3)" in row["priority_explanation"]
     assert "3 days overdue" in row["priority_explanation"]
 
 

@@ -88,7 +88,8 @@ def test_my_day_lists_due_claims_ranked_with_reasons(world, client_for):
     assert response.status_code == 200
     rows = response.context["rows"]
     assert [c.pms_claim_number for c, _ in rows] == ["C00001", "C00002"]
-    assert rows[0][1].startswith("$1,240.00 · 10 days old · 3 days overdue")
+    # The parts of the score, heaviest first, each with its points.
+    assert rows[0][1].startswith("$1,240.00 (+12) · 3 days overdue (+6) · 10 days old (+3)")
     assert response.context["counts"] == {"total": 2, "overdue": 1, "due_today": 1}
 
 
