@@ -41,6 +41,7 @@ export BILLING_OPS_VAR_DIR="$work/var"
 export DJANGO_SETTINGS_MODULE=billing_ops.settings.test
 
 .venv/bin/ruff check .
+.venv/bin/ruff format --check . >/dev/null || { .venv/bin/ruff format --check .; exit 1; }
 # Types: strict on work/ and billing_ops/ (config in pyproject.toml [tool.mypy]); the
 # django-stubs plugin imports DJANGO_SETTINGS_MODULE, so this runs after the exports above.
 .venv/bin/mypy .
