@@ -296,6 +296,12 @@ class X12Import:
                 "replacement (CLM05-3 = 7) or correct the claim on file",
                 claim=number,
             )
+        elif any(change.startswith("patient ") for change in changes):
+            outcome.conflict(
+                f"replacement (CLM05-3 = 7) of claim #{existing.pk} names another patient "
+                f"({what}); not changed: void the claim on file and send a new one",
+                claim=number,
+            )
         elif existing.status not in claim_services.IMPORT_UPDATABLE_STATUSES:
             outcome.conflict(
                 f"replacement (CLM05-3 = 7) of claim #{existing.pk}, which is "

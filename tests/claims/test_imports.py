@@ -1259,3 +1259,13 @@ def test_predetermination_is_a_pre_treatment_estimate_not_a_claim(world):
     assert any("pre-treatment estimate" in n for n in messages(job, "note"))
     again = run_file(world, FILES / "d_predetermination.837")
     assert (again.created_count, again.skipped_count) == (0, 1)
+
+
+def test_replacement_naming_another_patient_is_a_conflict(world):
+    run_maple(world, "p_original.837")
+    text = (FILES / "p_replacement.837").read_text()
+    other = text.replace("NM1*IL*1*DOE*JANE****MI*W123456789", "NM1*IL*1*DOE*JOHN****MI*W123456789")
+    job = run(world, other, user=world.mia, practice=world.maple, filename="other.837")
+    assert (job.updated_count, job.conflict_count) == (0, 1), job.errors
+    assert "names another patient" in messages(job, "conflict")[0]
+    assert maple_claims().get().total_billed == Decimal("600.00")
