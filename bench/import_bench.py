@@ -22,6 +22,7 @@ import os
 import resource
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -49,6 +50,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--out", type=Path, help="also write the generated 837P here")
     parser.add_argument(
         "--profile", action="store_true", help="cProfile the import step (top 25 functions)"
+    )
+    parser.add_argument(
+        "--queries", action="store_true", help="list the import's queries by kind (top 30)"
     )
     return parser.parse_args()
 
@@ -151,6 +155,9 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
+KINDS: Counter[str] = Counter()
+
+
 def run_step(label: str, claims: int, fn: Any) -> Any:
     from django.db import connection
 
@@ -159,6 +166,7 @@ def run_step(label: str, claims: int, fn: Any) -> Any:
     def count(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
         nonlocal queries
         queries += 1
+        KINDS[" ".join(sql.split()[:4])[:110]] += 1
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(count):
@@ -226,7 +234,11 @@ def main() -> None:
             done = profiler.runcall(run_step, label, n, lambda: job(False))
             pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
         else:
+            KINDS.clear()
             done = run_step(label, n, lambda dry_run=dry_run: job(dry_run))
+            if args.queries and dry_run:
+                for kind, times in KINDS.most_common(30):
+                    print(f"{times:9,}  {kind}")
         print(
             f"{'':<34} {done.status}: created {done.created_count:,}, "
             f"updated {done.updated_count:,}, skipped {done.skipped_count:,}, "
