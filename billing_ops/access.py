@@ -7,8 +7,10 @@ that table. The rules, the same in both directions:
 
 - an anonymous or inactive user holds nothing;
 - a superuser holds every permission on every active practice;
-- anybody else holds exactly their rows on active practices (ended assignments and revoked
-  memberships have no rows: the services and the nightly expiry delete them).
+- anybody else holds exactly their rows on active practices that are in force: a row may
+  carry its last day (``valid_until``, e.g. an assignment's end date) and is ignored after
+  it, so an end date takes effect on the next request (revoked memberships and ended
+  assignments then lose their rows: the services and the periodic expiry delete them).
 
 ``grants_for(user)`` answers "what does this user hold" with one query, cached for the
 rest of the request by ``AccessMiddleware`` (outside a request, e.g. in Celery tasks and
@@ -34,6 +36,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone
 
 from billing_ops.audit import OutOfScope, log_scope_denial
 
@@ -90,13 +93,20 @@ _request_cache: ContextVar[dict[int, Grants] | None] = ContextVar(
 )
 
 
+def in_force(prefix: str = "") -> Q:
+    """Permission rows not past their last day (``valid_until``; the practices' dates)."""
+    return Q(**{f"{prefix}valid_until__isnull": True}) | Q(
+        **{f"{prefix}valid_until__gte": timezone.localdate()}
+    )
+
+
 def _load(user: Any) -> Grants:
     if user.is_superuser:
         active = tenant_model()._default_manager.filter(is_active=True)
         return Grants(user.pk, everywhere=frozenset(active.values_list("pk", flat=True)))
     rows = (
         permission_model()
-        ._default_manager.filter(user_id=user.pk, content_object__is_active=True)
+        ._default_manager.filter(in_force(), user_id=user.pk, content_object__is_active=True)
         .values_list("permission__codename", "content_object_id")
     )
     by_codename: dict[str, set[int]] = defaultdict(set)
@@ -152,6 +162,7 @@ def holders_among(codename: str, practice_ids: Iterable[int]) -> models.QuerySet
     when one of them is active), as one lazy queryset: a lookup in it is one query."""
     wanted = sorted(set(practice_ids))
     granted = permission_model()._default_manager.filter(
+        in_force(),
         permission__codename=codename,
         content_object_id__in=wanted,
         content_object__is_active=True,
@@ -171,6 +182,7 @@ def holder_condition(codename: str, user_field: str, practice_field: str = "prac
     """A per-row condition: the user in ``user_field`` holds ``codename`` at the row's
     practice (``practice_field``). For querysets of items, e.g. owners who may still work."""
     granted = permission_model()._default_manager.filter(
+        in_force(),
         user_id=OuterRef(f"{user_field}_id"),
         content_object_id=OuterRef(f"{practice_field}_id"),
         permission__codename=codename,
@@ -187,6 +199,7 @@ def holders_by_practice(
     wanted = set(practice_ids)
     result: dict[int, set[int]] = {pk: set() for pk in wanted}
     rows = permission_model()._default_manager.filter(
+        in_force(),
         permission__codename=codename,
         content_object_id__in=wanted,
         content_object__is_active=True,

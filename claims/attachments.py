@@ -1,7 +1,9 @@
 """Claim attachments: add them, and who may see clinical kinds and every trace of them.
 
 Uploads are checked for size and for what the bytes are (not what the name claims):
-PDF, PNG, JPEG, TIFF or plain text only.
+PDF, PNG, JPEG, TIFF or plain text only. The name's extension and the declared content
+type must be of those kinds too, and "text" that is markup (HTML, SVG, XML) is refused:
+a browser could run it as a page of this site.
 
 A clinical attachment is hidden from roles without ``view_clinical_attachments`` wherever
 it shows: the attachment list, the download and the claim timeline. Its timeline entries
@@ -11,6 +13,8 @@ clinical attachment was received" would still be a trace of it.
 
 from __future__ import annotations
 
+import re
+from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
@@ -35,6 +39,38 @@ SIGNATURES = {
     b"II*\x00": "TIFF",
     b"MM\x00*": "TIFF",
 }
+ALLOWED = "Only PDF, PNG, JPEG, TIFF or plain-text files can be attached."
+ALLOWED_EXTENSIONS = {".pdf", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".txt"}
+ALLOWED_CONTENT_TYPES = {
+    "application/pdf",
+    "image/png",
+    "image/jpeg",
+    "image/pjpeg",
+    "image/tiff",
+    "text/plain",
+    # What browsers send when they do not know; the bytes decide.
+    "application/octet-stream",
+}
+MARKUP = re.compile(
+    rb"<\s*(?:!doctype|\?xml|!\[cdata|(?:html|head|body|svg|script|iframe|object|embed|"
+    rb"meta|style|link|form|img|a|base|math|xml)\b)",
+    re.IGNORECASE,
+)
+NO_MARKUP = "HTML, SVG and other web pages cannot be attached. " + ALLOWED
+
+
+def _check_declared(upload: UploadedFile) -> None:
+    """The name's extension and the declared content type, before the bytes are read."""
+    suffix = PurePath(upload.name or "").suffix.lower()
+    if suffix in {".html", ".htm", ".xhtml", ".svg", ".svgz", ".xml"}:
+        raise ValidationError({"file": NO_MARKUP})
+    if suffix and suffix not in ALLOWED_EXTENSIONS:
+        raise ValidationError({"file": f"Files ending in {suffix} cannot be attached. {ALLOWED}"})
+    content_type = (upload.content_type or "").split(";")[0].strip().lower()
+    if content_type in {"text/html", "image/svg+xml", "application/xhtml+xml", "text/xml"}:
+        raise ValidationError({"file": NO_MARKUP})
+    if content_type and content_type not in ALLOWED_CONTENT_TYPES:
+        raise ValidationError({"file": ALLOWED})
 
 
 def sniff(upload: UploadedFile) -> str:
@@ -43,6 +79,7 @@ def sniff(upload: UploadedFile) -> str:
         raise ValidationError(
             {"file": f"The file is {upload.size / 1_048_576:.1f} MB; the limit is 10 MB."}
         )
+    _check_declared(upload)
     upload.seek(0)
     head = upload.read(16)
     upload.seek(0)
@@ -52,17 +89,16 @@ def sniff(upload: UploadedFile) -> str:
         if head.startswith(signature):
             return name
     try:
-        upload.read(65536).decode("utf-8")
+        text = upload.read(65536)
+        text.decode("utf-8")
     except UnicodeDecodeError:
-        raise ValidationError(
-            {"file": "Only PDF, PNG, JPEG, TIFF or plain-text files can be attached."}
-        ) from None
+        raise ValidationError({"file": ALLOWED}) from None
     finally:
         upload.seek(0)
     if b"\x00" in head:
-        raise ValidationError(
-            {"file": "Only PDF, PNG, JPEG, TIFF or plain-text files can be attached."}
-        )
+        raise ValidationError({"file": ALLOWED})
+    if MARKUP.search(text):
+        raise ValidationError({"file": NO_MARKUP})
     return "text"
 
 

@@ -71,6 +71,9 @@ def mfa_setup(request: HttpRequest) -> HttpResponse:
             device.confirmed = True
             device.save(update_fields=["confirmed"])
             otp_login(request, device)
+            # A new session id for the verified session (as at sign-in): an id seen
+            # before the second factor opens nothing after it.
+            request.session.cycle_key()
             messages.success(request, "Two-factor sign-in is set up.")
             return redirect(safe_next(request))
         form.add_error("token", "That code did not match. Check the time on your phone and retry.")
@@ -98,6 +101,7 @@ def mfa_verify(request: HttpRequest) -> HttpResponse:
         device = match_token(request.user, form.cleaned_data["token"])
         if device is not None:
             otp_login(request, device)
+            request.session.cycle_key()  # as at enrolment: a new id for the verified session
             return redirect(safe_next(request))
         form.add_error("token", "That code did not match. Enter the current code.")
     return render(

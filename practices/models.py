@@ -54,6 +54,9 @@ class PracticeUserPermission(UserObjectPermissionBase):
     """Direct-FK guardian table: a user's permission on one practice."""
 
     content_object = models.ForeignKey(Practice, on_delete=models.CASCADE)
+    # The last day the row is in force (an assignment's or engagement's end date); null:
+    # no end. billing_ops.access ignores rows past it.
+    valid_until = models.DateField(null=True, blank=True)
 
     class Meta(UserObjectPermissionBase.Meta):
         abstract = False

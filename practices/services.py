@@ -54,15 +54,26 @@ def _assignment_is_live(assignment: Assignment, today: dt.date) -> bool:
     )
 
 
+def _last_day(*dates: dt.date | None) -> dt.date | None:
+    """The earliest of the end dates that are set; None when none is."""
+    return min((d for d in dates if d is not None), default=None)
+
+
 def desired_access(user: Any) -> set[tuple[int, str]]:
     """The (practice id, codename) pairs a user should hold, from memberships and assignments."""
+    return set(desired_grants(user))
+
+
+def desired_grants(user: Any) -> dict[tuple[int, str], dt.date | None]:
+    """(practice id, codename) -> the last day it is in force (None: no end date): an
+    assignment's grants end with the assignment or its engagement, whichever ends first."""
     if not user.is_active:
-        return set()
-    wanted: set[tuple[int, str]] = set()
+        return {}
+    wanted: dict[tuple[int, str], dt.date | None] = {}
     memberships = Membership.objects.filter(user=user, is_active=True, practice__is_active=True)
     for membership in memberships:
         for codename in perms.ROLE_PERMISSIONS[membership.role]:
-            wanted.add((membership.practice_id, codename))
+            wanted[(membership.practice_id, codename)] = None
     staff = VendorStaff.objects.filter(user=user).first()
     if staff is not None:
         today = timezone.localdate()
@@ -77,7 +88,13 @@ def desired_access(user: Any) -> set[tuple[int, str]]:
             if codenames and staff.is_lead:
                 codenames |= perms.VENDOR_LEAD_EXTRA
             codenames -= perms.NEVER_FOR_VENDORS
-            wanted |= {(assignment.engagement.practice_id, code) for code in codenames}
+            until = _last_day(assignment.ends_on, assignment.engagement.ends_on)
+            for code in codenames:
+                key = (assignment.engagement.practice_id, code)
+                if key in wanted:  # granted twice: in force until the later end
+                    earlier = wanted[key]
+                    until = None if earlier is None or until is None else max(earlier, until)
+                wanted[key] = until
     return wanted
 
 
@@ -91,22 +108,37 @@ def _permission_ids() -> dict[str, int]:
 
 @transaction.atomic
 def sync_user_access(user: Any) -> tuple[int, int]:
-    """Make the user's practice permissions equal to what their roles allow; (added, removed)."""
-    wanted = desired_access(user)
+    """Make the user's practice permissions equal to what their roles allow; (added, removed).
+
+    Each row carries its last day (``valid_until``): the kernel ignores rows past it, so an
+    assignment that ends by date is out of force on the next request, before the
+    15-minute job deletes its rows here."""
+    wanted = desired_grants(user)
     ids = _permission_ids()
     current = {
-        (row.content_object_id, row.permission.codename): row.pk
+        (row.content_object_id, row.permission.codename): row
         for row in PracticeUserPermission.objects.filter(user=user).select_related("permission")
     }
-    stale = [pk for key, pk in current.items() if key not in wanted]
+    stale = [row.pk for key, row in current.items() if key not in wanted]
     PracticeUserPermission.objects.filter(pk__in=stale).delete()
     missing = [
-        PracticeUserPermission(user=user, content_object_id=practice_id, permission_id=ids[code])
-        for practice_id, code in wanted - current.keys()
+        PracticeUserPermission(
+            user=user,
+            content_object_id=practice_id,
+            permission_id=ids[code],
+            valid_until=wanted[(practice_id, code)],
+        )
+        for practice_id, code in wanted.keys() - current.keys()
     ]
     PracticeUserPermission.objects.bulk_create(missing)
+    moved = []
+    for key, row in current.items():
+        if key in wanted and row.valid_until != wanted[key]:
+            row.valid_until = wanted[key]
+            moved.append(row)
+    PracticeUserPermission.objects.bulk_update(moved, ["valid_until"])
     forget(user.pk)
-    return len(missing), len(stale)
+    return len(missing) + len(moved), len(stale)
 
 
 def require_practice_perm(actor: Any, codename: str, practice: Practice) -> None:

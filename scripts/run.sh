@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make run`: web + Celery worker (with beat) on the embedded defaults (SQLite and a
 # filesystem broker under var/), with the demo loaded. Ctrl-C stops everything.
+# DEBUG is off (branded error pages); `DJANGO_DEBUG=true make run` turns it on.
 source "$(dirname "$0")/_venv.sh"
 export DJANGO_SETTINGS_MODULE=billing_ops.settings.local
 unset DATABASE_URL CELERY_BROKER_URL REDIS_URL
