@@ -50,17 +50,39 @@ def switch_practice(request: HttpRequest) -> HttpResponse:
     return redirect(safe_next(request, reverse("home")))
 
 
+# The search term is a name: it travels only in a POST body and the server-side session,
+# never in a URL (browser history, proxy and access logs). Key: (practice id, term).
+PATIENT_SEARCH_KEY = "patient_search"
+
+
 class PatientListView(ScopedPageMixin, ListView):
-    """Patients of the current practice, searchable by name or account number."""
+    """Patients of the current practice, searchable by name or account number.
+
+    Searching is a POST that keeps the term in the session and redirects to the plain list
+    URL (post/redirect/get); the list and its pages (``?page=N``) apply the kept term."""
 
     model = Patient
     scope_permission = perms.VIEW_PATIENTS
     paginate_by = 50
     template_name = "practices/patient_list.html"
 
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        query = request.POST.get("q", "").strip()[:100]
+        if query:
+            request.session[PATIENT_SEARCH_KEY] = [self.practice.pk, query]
+        else:
+            request.session.pop(PATIENT_SEARCH_KEY, None)
+        return redirect("patient-list")
+
+    def search_term(self) -> str:
+        kept = self.request.session.get(PATIENT_SEARCH_KEY)
+        if kept and kept[0] == self.practice.pk:
+            return str(kept[1])
+        return ""
+
     def get_queryset(self) -> QuerySet[Patient]:
         queryset = super().get_queryset()
-        query = self.request.GET.get("q", "").strip()
+        query = self.search_term()
         if query:
             queryset = queryset.filter(
                 Q(last_name__icontains=query)
@@ -70,7 +92,7 @@ class PatientListView(ScopedPageMixin, ListView):
         return queryset.order_by("last_name", "first_name", "pk")
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        return super().get_context_data(q=self.request.GET.get("q", ""), **kwargs)
+        return super().get_context_data(q=self.search_term(), **kwargs)
 
 
 class PatientDetailView(ScopedPageMixin, DetailView):
