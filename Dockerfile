@@ -12,6 +12,7 @@ RUN useradd --system --home /app billing && mkdir -p /var/lib/billing-ops/media 
     && chown -R billing /var/lib/billing-ops \
     && DJANGO_SECRET_KEY=build-only-collectstatic-key-not-used-at-runtime-0123456789abcdef \
        DATABASE_URL=postgresql://build@localhost/build \
+       CELERY_BROKER_URL=redis://build:6379/0 REDIS_URL=redis://build:6379/1 \
        DJANGO_STATIC_ROOT=/app/staticfiles python manage.py collectstatic --noinput
 USER billing
 EXPOSE 8000

@@ -6,13 +6,13 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import shlex
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
@@ -472,19 +472,32 @@ def test_csv_templates_import_cleanly(world):
     assert counts == {"patients": 3, "appointments": 3, "claims": 2}
 
 
-def test_csv_templates_import_into_the_demo(db):
-    """The Imports page's samples import as they are into the seeded demo practice."""
+def _readme_import_commands() -> list[list[str]]:
+    """The ``import_claims`` command lines README.md shows, as argument lists."""
+    readme = (Path(settings.BASE_DIR) / "README.md").read_text()
+    lines = [line for line in readme.splitlines() if "manage.py import_claims" in line]
+    return [shlex.split(line.split("manage.py", 1)[1]) for line in lines]
+
+
+def test_csv_templates_import_into_the_demo_with_the_readmes_commands(db):
+    """The Imports page's samples import as they are into the seeded demo practice, by
+    exactly the commands README.md shows."""
     call_command("seed_demo", stdout=io.StringIO())
     practice = Practice.objects.get(slug="sunrise-dental")
-    manager = get_user_model().objects.get(username="sam.manager")
-    for name, created in (("patients", 3), ("appointments", 3), ("claims", 2)):
-        content = (TEMPLATES / f"{name}.csv").read_bytes()
-        job = services.import_file(
-            actor=manager, practice=practice, content=content, filename=f"{name}.csv"
-        )
-        job = services.run_import_job(job.pk)
-        assert job is not None
-        assert (job.status, job.created_count) == (ImportStatus.DONE, created), (name, job.errors)
+    commands = _readme_import_commands()
+    assert len(commands) == 3
+    before = Claim.objects.filter(practice=practice).count()
+    outputs = []
+    for name, *args in commands:
+        args = [str(Path(settings.BASE_DIR) / a) if a.endswith(".csv") else a for a in args]
+        out = io.StringIO()
+        call_command(name, *args, stdout=out)
+        outputs.append(out.getvalue())
+    # The dry run wrote nothing; the import created the sample's two claims, owned by bill.
+    assert "preview: nothing written" in outputs[1], outputs[1]
+    created = Claim.objects.filter(practice=practice).order_by("-pk")[:2]
+    assert Claim.objects.filter(practice=practice).count() == before + 2
+    assert {claim.owner.username for claim in created} == {"bill.biller"}
 
 
 # --- X12 ----------------------------------------------------------------------------------

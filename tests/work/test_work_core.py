@@ -272,3 +272,13 @@ def test_claim_and_my_day_pages_cost_the_same_for_1_or_20_claims(world, client_f
     assert len(response.context["rows"]) == 20
     assert len(many_claim) == len(one_claim)
     assert len(many_day) == len(one_day)
+
+
+def test_the_nav_marks_my_day_only_on_my_day(world, client_for, make_claim):
+    make_claim()
+    client = client_for(world.bill)
+    my_day = client.get("/queues/my-day/").content.decode()
+    payer_ar = client.get("/queues/payer-ar/").content.decode()
+    active_my_day = 'nav-link active" href="/queues/my-day/">My day</a>'
+    assert active_my_day in my_day
+    assert active_my_day not in payer_ar
