@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from billing_ops.append_only import append_only
 from billing_ops.scoping import PracticeScopedQuerySet
 from claims import priority
 from claims.choices import (
@@ -196,6 +197,8 @@ class ClaimActivity(models.Model):
     class Meta:
         ordering = ["-at", "-pk"]
         verbose_name_plural = "claim activities"
+        # Append-only: the app's own connection cannot UPDATE or DELETE a row (PostgreSQL).
+        triggers = [append_only()]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on {self.claim} at {self.at:%Y-%m-%d %H:%M}"

@@ -10,6 +10,7 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history import register as register_history
 from simple_history.models import HistoricalRecords
 
+from billing_ops.append_only import append_only
 from billing_ops.scoping import PracticeScopedQuerySet
 from practices.choices import (
     AccessAction,
@@ -380,6 +381,8 @@ class PhiAccessLog(models.Model):
         ordering = ["-at"]
         verbose_name = "PHI access log entry"
         verbose_name_plural = "PHI access log"
+        # Append-only: the app's own connection cannot UPDATE or DELETE a row (PostgreSQL).
+        triggers = [append_only()]
 
     def __str__(self) -> str:
         return f"{self.user} {self.action} {self.patient} at {self.at:%Y-%m-%d %H:%M}"

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "guardian",
     "simple_history",
+    "pgtrigger",
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
