@@ -17,7 +17,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from billing_ops.access import has_perm, holders_by_practice
+from billing_ops.access import has_perm, visible_practice_ids
 from work.choices import WAIT
 from work.models import WorkItem, next_action_choices
 from work.registry import ItemType, registry
@@ -206,8 +206,7 @@ def items_bulk_update(
             )
         if owner is not None:
             needed = {row.practice_id for row in rows}
-            can = holders_by_practice(item_type.permission, needed, [owner.pk])
-            if any(owner.pk not in can[pk] for pk in needed):
+            if not needed <= visible_practice_ids(owner, item_type.permission):
                 raise ValidationError(
                     {
                         "owner": f"{owner} cannot work {item_type.label.lower()}s of every "

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from billing_ops.access import acting_user, holders_among, request_access
 from billing_ops.pages import scoped_page
 from work import selectors, services
+from work.models import next_action_choices
 from work.registry import Queue, registry
 
 PAGE_SIZE = 50
@@ -66,20 +67,20 @@ def _visible_queues(request: HttpRequest) -> list[Queue]:
     return [q for q in registry.queues() if access.has(registry.type(q.item_type).permission)]
 
 
-def _next_actions(permissions_types: list[str]) -> list[tuple[str, str]]:
+def _next_actions(type_keys: list[str]) -> list[tuple[str, str]]:
+    """The next actions the bulk form offers: every one of the listed types'."""
     seen: dict[str, str] = {}
-    for key in permissions_types:
-        field = registry.type(key).model._meta.get_field("next_action")
-        for value, label in field.choices or []:
+    for key in type_keys:
+        for value, label in next_action_choices(registry.type(key).model).items():
             seen.setdefault(value, str(label))
     return list(seen.items())
 
 
 @require_GET
+@scoped_page("view_practice", current_practice=False)
 def queue(request: HttpRequest, slug: str) -> HttpResponse:
-    """My day (every type) or one registered queue of the current practice."""
-    if not request.user.is_authenticated:
-        return redirect(f"{reverse('login')}?next={request.path}")
+    """My day (every type) or one registered queue of the current practice (each checks the
+    permission its item types need)."""
     access = request_access(request)
     today = timezone.localdate()
     queues = _visible_queues(request)
