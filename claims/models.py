@@ -46,6 +46,8 @@ class Claim(WorkItem):
         "practices.Provider", on_delete=models.PROTECT, related_name="claims"
     )
     pms_claim_number = models.CharField("PMS claim number", max_length=40)
+    # The payer's own number for the claim (ICN/DCN), what a payer's phone agent asks for.
+    payer_claim_number = models.CharField(max_length=50, blank=True)
     claim_format = models.CharField(max_length=10, choices=ClaimFormat.choices)
     service_date_from = models.DateField()
     service_date_to = models.DateField()
