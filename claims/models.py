@@ -49,8 +49,9 @@ class Claim(WorkItem):
     # The payer's own number for the claim (ICN/DCN), what a payer's phone agent asks for.
     payer_claim_number = models.CharField(max_length=50, blank=True)
     claim_format = models.CharField(max_length=10, choices=ClaimFormat.choices)
-    service_date_from = models.DateField()
-    service_date_to = models.DateField()
+    # Empty on a claim imported without a date (no DTP*472): a draft the scrubber blocks.
+    service_date_from = models.DateField(null=True, blank=True)
+    service_date_to = models.DateField(null=True, blank=True)
     diagnosis_codes = models.JSONField(default=list, blank=True)
 
     status = models.CharField(max_length=20, choices=ClaimStatus.choices, default="draft")
@@ -63,7 +64,7 @@ class Claim(WorkItem):
     total_adjusted = models.DecimalField(**MONEY, default=ZERO)
     other_payer_paid = models.DecimalField(**MONEY, null=True, blank=True)
 
-    timely_filing_deadline = models.DateField()
+    timely_filing_deadline = models.DateField(null=True, blank=True)  # empty while undated
     first_submitted_at = models.DateTimeField(null=True, blank=True)
     submission_count = models.PositiveSmallIntegerField(default=0)
     clean_at_first_submission = models.BooleanField(null=True, blank=True)
