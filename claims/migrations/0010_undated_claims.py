@@ -4,40 +4,39 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('claims', '0009_claim_payer_claim_number'),
+        ("claims", "0009_claim_payer_claim_number"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='claim',
-            name='service_date_from',
+            model_name="claim",
+            name="service_date_from",
             field=models.DateField(blank=True, null=True),
         ),
         migrations.AlterField(
-            model_name='claim',
-            name='service_date_to',
+            model_name="claim",
+            name="service_date_to",
             field=models.DateField(blank=True, null=True),
         ),
         migrations.AlterField(
-            model_name='claim',
-            name='timely_filing_deadline',
+            model_name="claim",
+            name="timely_filing_deadline",
             field=models.DateField(blank=True, null=True),
         ),
         migrations.AlterField(
-            model_name='historicalclaim',
-            name='service_date_from',
+            model_name="historicalclaim",
+            name="service_date_from",
             field=models.DateField(blank=True, null=True),
         ),
         migrations.AlterField(
-            model_name='historicalclaim',
-            name='service_date_to',
+            model_name="historicalclaim",
+            name="service_date_to",
             field=models.DateField(blank=True, null=True),
         ),
         migrations.AlterField(
-            model_name='historicalclaim',
-            name='timely_filing_deadline',
+            model_name="historicalclaim",
+            name="timely_filing_deadline",
             field=models.DateField(blank=True, null=True),
         ),
     ]
