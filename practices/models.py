@@ -364,13 +364,21 @@ class FeeScheduleLine(models.Model):
 
 
 class PhiAccessLog(models.Model):
-    """One row each time a patient record is opened or exported: who, where, what, when."""
+    """One row each time patient records are opened, listed or exported: who, where, what,
+    when. A list (queue, search, export) is one row per practice naming the patients shown
+    in ``patient_ids``; a single record also fills ``patient`` (``practices.phi_log``)."""
 
     practice_lookup = "practice"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="+")
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    # Ids only, never names: every patient the response showed (the one of ``patient`` too).
+    patient_ids = models.JSONField(default=list, blank=True)
+    # Which surface read them: "patient list", "claim page", "queue my-day", "claims API"...
+    what = models.CharField(max_length=80, blank=True)
     action = models.CharField(max_length=10, choices=AccessAction.choices)
     path = models.CharField(max_length=300, blank=True)
     at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -385,7 +393,8 @@ class PhiAccessLog(models.Model):
         triggers = [append_only()]
 
     def __str__(self) -> str:
-        return f"{self.user} {self.action} {self.patient} at {self.at:%Y-%m-%d %H:%M}"
+        ids = self.patient_ids or ([self.patient_id] if self.patient_id else [])
+        return f"{self.user} {self.action} patients {ids} at {self.at:%Y-%m-%d %H:%M}"
 
 
 # Account changes (activation, deactivation) are audited like every domain model.
