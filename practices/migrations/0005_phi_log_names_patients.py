@@ -5,25 +5,30 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('practices', '0004_audit_append_only'),
+        ("practices", "0004_audit_append_only"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='phiaccesslog',
-            name='patient_ids',
+            model_name="phiaccesslog",
+            name="patient_ids",
             field=models.JSONField(blank=True, default=list),
         ),
         migrations.AddField(
-            model_name='phiaccesslog',
-            name='what',
+            model_name="phiaccesslog",
+            name="what",
             field=models.CharField(blank=True, max_length=80),
         ),
         migrations.AlterField(
-            model_name='phiaccesslog',
-            name='patient',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='practices.patient'),
+            model_name="phiaccesslog",
+            name="patient",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="practices.patient",
+            ),
         ),
     ]
