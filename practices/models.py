@@ -1,11 +1,14 @@
 """Tenants (practices, vendors), the people who work for them, and per-practice reference data."""
 
+import hashlib
 from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
+from django.utils import timezone
+from django_otp.models import Device
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history import register as register_history
 from simple_history.models import HistoricalRecords
@@ -395,6 +398,75 @@ class PhiAccessLog(models.Model):
     def __str__(self) -> str:
         ids = self.patient_ids or ([self.patient_id] if self.patient_id else [])
         return f"{self.user} {self.action} patients {ids} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class Invite(models.Model):
+    """A one-time link that creates an account with a role, or vendor staff with an
+    assignment; only the SHA-256 of its token is stored (``practices.invites``)."""
+
+    practice_lookup = "practice"
+
+    practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="+")
+    username = models.CharField(max_length=150)
+    email = models.EmailField()
+    first_name = models.CharField(max_length=150, blank=True)
+    last_name = models.CharField(max_length=150, blank=True)
+    # In-house: a role. Vendor staff: the engagement, its areas and the end date.
+    role = models.CharField(max_length=30, choices=Role.choices, blank=True)
+    engagement = models.ForeignKey(
+        Engagement, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    service_areas = models.JSONField(default=list, blank=True)
+    ends_on = models.DateField(null=True, blank=True)
+    token_hash = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    history = HistoricalRecords()
+
+    objects = PracticeScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Invite for {self.username} to {self.practice}"
+
+
+class RecoveryCodeDevice(Device):
+    """A second factor made of one-time recovery codes (``practices.recovery``): used at
+    the MFA step instead of a TOTP code when the phone is lost."""
+
+    def verify_token(self, token: str) -> bool:
+        """Consume one unused code matching ``token``; False when none does."""
+        used = self.codes.filter(code_hash=RecoveryCode.digest(token), used_at__isnull=True).update(
+            used_at=timezone.now()
+        )
+        return bool(used)
+
+
+class RecoveryCode(models.Model):
+    """One recovery code of a device: only its SHA-256 is stored; used once."""
+
+    device = models.ForeignKey(RecoveryCodeDevice, on_delete=models.CASCADE, related_name="codes")
+    code_hash = models.CharField(max_length=64)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Recovery code of {self.device.user}"
+
+    @staticmethod
+    def digest(code: str) -> str:
+        """The stored form of a code: SHA-256 of its letters, case, spaces and dashes
+        ignored (codes carry 80 random bits, so a fast hash is enough)."""
+        letters = "".join(ch for ch in str(code).lower() if ch.isalnum())
+        return hashlib.sha256(letters.encode()).hexdigest()
 
 
 # Account changes (activation, deactivation) are audited like every domain model.
