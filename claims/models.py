@@ -323,6 +323,9 @@ class ImportJob(models.Model):
     conflict_count = models.PositiveIntegerField(default=0)
     # [{"row": 3, "field": "charge", "message": "..."}] or {"segment": 14, ...} for X12
     errors = models.JSONField(default=list, blank=True)
+    # What it created or changed, for the result's links (capped, see results.MAX_RECORDS):
+    # [{"kind": "claim", "id": 12, "label": "C-500", "action": "created"}, ...]
+    records = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
