@@ -1,0 +1,144 @@
+"""PHI reads, logged where they happen: one audit row per request naming the patients shown.
+
+Every page, API answer, download and admin view that shows patient data calls
+``record_read`` once, after the access check passed and with the rows it is about to show:
+the patient list and search, the patient and claim pages, the claims API, the queue pages
+and My day, exports, the admin. It writes one ``PhiAccessLog`` row per practice of those
+rows (almost always one) naming the patients by id, in a single INSERT; a response that
+shows no patient writes nothing, and a request refused before (404/403) never gets here.
+
+Rows are read by duck type, so the work core and the apps above need no adapter: a
+``Patient`` names itself; anything else with ``practice_id`` and ``patient_id`` (a claim, a
+coverage, a work item of any registered type that has a patient) names its patient; rows
+without a patient (a test-only chore) name nobody. Only ids are stored: never a name, a
+search term or a query string (the path is ``request.path``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+
+from billing_ops.access import acting_user
+from practices.choices import AccessAction
+from practices.models import Patient, PhiAccessLog
+
+WHAT_MAX = PhiAccessLog._meta.get_field("what").max_length or 80
+PATH_MAX = PhiAccessLog._meta.get_field("path").max_length or 300
+
+
+def patient_refs(rows: Iterable[Any]) -> dict[int, list[int]]:
+    """practice id -> ids of the patients ``rows`` show, in order, each once."""
+    found: dict[int, list[int]] = {}
+    seen: set[tuple[int, int]] = set()
+    for row in rows:
+        if isinstance(row, Patient):
+            practice_id, patient_id = row.practice_id, row.pk
+        else:
+            practice_id = getattr(row, "practice_id", None)
+            patient_id = getattr(row, "patient_id", None)
+        if practice_id is None or patient_id is None or (practice_id, patient_id) in seen:
+            continue
+        seen.add((practice_id, patient_id))
+        found.setdefault(practice_id, []).append(patient_id)
+    return found
+
+
+def record_read(
+    request: HttpRequest,
+    rows: Iterable[Any],
+    *,
+    what: str,
+    action: str = AccessAction.VIEW,
+) -> int:
+    """Log that ``request``'s user was shown the patients of ``rows`` (one INSERT at most).
+
+    ``what`` names the surface ("claim page", "queue my-day"); it must not carry PHI.
+    Answers the number of patients logged.
+    """
+    if action not in AccessAction.values:
+        raise ValueError(f"Unknown access action {action!r}")
+    user = acting_user(request)
+    entries = [
+        PhiAccessLog(
+            user=user,
+            practice_id=practice_id,
+            patient_id=patient_ids[0] if len(patient_ids) == 1 else None,
+            patient_ids=patient_ids,
+            what=what[:WHAT_MAX],
+            action=action,
+            path=request.path[:PATH_MAX],
+        )
+        for practice_id, patient_ids in patient_refs(rows).items()
+    ]
+    if entries:
+        PhiAccessLog.objects.bulk_create(entries)
+    return sum(len(entry.patient_ids) for entry in entries)
+
+
+class PhiReadAdminMixin:
+    """For ModelAdmins of PHI models: the change list logs the page of rows it shows, the
+    change (read-only) and history views the one record. The admin is for staff and
+    superusers and is not practice-scoped, so its reads need the log all the more."""
+
+    phi_what = "admin"
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        response: HttpResponse = super().changelist_view(  # type: ignore[misc]
+            request, extra_context
+        )
+        changelist = getattr(response, "context_data", {}).get("cl")
+        if changelist is not None:
+            # The page's own (sliced) queryset: evaluated here, reused by the template.
+            record_read(request, changelist.result_list, what=f"{self.phi_what} list")
+        return response
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        response: HttpResponse = super().change_view(  # type: ignore[misc]
+            request, object_id, form_url, extra_context
+        )
+        original = getattr(response, "context_data", {}).get("original")
+        if original is not None:
+            record_read(request, [original], what=f"{self.phi_what} record")
+        return response
+
+    def render_history_view(
+        self, request: HttpRequest, template: str, context: dict[str, Any], **kwargs: Any
+    ) -> HttpResponse:
+        # simple_history renders the history page here, with the record as "object".
+        shown = context.get("object")
+        if shown is not None:
+            record_read(request, [shown], what=f"{self.phi_what} history")
+        response: HttpResponse = super().render_history_view(  # type: ignore[misc]
+            request, template, context, **kwargs
+        )
+        return response
+
+
+class PhiReadViewSetMixin:
+    """For API viewsets over PHI: ``list`` logs the page it answers, the actions in
+    ``phi_object_actions`` log their object (after the scoped lookup: a 404 logs nothing).
+    Put it first among the bases."""
+
+    phi_what = "API"
+    phi_object_actions: frozenset[str] = frozenset({"retrieve"})
+    request: Any
+    action: str | None
+
+    def paginate_queryset(self, queryset: Any) -> Any:
+        page = super().paginate_queryset(queryset)  # type: ignore[misc]
+        if self.action == "list":
+            shown = page if page is not None else queryset
+            record_read(self.request, shown, what=f"{self.phi_what} list", action=AccessAction.API)
+        return page
+
+    def get_object(self) -> Any:
+        found = super().get_object()  # type: ignore[misc]
+        if self.action in self.phi_object_actions:
+            what = f"{self.phi_what} {self.action}"
+            record_read(self.request, [found], what=what, action=AccessAction.API)
+        return found
