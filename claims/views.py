@@ -21,6 +21,8 @@ from claims import attachments, forms, priority, services
 from claims.choices import TRANSITIONS, ClaimStatus
 from claims.models import Claim
 from practices import permissions as perms
+from practices import phi_log
+from practices.choices import AccessAction
 from work import services as work_services
 
 
@@ -36,6 +38,7 @@ def _claim(request: HttpRequest, pk: int) -> Claim:
 
 
 def _render(request: HttpRequest, claim: Claim, status: int = 200, **forms_: Any) -> HttpResponse:
+    phi_log.record_read(request, [claim], what="claim page")
     clinical = attachments.can_see_clinical(request.user, claim)
     initial = {"version": claim.version}
     context = {
@@ -218,6 +221,7 @@ def claim_attachment_download(request: HttpRequest, pk: int, attachment_pk: int)
     )
     if not attachment.file:
         raise Http404("No file yet.")
+    phi_log.record_read(request, [claim], what="claim attachment", action=AccessAction.EXPORT)
     return FileResponse(attachment.file.open("rb"), as_attachment=True)
 
 

@@ -42,6 +42,7 @@ from claims.api.serializers import ActivitySerializer, ClaimDetailSerializer, Cl
 from claims.models import Claim
 from practices import permissions as perms
 from practices.models import Practice
+from practices.phi_log import PhiReadViewSetMixin
 from work import services as work_services
 
 
@@ -61,8 +62,13 @@ from work import services as work_services
         responses={200: ClaimDetailSerializer, 400: BAD_REQUEST, 404: NOT_FOUND, 409: CONFLICT},
     ),
 )
-class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ClaimAttachmentActions):
+class ClaimViewSet(
+    PhiReadViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, ClaimAttachmentActions
+):
     """Claims of the practices where the caller holds ``work_claims``."""
+
+    phi_what = "claims API"
+    phi_object_actions = frozenset({"retrieve", "activity", "attachments"})
 
     queryset = Claim.objects.select_related("patient", "payer", "owner")
     serializer_class = ClaimDetailSerializer
