@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from billing_ops.access import acting_user, holders_among, request_access
 from billing_ops.pages import scoped_page
+from practices import phi_log
 from work import selectors, services
 from work.models import next_action_choices
 from work.registry import Queue, registry
@@ -138,6 +139,7 @@ def queue(request: HttpRequest, slug: str) -> HttpResponse:
         )
     query = request.GET.copy()
     query.pop("after", None)
+    phi_log.record_read(request, [row.item for row in context["page"].rows], what=f"queue {slug}")
     context.update(
         rows=[(row.item, row.why) for row in context["page"].rows],
         base_query=query.urlencode(),
