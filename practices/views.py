@@ -16,9 +16,8 @@ from django.views.generic import DetailView, ListView, TemplateView
 from billing_ops.access import SESSION_PRACTICE_KEY, request_access
 from billing_ops.pages import ScopedPageMixin, get_scoped_or_404, scoped_page
 from practices import permissions as perms
-from practices import services
+from practices import phi_log, services
 from practices.account_views import safe_next
-from practices.choices import AccessAction
 from practices.forms import PracticeSwitchForm
 from practices.models import Assignment, Membership, Patient
 from practices.selectors import access_rows
@@ -92,7 +91,10 @@ class PatientListView(ScopedPageMixin, ListView):
         return queryset.order_by("last_name", "first_name", "pk")
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        return super().get_context_data(q=self.search_term(), **kwargs)
+        context = super().get_context_data(q=self.search_term(), **kwargs)
+        what = "patient search" if context["q"] else "patient list"
+        phi_log.record_read(self.request, context["object_list"], what=what)
+        return context
 
 
 class PatientDetailView(ScopedPageMixin, DetailView):
@@ -108,12 +110,7 @@ class PatientDetailView(ScopedPageMixin, DetailView):
 
     def get_object(self, queryset: QuerySet[Patient] | None = None) -> Patient:
         patient = super().get_object(queryset)
-        services.phi_access_record(
-            user=self.request.user,
-            patient=patient,
-            action=AccessAction.VIEW,
-            path=self.request.path,
-        )
+        phi_log.record_read(self.request, [patient], what="patient page")
         return patient
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
