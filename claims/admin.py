@@ -12,6 +12,7 @@ from django.contrib import admin
 
 from claims import models
 from practices.admin import ReadOnlyHistoryAdmin
+from practices.phi_log import PhiReadAdminMixin
 
 
 class ClaimLineInline(admin.TabularInline):
@@ -32,7 +33,8 @@ class ClaimLineInline(admin.TabularInline):
 
 
 @admin.register(models.Claim)
-class ClaimAdmin(ReadOnlyHistoryAdmin):
+class ClaimAdmin(PhiReadAdminMixin, ReadOnlyHistoryAdmin):
+    phi_what = "admin claim"
     list_display = [
         "pms_claim_number",
         "practice",

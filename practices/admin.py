@@ -9,7 +9,8 @@ practices), vendors, and vendor staff (whose save re-derives access through
 (``ReadOnlyHistoryAdmin``): memberships, engagements and assignments (access is derived
 from them by their services) and the domain records (payers, providers, patients,
 coverages, appointments, fee schedules, and the PHI access log, which is append-only).
-Change them through the pages, the API or the services.
+Change them through the pages, the API or the services. Pages showing patients, coverages
+or appointments log the read (``practices.phi_log.PhiReadAdminMixin``).
 """
 
 from typing import Any
@@ -20,6 +21,7 @@ from django.http import HttpRequest, HttpResponse
 from simple_history.admin import SimpleHistoryAdmin
 
 from practices import models
+from practices.phi_log import PhiReadAdminMixin
 from practices.services import sync_user_access
 
 
@@ -109,21 +111,24 @@ class ProviderAdmin(ReadOnlyHistoryAdmin):
 
 
 @admin.register(models.Patient)
-class PatientAdmin(ReadOnlyHistoryAdmin):
+class PatientAdmin(PhiReadAdminMixin, ReadOnlyHistoryAdmin):
+    phi_what = "admin patient"
     list_display = ["last_name", "first_name", "practice", "account_number", "date_of_birth"]
     list_filter = ["practice"]
     search_fields = ["last_name", "first_name", "account_number"]
 
 
 @admin.register(models.Coverage)
-class CoverageAdmin(ReadOnlyHistoryAdmin):
+class CoverageAdmin(PhiReadAdminMixin, ReadOnlyHistoryAdmin):
+    phi_what = "admin coverage"
     list_display = ["patient", "payer", "cob_order", "member_id"]
     list_filter = ["practice", "cob_order"]
     raw_id_fields = ["patient"]
 
 
 @admin.register(models.Appointment)
-class AppointmentAdmin(ReadOnlyHistoryAdmin):
+class AppointmentAdmin(PhiReadAdminMixin, ReadOnlyHistoryAdmin):
+    phi_what = "admin appointment"
     list_display = ["patient", "provider", "starts_at", "status"]
     list_filter = ["practice", "status"]
     raw_id_fields = ["patient"]
@@ -138,9 +143,11 @@ class FeeScheduleLineAdmin(ReadOnlyHistoryAdmin):
 
 @admin.register(models.PhiAccessLog)
 class PhiAccessLogAdmin(admin.ModelAdmin):
-    list_display = ["at", "user", "practice", "patient", "action", "path"]
+    # Patients by id only: the log's own list shows no PHI.
+    list_display = ["at", "user", "practice", "action", "what", "patient_ids", "path"]
     list_filter = ["practice", "action"]
-    readonly_fields = ["at", "user", "practice", "patient", "action", "path"]
+    readonly_fields = ["at", "user", "practice", "patient_ids", "what", "action", "path"]
+    exclude = ["patient"]
 
     def has_add_permission(self, request) -> bool:  # noqa: ANN001
         return False

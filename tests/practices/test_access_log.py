@@ -32,12 +32,14 @@ def test_each_page_view_is_logged_separately(world, client_for):
     assert PhiAccessLog.objects.filter(user=world.vera, action=AccessAction.VIEW).count() == 2
 
 
-def test_patient_list_page_writes_no_rows(world, client_for):
+def test_patient_list_page_writes_one_row_naming_the_patients_shown(world, client_for):
     response = client_for(world.fran).get("/patients/")
 
     assert response.status_code == 200
     assert "Sunriser" in response.text
-    assert not PhiAccessLog.objects.exists()
+    row = PhiAccessLog.objects.get()
+    assert (row.user, row.practice, row.what) == (world.fran, world.sunrise, "patient list")
+    assert row.patient_ids == [world.sunrise_patient.pk]
 
 
 def test_api_retrieve_writes_an_api_row(world, client_for):
