@@ -1,0 +1,244 @@
+"""Writes for denials: opening one (by hand or from an 835), mapping codes to a category,
+choosing the owner, and the work on it (correct and resubmit, records, write-off, close).
+
+Every service records the actor, locks the denial (``work.services.lock_for_update``) and
+ends with ``save_checked``. One thing, one row: while a denial is open it carries the next
+action and its claim waits on it ("denial D-12 is being worked"); closing the denial gives
+the claim its next action back (``docs/work-items.md``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from billing_ops.access import has_perm
+from claims.choices import NextAction as ClaimNextAction
+from claims.models import Claim, ClaimLine
+from claims.services import claim_set_next_action
+from denials import codes
+from denials.choices import (
+    ActivityKind,
+    DenialCategory,
+    GroupCode,
+    Route,
+    Source,
+)
+from denials.models import CategoryRule, Denial, DenialActivity
+from practices import permissions as perms
+from work.choices import WAIT
+from work.functions import function_holders
+from work.services import lock_for_update, release_hold, save_checked
+
+if TYPE_CHECKING:
+    from billing_ops.access import Actor
+
+DENIAL_FOLLOW_UP = "denial_follow_up"  # sops.choices.BillingFunctionKind
+CLAIM_FOLLOW_UP = "claim_follow_up"
+# The first next action is due this many days after the denial is opened (never after
+# the appeal deadline).
+FIRST_ACTION_DAYS = 3
+
+
+def require_denial_perm(actor: Actor, practice_id: int) -> None:
+    """Refuse unless the actor (None: the system, e.g. 835 posting) may work denials there."""
+    if actor is not None and not has_perm(actor, perms.WORK_CLAIMS, practice_id):
+        raise PermissionDenied("You may not work denials at this practice.")
+
+
+def money(value: Any, field: str = "amount") -> Decimal:
+    try:
+        amount = Decimal(str(value)).quantize(Decimal("0.01"))
+    except (InvalidOperation, ArithmeticError):
+        raise ValidationError({field: f"{value!r} is not an amount of money."}) from None
+    if not amount.is_finite():
+        raise ValidationError({field: f"{value!r} is not an amount of money."})
+    return amount
+
+
+def activity(denial: Denial, actor: Actor, kind: str, text: str) -> DenialActivity:
+    return DenialActivity.objects.create(denial=denial, actor=actor, kind=kind, text=text)
+
+
+def log_activity(denial: Denial, actor: Actor, kind: str, text: str) -> None:
+    """The denial's timeline entry for a work-core change (next action, owner, bulk)."""
+    activity(denial, actor, kind if kind in ActivityKind.values else ActivityKind.EDIT, text)
+
+
+def categorize(*, practice_id: int, payer_id: int, carc: str) -> tuple[str, str]:
+    """(category, route) of a CARC at a practice: the payer's override, else the practice's
+    rule, else our default table; a rule without a route takes its category's."""
+    rule = (
+        CategoryRule.objects.filter(practice_id=practice_id, carc=carc)
+        .filter(Q(payer_id=payer_id) | Q(payer__isnull=True))
+        .order_by("payer_id")  # NULLs last on PostgreSQL and first on SQLite: sorted below
+        .values_list("payer_id", "category", "route")
+    )
+    rows = sorted(rule, key=lambda row: row[0] is None)
+    category = rows[0][1] if rows else codes.default_category(carc)
+    route = (rows[0][2] if rows else "") or codes.GUIDANCE[category].route
+    return category, route
+
+
+def appeal_window_days(claim: Claim) -> int:
+    """The payer's appeal window (``Payer.appeal_window_days``, 180 unless a manager set it)."""
+    return int(claim.payer.appeal_window_days)
+
+
+def choose_owner(claim: Claim, actor: Actor) -> Any:
+    """Who owns a new denial: the practice's denial follow-up owner (or backup), else the
+    claim follow-up owner (or backup), else the claim's owner, else the actor: the first of
+    them who is active and may work denials at the practice."""
+    practice_id = claim.practice_id
+    candidates = [
+        *function_holders(practice_id, DENIAL_FOLLOW_UP),
+        *function_holders(practice_id, CLAIM_FOLLOW_UP),
+    ]
+    if claim.owner_id is not None:
+        candidates.append(claim.owner_id)
+    if actor is not None:
+        candidates.append(actor.pk)
+    users = get_user_model().objects.in_bulk(set(candidates))
+    for user_id in candidates:
+        user = users.get(user_id)
+        if user is not None and user.is_active and has_perm(user, perms.WORK_CLAIMS, practice_id):
+            return user
+    raise ValidationError(
+        {"owner": "Nobody can work denials at this practice: set its denial follow-up owner."}
+    )
+
+
+def _clean_codes(group_code: str, carc: str, rarcs: Iterable[str]) -> tuple[str, str, list[str]]:
+    group = str(group_code).strip().upper()
+    if group not in GroupCode.values:
+        raise ValidationError({"group_code": f"{group_code!r} is not a CAS group code."})
+    code = str(carc).strip().upper()
+    if not code or len(code) > 10 or not code.isalnum():
+        raise ValidationError({"carc": f"{carc!r} is not a reason code."})
+    remarks = []
+    for remark in rarcs:
+        value = str(remark).strip().upper()
+        if not value or len(value) > 10 or not value.isalnum():
+            raise ValidationError({"rarcs": f"{remark!r} is not a remark code."})
+        if value not in remarks:
+            remarks.append(value)
+    return group, code, remarks
+
+
+def _wait_claim_on(denial: Denial, actor: Actor) -> None:
+    """The claim leaves the queues while the denial is worked (one thing, one row)."""
+    claim = denial.claim
+    if not claim.is_open or denial.next_action_due is None:
+        return
+    claim_set_next_action(
+        actor=actor,
+        claim=claim,
+        next_action=ClaimNextAction.WAIT,
+        next_action_due=denial.next_action_due,
+        wait_reason=f"denial {denial.number} is being worked",
+    )
+
+
+@transaction.atomic
+def open_denial(
+    *,
+    actor: Actor,
+    claim: Claim,
+    line: ClaimLine | None = None,
+    group_code: str,
+    carc: str,
+    rarcs: Iterable[str] = (),
+    amount: Decimal | str | int,
+    received_on: dt.date,
+    source: str = Source.MANUAL,
+    source_ref: str = "",
+    today: dt.date | None = None,
+) -> Denial:
+    """Open (or return the already open) denial of a claim or line for one group + CARC.
+
+    Idempotent on (claim, line, group, CARC, source_ref): the same 835 posted twice, or
+    two workers at once, open one denial. The category and route come from the code map,
+    the appeal deadline from the payer's appeal window, the owner from the practice's
+    denial follow-up function; the first next action follows the category and the claim
+    waits on the denial.
+    """
+    require_denial_perm(actor, claim.practice_id)
+    group, code, remarks = _clean_codes(group_code, carc, rarcs)
+    if source not in Source.values:
+        raise ValidationError({"source": f"Unknown source {source!r}."})
+    if line is not None and line.claim_id != claim.pk:
+        raise ValidationError({"line": "The line belongs to another claim."})
+    value = money(amount)
+    if value < 0:
+        raise ValidationError({"amount": "A denied amount is not negative."})
+    ref = source_ref.strip()[:100]
+    key = {"claim": claim, "line": line, "group_code": group, "carc": code, "source_ref": ref}
+    existing = Denial.objects.filter(**key).first()
+    if existing is not None:
+        return existing
+    today = today or timezone.localdate()
+    claim = Claim.objects.select_related("payer", "practice").get(pk=claim.pk)
+    category, route = categorize(practice_id=claim.practice_id, payer_id=claim.payer_id, carc=code)
+    deadline = received_on + dt.timedelta(days=appeal_window_days(claim))
+    guidance = codes.GUIDANCE[category]
+    due = min(max(today, received_on) + dt.timedelta(days=FIRST_ACTION_DAYS), deadline)
+    denial = Denial(
+        practice_id=claim.practice_id,
+        claim=claim,
+        line=line,
+        group_code=group,
+        carc=code,
+        rarcs=remarks,
+        amount=value,
+        received_on=received_on,
+        category=category,
+        route=route,
+        appeal_deadline=deadline,
+        source=source,
+        source_ref=ref,
+        owner=choose_owner(claim, actor),
+        next_action=guidance.next_action,
+        next_action_due=max(due, today),
+        created_by=actor,
+        version=0,
+    )
+    try:
+        with transaction.atomic():  # a concurrent twin wins: return it
+            save_checked(denial, actor, today)
+    except IntegrityError:
+        return Denial.objects.get(**key)
+    text = (
+        f"{group}-{code} {codes.carc_label(code)}: ${value:,.2f}, "
+        f"{DenialCategory(category).label}, routed to {Route(route).label.split(':')[0]}."
+    )
+    activity(denial, actor, ActivityKind.CREATED, text)
+    _wait_claim_on(denial, actor)
+    return denial
+
+
+def release_claim(denial: Denial, actor: Actor, next_action: str, due: dt.date) -> None:
+    """Give the claim its next action back when the denial no longer carries it."""
+    claim = denial.claim
+    if not claim.is_open:
+        return
+    if claim.next_action == WAIT and denial.number in claim.wait_reason:
+        claim_set_next_action(
+            actor=actor, claim=claim, next_action=next_action, next_action_due=due
+        )
+
+
+def lock(denial: Denial, expected_version: int | None) -> Denial:
+    return lock_for_update(denial, expected_version, "claim", "owner")
+
+
+def finish(denial: Denial, actor: Actor) -> Denial:
+    release_hold(denial, actor)
+    return save_checked(denial, actor)
