@@ -166,8 +166,12 @@ def _read_delimiters(body: str) -> tuple[Delimiters, list[str]]:
     return Delimiters(element, component, segment, repetition), values
 
 
-def tokenize(text: str) -> tuple[Delimiters, list[str], list[Segment]]:
-    """Split an interchange into segments; returns delimiters, ISA01..ISA16, segments."""
+def tokenize(
+    text: str, known: frozenset[str] = KNOWN_SEGMENTS
+) -> tuple[Delimiters, list[str], list[Segment]]:
+    """Split an interchange into segments; returns delimiters, ISA01..ISA16, segments.
+
+    ``known``: the segment ids the transaction's guide defines (the 837's by default)."""
     body = text.lstrip(_WHITESPACE)
     delims, isa = _read_delimiters(body)
     pieces = body.split(delims.segment)
@@ -180,7 +184,7 @@ def tokenize(text: str) -> tuple[Delimiters, list[str], list[Segment]]:
         bad = next((c for c in piece if not c.isprintable() or c == "\ufffd"), None)
         if bad is not None:
             raise X12Error(index, seg_id[:10], f"unexpected character {bad!r} (binary data?)")
-        if not _SEGMENT_ID.fullmatch(seg_id) or seg_id not in KNOWN_SEGMENTS:
+        if not _SEGMENT_ID.fullmatch(seg_id) or seg_id not in known:
             raise X12Error(index, seg_id[:10], f"unknown segment id {seg_id[:10]!r}")
         elements = tuple(piece.split(delims.element))
         segments.append(Segment(index, seg_id, elements, delims.component))

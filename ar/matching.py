@@ -1,0 +1,158 @@
+"""Reads for posting: which claim a claim payment pays, what status the payer's answer
+implies, and what a dry run would do. No writes here.
+
+A claim payment is posted automatically only when CLP01 names exactly one claim of the
+practice whose charge and patient agree with the payment; anything else waits for a person
+("Unmatched remittances"), with the reason.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from ar.choices import ClaimPaymentState
+from ar.models import ClaimPayment
+from ar.x12_835 import ParsedClaimPayment
+from claims.choices import ClaimStatus
+from claims.models import Claim
+from claims.payments import posting_path
+
+ZERO = Decimal("0.00")
+# Adjustments that leave a claim "paid": the contracted reduction and sequestration.
+CONTRACTUAL = frozenset({("CO", "45"), ("CO", "253")})
+S = ClaimStatus
+
+
+def decide(
+    status_code: str,
+    paid: Decimal,
+    patient_responsibility: Decimal,
+    adjustments: Iterable[tuple[str, str, Decimal]],
+) -> str:
+    """The claim status a payer's answer implies: denied, partially paid, paid, or (for a
+    reversal) in adjudication again."""
+    if status_code == "22":
+        return S.IN_ADJUDICATION
+    if status_code == "4" or (paid == 0 and patient_responsibility == 0):
+        return S.DENIED
+    reduced = any(
+        amount and group != "PR" and (group, code) not in CONTRACTUAL
+        for group, code, amount in adjustments
+    )
+    return S.PARTIALLY_PAID if reduced else S.PAID
+
+
+def denied_adjustments(
+    adjustments: Iterable[tuple[str, str, Decimal]],
+) -> list[tuple[str, str, Decimal]]:
+    """The adjustments a denial is opened for: neither the patient's share nor contractual."""
+    return [
+        (group, code, amount)
+        for group, code, amount in adjustments
+        if amount > 0 and group != "PR" and (group, code) not in CONTRACTUAL
+    ]
+
+
+def parsed_adjustments(parsed: ParsedClaimPayment) -> list[tuple[str, str, Decimal]]:
+    return [(a.group, a.reason_code, a.amount) for a in parsed.all_adjustments()]
+
+
+@dataclass
+class Plan:
+    """What posting will do with one claim payment of the file."""
+
+    parsed: ParsedClaimPayment
+    claim: Claim | None = None
+    reversal_of: ClaimPayment | None = None
+    problem: str = ""
+    target: str = ""
+
+    @property
+    def state(self) -> str:
+        return ClaimPaymentState.UNMATCHED if self.problem else ClaimPaymentState.POSTED
+
+
+def _choose(candidates: list[Claim], payer_id: str) -> Claim | str:
+    live = [c for c in candidates if c.status != S.VOID]
+    if len(live) > 1:
+        live = [c for c in live if c.payer.payer_id == payer_id] or live
+    if not live:
+        return "no claim with this number at this practice"
+    if len(live) > 1:
+        return f"{len(live)} claims have this number; choose the one it pays"
+    return live[0]
+
+
+def _mismatch(parsed: ParsedClaimPayment, claim: Claim) -> str:
+    if parsed.charge != claim.total_billed:
+        return (
+            f"charge {parsed.charge} differs from claim {claim.pms_claim_number}'s "
+            f"{claim.total_billed}"
+        )
+    name = parsed.patient_last_name.strip().upper()
+    if name and name != claim.patient.last_name.strip().upper():
+        return f"the patient named in the payment differs from claim {claim.pms_claim_number}'s"
+    return ""
+
+
+def plan_payments(practice_id: int, payer_id: str, claims: list[ParsedClaimPayment]) -> list[Plan]:
+    """Match every claim payment of a file (a few queries for the whole file)."""
+    numbers = {c.patient_control_number for c in claims}
+    by_number: dict[str, list[Claim]] = defaultdict(list)
+    rows = Claim.objects.filter(practice_id=practice_id, pms_claim_number__in=numbers)
+    for claim in rows.select_related("patient", "payer"):
+        by_number[claim.pms_claim_number].append(claim)
+    posted: dict[tuple[str, str], list[ClaimPayment]] = defaultdict(list)
+    earlier = ClaimPayment.objects.filter(
+        practice_id=practice_id,
+        patient_control_number__in=numbers,
+        state=ClaimPaymentState.POSTED,
+    ).select_related("claim__patient", "claim__payer", "remittance")
+    reversed_ids = set(
+        ClaimPayment.objects.filter(
+            practice_id=practice_id, reversal_of__isnull=False, state=ClaimPaymentState.POSTED
+        ).values_list("reversal_of_id", flat=True)
+    )
+    for payment in earlier.order_by("-posted_at", "-pk"):
+        if payment.status_code != "22" and payment.pk not in reversed_ids:
+            posted[(payment.patient_control_number, payment.payer_claim_number)].append(payment)
+    plans = []
+    for parsed in claims:
+        plan = Plan(parsed)
+        key = (parsed.patient_control_number, parsed.payer_claim_number)
+        if parsed.is_reversal:
+            originals = posted.get(key, [])
+            if not originals:
+                plan.problem = "a reversal of a payment that was not posted here"
+            else:
+                plan.reversal_of, plan.claim = originals[0], originals[0].claim
+        elif posted.get(key):
+            first = posted[key][0]
+            plan.problem = (
+                f"payer claim number {parsed.payer_claim_number or '(none)'} was already "
+                f"posted in remittance {first.remittance.trace}"
+            )
+        else:
+            chosen = _choose(by_number.get(parsed.patient_control_number, []), payer_id)
+            if isinstance(chosen, str):
+                plan.problem = chosen
+            else:
+                plan.claim = chosen
+                plan.problem = _mismatch(parsed, chosen)
+        if plan.claim is not None and not plan.problem:
+            plan.target = decide(
+                parsed.status_code,
+                parsed.paid,
+                parsed.patient_responsibility,
+                parsed_adjustments(parsed),
+            )
+            if posting_path(plan.claim.status, plan.target) is None:
+                plan.problem = (
+                    f"claim {plan.claim.pms_claim_number} is "
+                    f"{plan.claim.get_status_display().lower()}: a payment cannot be posted to it"
+                )
+        plans.append(plan)
+    return plans
