@@ -469,5 +469,49 @@ class RecoveryCode(models.Model):
         return hashlib.sha256(letters.encode()).hexdigest()
 
 
+class ApiToken(models.Model):
+    """What the API token list shows about one knox token (``practices.tokens``): knox keeps
+    only the token's hash and expiry; this row adds its name, how it was issued, its last
+    use and its revocation, and outlives the knox row (deleted on revoke) as the record."""
+
+    class Via(models.TextChoices):
+        PAGE = "page", "Tokens page (MFA-verified, stepped up)"
+        COMMAND = "command", "create_api_token command (service account)"
+        MIGRATED = "migrated", "Migrated from the old plain-text tokens"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    token = models.OneToOneField(
+        "knox.AuthToken", on_delete=models.SET_NULL, null=True, blank=True, related_name="record"
+    )
+    name = models.CharField(max_length=80)
+    hint = models.CharField(max_length=8, help_text="The token's first characters.")
+    via = models.CharField(max_length=10, choices=Via.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    revoke_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"API token {self.name!r} of {self.user}"
+
+    @property
+    def is_live(self) -> bool:
+        return (
+            self.revoked_at is None
+            and self.token_id is not None
+            and (self.expires_at is None or self.expires_at > timezone.now())
+        )
+
+
 # Account changes (activation, deactivation) are audited like every domain model.
 register_history(User, app="practices", table_name="practices_historicaluser")

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from billing_ops.access import forget, has_perm
 from practices import permissions as perms
+from practices import tokens
 from practices.choices import AccessAction, Role, ServiceArea
 from practices.models import (
     Appointment,
@@ -137,6 +138,8 @@ def sync_user_access(user: Any) -> tuple[int, int]:
             row.valid_until = wanted[key]
             moved.append(row)
     PracticeUserPermission.objects.bulk_update(moved, ["valid_until"])
+    if not wanted:  # deactivated, or the last membership or assignment ended: no API tokens
+        tokens.revoke_all(actor=None, user=user, reason="The account has no access left.")
     forget(user.pk)
     return len(missing) + len(moved), len(stale)
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from practices import account_views, views
+from practices import account_views, stepup, token_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -8,6 +8,9 @@ urlpatterns = [
     path("account/logout/", account_views.auth_views.LogoutView.as_view(), name="logout"),
     path("account/mfa/setup/", account_views.mfa_setup, name="mfa-setup"),
     path("account/mfa/verify/", account_views.mfa_verify, name="mfa-verify"),
+    path("account/step-up/", stepup.step_up, name="step-up"),
+    path("account/tokens/", token_views.token_list, name="account-tokens"),
+    path("account/tokens/<int:pk>/revoke/", token_views.token_revoke, name="account-token-revoke"),
     path("practice/switch/", views.switch_practice, name="switch-practice"),
     path("patients/", views.PatientListView.as_view(), name="patient-list"),
     path("patients/<int:pk>/", views.PatientDetailView.as_view(), name="patient-detail"),

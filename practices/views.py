@@ -21,6 +21,7 @@ from practices.account_views import safe_next
 from practices.forms import PracticeSwitchForm
 from practices.models import Assignment, Membership, Patient
 from practices.selectors import access_rows
+from practices.stepup import step_up_response
 
 
 # Home and the switcher work across practices (current_practice=False): they are where a
@@ -158,6 +159,8 @@ def revoke_membership(request: HttpRequest, pk: int) -> HttpResponse:
     """End an in-house member's access to a practice the requester manages."""
     queryset = Membership.objects.visible_to(request.user, perms.MANAGE_ACCESS)
     membership = get_scoped_or_404(queryset.select_related("practice", "user"), pk=pk)
+    if (ask := step_up_response(request)) is not None:  # after the 404, before the change
+        return ask
     return _revoke(request, services.membership_revoke, membership=membership)
 
 
@@ -169,4 +172,6 @@ def revoke_assignment(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = get_scoped_or_404(
         queryset.select_related("engagement__practice", "staff__user"), pk=pk
     )
+    if (ask := step_up_response(request)) is not None:  # after the 404, before the change
+        return ask
     return _revoke(request, services.assignment_revoke, assignment=assignment)

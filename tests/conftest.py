@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,7 @@ from practices import services
 from practices.choices import Role, ServiceArea
 from practices.models import Practice, VendorStaff
 from practices.selectors import mfa_required
+from practices.stepup import SESSION_STEP_UP_AT
 from tests import factories
 
 
@@ -92,13 +94,19 @@ def world(db: Any) -> World:
     return World(sunrise, maple, users, engagements, sunrise_patient, maple_patient)
 
 
-def login(client: Client, user: Any) -> Client:
-    """Sign a user in; users who need a second factor get a verified device in the session."""
+def login(client: Client, user: Any, *, step_up: bool = True) -> Client:
+    """Sign a user in; users who need a second factor get a verified device in the session.
+    With ``step_up`` the user has just confirmed their password too (practices/stepup.py),
+    as one who clicked through the step-up page; tests of step-up itself pass False."""
     client.force_login(user)
     if mfa_required(user):
         device, _ = TOTPDevice.objects.get_or_create(user=user, name="test", confirmed=True)
         session = client.session
         session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+    if step_up:
+        session = client.session
+        session[SESSION_STEP_UP_AT] = int(time.time())
         session.save()
     return client
 

@@ -26,7 +26,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_filters",
@@ -165,6 +165,10 @@ SESSION_COOKIE_SAMESITE = "Lax"
 
 OTP_TOTP_ISSUER = "billing-ops"
 
+# Step-up (practices/stepup.py): revoking access, changing roles or areas, issuing API
+# tokens and bulk exports ask for the password or a fresh code older than this.
+STEP_UP_MAX_AGE = env_int("STEP_UP_MAX_AGE_SECONDS", 300, minimum=1)
+
 # --- Object permissions and history ---------------------------------------------------
 GUARDIAN_RAISE_403 = False
 GUARDIAN_MONKEY_PATCH_USER = False
@@ -175,8 +179,9 @@ SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header makes a refused or missing credential a 401
     # (with session first, DRF answers 403 even for a revoked or deactivated token).
+    # Tokens are knox's (hashed, expiring), issued and recorded by practices.tokens.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "practices.tokens.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -187,6 +192,14 @@ REST_FRAMEWORK = {
     # The browsable API renders filter forms and is a debugging aid: JSON only otherwise.
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
+}
+# API tokens (django-rest-knox): stored as SHA-512 hashes, shown once, expire after this.
+API_TOKEN_TTL_DAYS = env_int("API_TOKEN_TTL_DAYS", 90, minimum=1)
+KNOX_TOKEN_MODEL = "knox.AuthToken"
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=API_TOKEN_TTL_DAYS),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "billing-ops API",
