@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 import pgtrigger
 from django.conf import settings
@@ -28,7 +29,7 @@ from billing_ops.append_only import TRIGGER_NAME, append_only
 from billing_ops.scoping import PracticeScopedQuerySet
 from work.models import Priority, WorkItem
 
-MONEY = {"max_digits": 12, "decimal_places": 2}
+MONEY: dict[str, Any] = {"max_digits": 12, "decimal_places": 2}
 ZERO = Decimal("0.00")
 
 
@@ -249,9 +250,7 @@ class UnmatchedRemittance(WorkItem):
     """A claim payment that could not be posted by itself (no claim, or charge or patient
     differ): a person matches it to a claim by hand, or marks it not ours."""
 
-    payment = models.OneToOneField(
-        ClaimPayment, on_delete=models.PROTECT, related_name="unmatched"
-    )
+    payment = models.OneToOneField(ClaimPayment, on_delete=models.PROTECT, related_name="unmatched")
     status = models.CharField(
         max_length=10, choices=UnmatchedStatus.choices, default=UnmatchedStatus.OPEN
     )

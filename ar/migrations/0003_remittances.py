@@ -10,227 +10,587 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('ar', '0002_move_notifications_to_work'),
-        ('claims', '0010_undated_claims'),
-        ('practices', '0006_invites_recovery_codes'),
+        ("ar", "0002_move_notifications_to_work"),
+        ("claims", "0010_undated_claims"),
+        ("practices", "0006_invites_recovery_codes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Remittance',
+            name="Remittance",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source', models.CharField(choices=[('era', '835 electronic remittance'), ('paper', 'Paper EOB (entered by hand)')], max_length=10)),
-                ('status', models.CharField(choices=[('pending', 'Waiting to run'), ('previewed', 'Previewed (nothing posted)'), ('posted', 'Posted'), ('duplicate', 'Already posted (nothing new)'), ('quarantined', 'Quarantined'), ('refused', 'Refused')], default='pending', max_length=12)),
-                ('dry_run', models.BooleanField(default=False)),
-                ('payer_id', models.CharField(blank=True, max_length=50)),
-                ('trace', models.CharField(blank=True, max_length=50)),
-                ('payer_name', models.CharField(blank=True, max_length=200)),
-                ('payee_name', models.CharField(blank=True, max_length=200)),
-                ('payee_npi', models.CharField(blank=True, max_length=80)),
-                ('method', models.CharField(blank=True, max_length=3)),
-                ('amount', models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True)),
-                ('payment_date', models.DateField(blank=True, null=True)),
-                ('file', models.FileField(blank=True, upload_to=ar.models.remittance_path)),
-                ('filename', models.CharField(blank=True, max_length=255)),
-                ('file_hash', models.CharField(blank=True, max_length=64)),
-                ('claim_count', models.PositiveIntegerField(default=0)),
-                ('posted_count', models.PositiveIntegerField(default=0)),
-                ('skipped_count', models.PositiveIntegerField(default=0)),
-                ('unmatched_count', models.PositiveIntegerField(default=0)),
-                ('entries', models.JSONField(blank=True, default=list)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('practice', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='practices.practice')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("era", "835 electronic remittance"),
+                            ("paper", "Paper EOB (entered by hand)"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Waiting to run"),
+                            ("previewed", "Previewed (nothing posted)"),
+                            ("posted", "Posted"),
+                            ("duplicate", "Already posted (nothing new)"),
+                            ("quarantined", "Quarantined"),
+                            ("refused", "Refused"),
+                        ],
+                        default="pending",
+                        max_length=12,
+                    ),
+                ),
+                ("dry_run", models.BooleanField(default=False)),
+                ("payer_id", models.CharField(blank=True, max_length=50)),
+                ("trace", models.CharField(blank=True, max_length=50)),
+                ("payer_name", models.CharField(blank=True, max_length=200)),
+                ("payee_name", models.CharField(blank=True, max_length=200)),
+                ("payee_npi", models.CharField(blank=True, max_length=80)),
+                ("method", models.CharField(blank=True, max_length=3)),
+                (
+                    "amount",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True),
+                ),
+                ("payment_date", models.DateField(blank=True, null=True)),
+                ("file", models.FileField(blank=True, upload_to=ar.models.remittance_path)),
+                ("filename", models.CharField(blank=True, max_length=255)),
+                ("file_hash", models.CharField(blank=True, max_length=64)),
+                ("claim_count", models.PositiveIntegerField(default=0)),
+                ("posted_count", models.PositiveIntegerField(default=0)),
+                ("skipped_count", models.PositiveIntegerField(default=0)),
+                ("unmatched_count", models.PositiveIntegerField(default=0)),
+                ("entries", models.JSONField(blank=True, default=list)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "practice",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="practices.practice",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-pk'],
+                "ordering": ["-created_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='ProviderAdjustment',
+            name="ProviderAdjustment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('segment', models.PositiveIntegerField(default=0)),
-                ('provider_identifier', models.CharField(max_length=50)),
-                ('fiscal_period_date', models.DateField(blank=True, null=True)),
-                ('reason_code', models.CharField(max_length=2)),
-                ('reference', models.CharField(blank=True, max_length=50)),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=12)),
-                ('remittance', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='provider_adjustments', to='ar.remittance')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("segment", models.PositiveIntegerField(default=0)),
+                ("provider_identifier", models.CharField(max_length=50)),
+                ("fiscal_period_date", models.DateField(blank=True, null=True)),
+                ("reason_code", models.CharField(max_length=2)),
+                ("reference", models.CharField(blank=True, max_length=50)),
+                ("amount", models.DecimalField(decimal_places=2, max_digits=12)),
+                (
+                    "remittance",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="provider_adjustments",
+                        to="ar.remittance",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['remittance', 'segment', 'pk'],
+                "ordering": ["remittance", "segment", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='ClaimPayment',
+            name="ClaimPayment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('segment', models.PositiveIntegerField(default=0)),
-                ('patient_control_number', models.CharField(max_length=50)),
-                ('payer_claim_number', models.CharField(blank=True, max_length=50)),
-                ('status_code', models.CharField(max_length=2)),
-                ('charge', models.DecimalField(decimal_places=2, max_digits=12)),
-                ('paid', models.DecimalField(decimal_places=2, max_digits=12)),
-                ('patient_responsibility', models.DecimalField(decimal_places=2, max_digits=12)),
-                ('allowed', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=12)),
-                ('adjusted', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=12)),
-                ('filing_indicator', models.CharField(blank=True, max_length=2)),
-                ('patient_last_name', models.CharField(blank=True, max_length=100)),
-                ('patient_first_name', models.CharField(blank=True, max_length=100)),
-                ('member_id', models.CharField(blank=True, max_length=80)),
-                ('service_date_from', models.DateField(blank=True, null=True)),
-                ('service_date_to', models.DateField(blank=True, null=True)),
-                ('state', models.CharField(choices=[('posted', 'Posted to the claim'), ('unmatched', 'Waiting for a person to match it'), ('not_ours', 'Not ours')], max_length=10)),
-                ('problem', models.CharField(blank=True, max_length=300)),
-                ('posted_at', models.DateTimeField(blank=True, null=True)),
-                ('claim', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='payments', to='claims.claim')),
-                ('posted_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('practice', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='practices.practice')),
-                ('reversal_of', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='reversals', to='ar.claimpayment')),
-                ('remittance', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='payments', to='ar.remittance')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("segment", models.PositiveIntegerField(default=0)),
+                ("patient_control_number", models.CharField(max_length=50)),
+                ("payer_claim_number", models.CharField(blank=True, max_length=50)),
+                ("status_code", models.CharField(max_length=2)),
+                ("charge", models.DecimalField(decimal_places=2, max_digits=12)),
+                ("paid", models.DecimalField(decimal_places=2, max_digits=12)),
+                ("patient_responsibility", models.DecimalField(decimal_places=2, max_digits=12)),
+                (
+                    "allowed",
+                    models.DecimalField(decimal_places=2, default=Decimal("0.00"), max_digits=12),
+                ),
+                (
+                    "adjusted",
+                    models.DecimalField(decimal_places=2, default=Decimal("0.00"), max_digits=12),
+                ),
+                ("filing_indicator", models.CharField(blank=True, max_length=2)),
+                ("patient_last_name", models.CharField(blank=True, max_length=100)),
+                ("patient_first_name", models.CharField(blank=True, max_length=100)),
+                ("member_id", models.CharField(blank=True, max_length=80)),
+                ("service_date_from", models.DateField(blank=True, null=True)),
+                ("service_date_to", models.DateField(blank=True, null=True)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("posted", "Posted to the claim"),
+                            ("unmatched", "Waiting for a person to match it"),
+                            ("not_ours", "Not ours"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("problem", models.CharField(blank=True, max_length=300)),
+                ("posted_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "claim",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="payments",
+                        to="claims.claim",
+                    ),
+                ),
+                (
+                    "posted_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "practice",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="practices.practice",
+                    ),
+                ),
+                (
+                    "reversal_of",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reversals",
+                        to="ar.claimpayment",
+                    ),
+                ),
+                (
+                    "remittance",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="payments",
+                        to="ar.remittance",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['remittance', 'segment', 'pk'],
+                "ordering": ["remittance", "segment", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='ServiceLinePayment',
+            name="ServiceLinePayment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('segment', models.PositiveIntegerField(default=0)),
-                ('procedure_code', models.CharField(max_length=10)),
-                ('modifiers', models.JSONField(blank=True, default=list)),
-                ('charge', models.DecimalField(decimal_places=2, max_digits=12)),
-                ('paid', models.DecimalField(decimal_places=2, max_digits=12)),
-                ('allowed', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=12)),
-                ('patient_responsibility', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=12)),
-                ('units', models.DecimalField(decimal_places=2, default=Decimal('1'), max_digits=9)),
-                ('service_date_from', models.DateField(blank=True, null=True)),
-                ('service_date_to', models.DateField(blank=True, null=True)),
-                ('posted_at', models.DateTimeField(blank=True, null=True)),
-                ('claim_line', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='claims.claimline')),
-                ('payment', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='lines', to='ar.claimpayment')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("segment", models.PositiveIntegerField(default=0)),
+                ("procedure_code", models.CharField(max_length=10)),
+                ("modifiers", models.JSONField(blank=True, default=list)),
+                ("charge", models.DecimalField(decimal_places=2, max_digits=12)),
+                ("paid", models.DecimalField(decimal_places=2, max_digits=12)),
+                (
+                    "allowed",
+                    models.DecimalField(decimal_places=2, default=Decimal("0.00"), max_digits=12),
+                ),
+                (
+                    "patient_responsibility",
+                    models.DecimalField(decimal_places=2, default=Decimal("0.00"), max_digits=12),
+                ),
+                (
+                    "units",
+                    models.DecimalField(decimal_places=2, default=Decimal("1"), max_digits=9),
+                ),
+                ("service_date_from", models.DateField(blank=True, null=True)),
+                ("service_date_to", models.DateField(blank=True, null=True)),
+                ("posted_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "claim_line",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="claims.claimline",
+                    ),
+                ),
+                (
+                    "payment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="lines",
+                        to="ar.claimpayment",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['payment', 'segment', 'pk'],
+                "ordering": ["payment", "segment", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='Remark',
+            name="Remark",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('segment', models.PositiveIntegerField(default=0)),
-                ('source', models.CharField(max_length=3)),
-                ('code', models.CharField(max_length=10)),
-                ('payment', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='remarks', to='ar.claimpayment')),
-                ('line', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='remarks', to='ar.servicelinepayment')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("segment", models.PositiveIntegerField(default=0)),
+                ("source", models.CharField(max_length=3)),
+                ("code", models.CharField(max_length=10)),
+                (
+                    "payment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="remarks",
+                        to="ar.claimpayment",
+                    ),
+                ),
+                (
+                    "line",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="remarks",
+                        to="ar.servicelinepayment",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['payment', 'segment', 'pk'],
+                "ordering": ["payment", "segment", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='Adjustment',
+            name="Adjustment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('segment', models.PositiveIntegerField(default=0)),
-                ('group', models.CharField(choices=[('CO', 'Contractual obligation'), ('OA', 'Other adjustment'), ('PI', 'Payer initiated reduction'), ('PR', 'Patient responsibility'), ('CR', 'Correction and reversal')], max_length=2)),
-                ('reason_code', models.CharField(max_length=5, verbose_name='CARC')),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=12)),
-                ('quantity', models.DecimalField(blank=True, decimal_places=2, max_digits=9, null=True)),
-                ('payment', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='adjustments', to='ar.claimpayment')),
-                ('line', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='adjustments', to='ar.servicelinepayment')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("segment", models.PositiveIntegerField(default=0)),
+                (
+                    "group",
+                    models.CharField(
+                        choices=[
+                            ("CO", "Contractual obligation"),
+                            ("OA", "Other adjustment"),
+                            ("PI", "Payer initiated reduction"),
+                            ("PR", "Patient responsibility"),
+                            ("CR", "Correction and reversal"),
+                        ],
+                        max_length=2,
+                    ),
+                ),
+                ("reason_code", models.CharField(max_length=5, verbose_name="CARC")),
+                ("amount", models.DecimalField(decimal_places=2, max_digits=12)),
+                (
+                    "quantity",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=9, null=True),
+                ),
+                (
+                    "payment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="adjustments",
+                        to="ar.claimpayment",
+                    ),
+                ),
+                (
+                    "line",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="adjustments",
+                        to="ar.servicelinepayment",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['payment', 'segment', 'pk'],
+                "ordering": ["payment", "segment", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='UnmatchedRemittance',
+            name="UnmatchedRemittance",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('next_action_due', models.DateField(blank=True, null=True)),
-                ('wait_reason', models.CharField(blank=True, max_length=300)),
-                ('locked_until', models.DateTimeField(blank=True, null=True)),
-                ('priority', models.IntegerField(default=0)),
-                ('priority_reasons', models.JSONField(blank=True, default=list)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('status', models.CharField(choices=[('open', 'Open'), ('matched', 'Matched by hand and posted'), ('not_ours', 'Marked not ours')], default='open', max_length=10)),
-                ('next_action', models.CharField(blank=True, choices=[('wait', 'Wait'), ('match_by_hand', 'Match by hand')], max_length=30)),
-                ('reason', models.CharField(max_length=300)),
-                ('resolved_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('locked_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('payment', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='unmatched', to='ar.claimpayment')),
-                ('practice', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='practices.practice')),
-                ('resolved_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("next_action_due", models.DateField(blank=True, null=True)),
+                ("wait_reason", models.CharField(blank=True, max_length=300)),
+                ("locked_until", models.DateTimeField(blank=True, null=True)),
+                ("priority", models.IntegerField(default=0)),
+                ("priority_reasons", models.JSONField(blank=True, default=list)),
+                ("version", models.PositiveIntegerField(default=1)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("open", "Open"),
+                            ("matched", "Matched by hand and posted"),
+                            ("not_ours", "Marked not ours"),
+                        ],
+                        default="open",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "next_action",
+                    models.CharField(
+                        blank=True,
+                        choices=[("wait", "Wait"), ("match_by_hand", "Match by hand")],
+                        max_length=30,
+                    ),
+                ),
+                ("reason", models.CharField(max_length=300)),
+                ("resolved_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "locked_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "payment",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="unmatched",
+                        to="ar.claimpayment",
+                    ),
+                ),
+                (
+                    "practice",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="practices.practice",
+                    ),
+                ),
+                (
+                    "resolved_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-priority', '-pk'],
+                "ordering": ["-priority", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='UnmatchedActivity',
+            name="UnmatchedActivity",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(max_length=20)),
-                ('text', models.TextField()),
-                ('at', models.DateTimeField(auto_now_add=True)),
-                ('actor', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('item', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='activities', to='ar.unmatchedremittance')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("kind", models.CharField(max_length=20)),
+                ("text", models.TextField()),
+                ("at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "item",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="activities",
+                        to="ar.unmatchedremittance",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'unmatched activities',
-                'ordering': ['-at', '-pk'],
+                "verbose_name_plural": "unmatched activities",
+                "ordering": ["-at", "-pk"],
             },
         ),
         migrations.AddConstraint(
-            model_name='remittance',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'posted')), fields=('practice', 'payer_id', 'trace'), name='remittance_posted_once'),
+            model_name="remittance",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "posted")),
+                fields=("practice", "payer_id", "trace"),
+                name="remittance_posted_once",
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='provideradjustment',
-            trigger=pgtrigger.compiler.Trigger(name='append_only', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;", hash='b725949f95cc610e6617b0c9775b08817046b60f', operation='UPDATE OR DELETE', pgid='pgtrigger_append_only_d2d83', table='ar_provideradjustment', when='BEFORE')),
+            model_name="provideradjustment",
+            trigger=pgtrigger.compiler.Trigger(
+                name="append_only",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;",
+                    hash="b725949f95cc610e6617b0c9775b08817046b60f",
+                    operation="UPDATE OR DELETE",
+                    pgid="pgtrigger_append_only_d2d83",
+                    table="ar_provideradjustment",
+                    when="BEFORE",
+                ),
+            ),
         ),
         migrations.AddIndex(
-            model_name='claimpayment',
-            index=models.Index(fields=['practice', 'patient_control_number'], name='ar_claimpay_practic_6c5113_idx'),
+            model_name="claimpayment",
+            index=models.Index(
+                fields=["practice", "patient_control_number"], name="ar_claimpay_practic_6c5113_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='claimpayment',
-            constraint=models.UniqueConstraint(fields=('remittance', 'patient_control_number', 'payer_claim_number'), name='claim_payment_once_per_batch'),
+            model_name="claimpayment",
+            constraint=models.UniqueConstraint(
+                fields=("remittance", "patient_control_number", "payer_claim_number"),
+                name="claim_payment_once_per_batch",
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='claimpayment',
-            trigger=pgtrigger.compiler.Trigger(name='append_only', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD."posted_at" IS NOT NULL)', func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;", hash='5d8b72fe9e3816f1ac335f272c61f9dee412d181', operation='UPDATE OR DELETE', pgid='pgtrigger_append_only_2d888', table='ar_claimpayment', when='BEFORE')),
+            model_name="claimpayment",
+            trigger=pgtrigger.compiler.Trigger(
+                name="append_only",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    condition='WHEN (OLD."posted_at" IS NOT NULL)',
+                    func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;",
+                    hash="5d8b72fe9e3816f1ac335f272c61f9dee412d181",
+                    operation="UPDATE OR DELETE",
+                    pgid="pgtrigger_append_only_2d888",
+                    table="ar_claimpayment",
+                    when="BEFORE",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='servicelinepayment',
-            trigger=pgtrigger.compiler.Trigger(name='append_only', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD."posted_at" IS NOT NULL)', func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;", hash='20e91cc335db5fc402e3411a5dd088183348743b', operation='UPDATE OR DELETE', pgid='pgtrigger_append_only_7bb18', table='ar_servicelinepayment', when='BEFORE')),
+            model_name="servicelinepayment",
+            trigger=pgtrigger.compiler.Trigger(
+                name="append_only",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    condition='WHEN (OLD."posted_at" IS NOT NULL)',
+                    func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;",
+                    hash="20e91cc335db5fc402e3411a5dd088183348743b",
+                    operation="UPDATE OR DELETE",
+                    pgid="pgtrigger_append_only_7bb18",
+                    table="ar_servicelinepayment",
+                    when="BEFORE",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='remark',
-            trigger=pgtrigger.compiler.Trigger(name='append_only', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;", hash='8d49a9aed2570946be3400a5a3e8a14d0b5619a3', operation='UPDATE OR DELETE', pgid='pgtrigger_append_only_6898f', table='ar_remark', when='BEFORE')),
+            model_name="remark",
+            trigger=pgtrigger.compiler.Trigger(
+                name="append_only",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;",
+                    hash="8d49a9aed2570946be3400a5a3e8a14d0b5619a3",
+                    operation="UPDATE OR DELETE",
+                    pgid="pgtrigger_append_only_6898f",
+                    table="ar_remark",
+                    when="BEFORE",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='adjustment',
-            trigger=pgtrigger.compiler.Trigger(name='append_only', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;", hash='f21059beb4f20ee3d32ef17cbbe506169bbc5d2d', operation='UPDATE OR DELETE', pgid='pgtrigger_append_only_d92c7', table='ar_adjustment', when='BEFORE')),
+            model_name="adjustment",
+            trigger=pgtrigger.compiler.Trigger(
+                name="append_only",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;",
+                    hash="f21059beb4f20ee3d32ef17cbbe506169bbc5d2d",
+                    operation="UPDATE OR DELETE",
+                    pgid="pgtrigger_append_only_d92c7",
+                    table="ar_adjustment",
+                    when="BEFORE",
+                ),
+            ),
         ),
         migrations.AddIndex(
-            model_name='unmatchedremittance',
-            index=models.Index(fields=['practice', '-priority', '-id'], name='unmatched_rank'),
+            model_name="unmatchedremittance",
+            index=models.Index(fields=["practice", "-priority", "-id"], name="unmatched_rank"),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='unmatchedactivity',
-            trigger=pgtrigger.compiler.Trigger(name='append_only', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;", hash='8e34ea00344a67586ff8bfe87a7c4d2e0084cdcd', operation='UPDATE OR DELETE', pgid='pgtrigger_append_only_cb81a', table='ar_unmatchedactivity', when='BEFORE')),
+            model_name="unmatchedactivity",
+            trigger=pgtrigger.compiler.Trigger(
+                name="append_only",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;",
+                    hash="8e34ea00344a67586ff8bfe87a7c4d2e0084cdcd",
+                    operation="UPDATE OR DELETE",
+                    pgid="pgtrigger_append_only_cb81a",
+                    table="ar_unmatchedactivity",
+                    when="BEFORE",
+                ),
+            ),
         ),
     ]
