@@ -17,7 +17,7 @@ search term or a query string (the path is ``request.path``).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.http import HttpRequest, HttpResponse
 
@@ -27,6 +27,13 @@ from practices.models import Patient, PhiAccessLog
 
 WHAT_MAX = PhiAccessLog._meta.get_field("what").max_length or 80
 PATH_MAX = PhiAccessLog._meta.get_field("path").max_length or 300
+
+
+class PatientRef(NamedTuple):
+    """A patient named by ids alone, for reads that hold no patient rows (an export)."""
+
+    practice_id: int
+    patient_id: int
 
 
 def patient_refs(rows: Iterable[Any]) -> dict[int, list[int]]:
