@@ -17,7 +17,7 @@ import re
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -165,6 +165,48 @@ def attachment_add(
     )
     if file is not None:
         attachment.file.save(file.name or "attachment", file, save=False)
+    attachment._history_user = actor  # type: ignore[attr-defined]
+    attachment.save()
+    _log(attachment, actor)
+    return attachment
+
+
+# An attachment moves one way: asked for, in hand, sent to the payer.
+STATUS_ORDER = [AttachmentStatus.REQUESTED, AttachmentStatus.RECEIVED, AttachmentStatus.SENT]
+
+
+@transaction.atomic
+def attachment_set_status(
+    *,
+    actor: Actor,
+    attachment: Attachment,
+    status: str,
+    file: UploadedFile | None = None,
+) -> Attachment:
+    """Move an attachment along requested → received → sent (a file is needed from
+    "received" on: give it with the move if the request had none)."""
+    claim = attachment.claim
+    require_practice_perm(actor, perms.WORK_CLAIMS, claim.practice)
+    if attachment.is_clinical and not can_see_clinical(actor, claim):
+        raise PermissionDenied("Clinical attachments are handled by the practice.")
+    attachment = Attachment.objects.select_for_update().get(pk=attachment.pk)
+    if status not in AttachmentStatus.values:
+        raise ValidationError({"status": f"Unknown status {status!r}."})
+    if STATUS_ORDER.index(AttachmentStatus(status)) <= STATUS_ORDER.index(
+        AttachmentStatus(attachment.status)
+    ):
+        raise ValidationError(
+            {
+                "status": f"It is already {attachment.get_status_display().lower()}: "
+                "an attachment moves requested → received → sent."
+            }
+        )
+    if file is not None:
+        sniff(file)
+        attachment.file.save(file.name or "attachment", file, save=False)
+    elif not attachment.file:
+        raise ValidationError({"file": "Attach the file to mark it received or sent."})
+    attachment.status = status
     attachment._history_user = actor  # type: ignore[attr-defined]
     attachment.save()
     _log(attachment, actor)

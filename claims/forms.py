@@ -51,7 +51,15 @@ class VersionedForm(BootstrapForm):
     version = forms.IntegerField(widget=forms.HiddenInput)
 
 
-class NextActionForm(VersionedForm):
+class FromQueueForm(VersionedForm):
+    """Also carries the queue the person came from (its key, never PHI) and the claim's rank
+    there when the page was drawn, for "Save and next"."""
+
+    queue = forms.SlugField(required=False, max_length=50, widget=forms.HiddenInput)
+    rank = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+
+class NextActionForm(FromQueueForm):
     service_required = ("next_action_due",)
 
     next_action = forms.ChoiceField(choices=NextAction.choices)
@@ -61,7 +69,9 @@ class NextActionForm(VersionedForm):
     )
 
 
-class FollowUpForm(VersionedForm):
+class FollowUpForm(FromQueueForm):
+    """A follow-up and, in the same submit, the next action its outcome decides."""
+
     service_required = ("contact", "outcome")
 
     channel = forms.ChoiceField(choices=FollowUpChannel.choices, required=False)
@@ -72,6 +82,20 @@ class FollowUpForm(VersionedForm):
         max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
     next_step = forms.CharField(max_length=500, required=False)
+    next_action = forms.ChoiceField(
+        label="Then",
+        choices=[("", "Keep the current next action"), *NextAction.choices],
+        required=False,
+    )
+    next_action_due = forms.DateField(label="Due", widget=DATE, required=False)
+    wait_reason = forms.CharField(
+        required=False, max_length=300, help_text="For “wait”: what are we waiting for?"
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Its own ids: the next-action form on the same page has fields of the same names.
+        kwargs.setdefault("auto_id", "fu_%s")
+        super().__init__(*args, **kwargs)
 
 
 class NoteForm(BootstrapForm):
@@ -101,3 +125,8 @@ class AttachmentForm(BootstrapForm):
             self.fields["kind"].choices = [
                 c for c in AttachmentKind.choices if c[0] not in CLINICAL_ATTACHMENT_KINDS
             ]
+
+
+class AttachmentStatusForm(BootstrapForm):
+    status = forms.ChoiceField(choices=AttachmentStatus.choices)
+    file = forms.FileField(required=False)

@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from claims import api, views
+from claims import api, search_views, views
 
 urlpatterns = [
     path("claims/<int:pk>/", views.claim_detail, name="claim-detail"),
@@ -15,10 +15,19 @@ urlpatterns = [
         views.claim_attachment_download,
         name="claim-attachment-download",
     ),
+    path(
+        "claims/<int:pk>/attachments/<int:attachment_pk>/status/",
+        views.claim_attachment_status,
+        name="claim-attachment-status",
+    ),
     path("claims/<int:pk>/release/", views.claim_release, name="claim-release"),
+    path("search/", search_views.search_page, name="search"),
 ]
 # /api/v1/claims/...: SimpleRouter lists the detail=False "work-next" route before the
 # detail routes, and the numeric lookup keeps "work-next" from ever reading as an id.
 _router = SimpleRouter()
 _router.register("claims", api.ClaimViewSet, basename="api-claim")
-api_urlpatterns: list = _router.urls
+api_urlpatterns: list = [
+    *_router.urls,
+    path("search/", search_views.SearchAPIView.as_view(), name="api-search"),
+]

@@ -14,16 +14,19 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from billing_ops.access import request_access
 from billing_ops.pages import get_scoped_or_404, scoped_page
-from claims import attachments, forms, priority, services
-from claims.choices import TRANSITIONS, ClaimStatus
+from claims import attachments, follow_ups, forms, priority, scrubber, services
+from claims.choices import TRANSITIONS, UNSUBMITTED_STATUSES, ClaimStatus
 from claims.models import Claim
 from practices import permissions as perms
 from practices import phi_log
 from practices.choices import AccessAction
 from work import services as work_services
+from work.views import next_in_queue, queue_slugs
 
 
 def scoped_claims(request: HttpRequest) -> QuerySet[Claim]:
@@ -37,14 +40,35 @@ def _claim(request: HttpRequest, pk: int) -> Claim:
     return get_scoped_or_404(queryset, pk=pk)
 
 
+def _from_queue(request: HttpRequest) -> str:
+    """The queue the person came from (a key such as "my-day", never PHI), or ""."""
+    slug = request.POST.get("queue") or request.GET.get("from") or ""
+    return slug if slug in queue_slugs() else ""
+
+
+def _findings(claim: Claim) -> dict[str, Any]:
+    """The scrub card: a claim the payer does not have yet is scrubbed as it is now (read
+    only), so the card never says "no findings" about a claim that has some; a sent claim
+    shows what its last scrub stored."""
+    if claim.status in UNSUBMITTED_STATUSES:
+        return {"findings": scrubber.scrub(claim), "findings_live": True}
+    return {"findings": claim.findings.all(), "findings_live": False}
+
+
 def _render(request: HttpRequest, claim: Claim, status: int = 200, **forms_: Any) -> HttpResponse:
     phi_log.record_read(request, [claim], what="claim page")
     clinical = attachments.can_see_clinical(request.user, claim)
+    queue = _from_queue(request)
     initial = {"version": claim.version}
+    from_queue = {"queue": queue, "rank": claim.priority}
+    current = request_access(request).practice
     context = {
         "claim": claim,
+        "from_queue": queue,
+        "other_practice": current is not None and current.pk != claim.practice_id,
+        "attachment_statuses": attachments.STATUS_ORDER,
         "lines": claim.lines.all(),
-        "findings": claim.findings.all(),
+        **_findings(claim),
         "activities": attachments.visible_activities(request.user, claim)[:200],
         "attachments": attachments.visible_attachments(request.user, claim),
         "explanation": priority.explain(claim),
@@ -53,12 +77,14 @@ def _render(request: HttpRequest, claim: Claim, status: int = 200, **forms_: Any
         or forms.NextActionForm(
             initial={
                 **initial,
+                **from_queue,
                 "next_action": claim.next_action,
                 "next_action_due": claim.next_action_due,
                 "wait_reason": claim.wait_reason,
             }
         ),
-        "follow_up_form": forms_.get("follow_up_form") or forms.FollowUpForm(initial=initial),
+        "follow_up_form": forms_.get("follow_up_form")
+        or forms.FollowUpForm(initial={**initial, **from_queue}),
         "note_form": forms_.get("note_form") or forms.NoteForm(),
         "attachment_form": forms_.get("attachment_form") or forms.AttachmentForm(clinical=clinical),
         "held_by_me": claim.locked_by_id == request.user.pk,
@@ -95,7 +121,21 @@ def _run(
     except PermissionDenied:
         raise Http404("Not found.") from None
     messages.success(request, done)
-    return redirect("claim-detail", pk=claim.pk)
+    return _after_save(request, claim, form)
+
+
+def _after_save(request: HttpRequest, claim: Claim, form: Any) -> HttpResponse:
+    """Back to the claim, or with "Save and next" on to the next item of the queue the
+    person came from (the end of the queue goes back to it)."""
+    queue = _from_queue(request)
+    if queue and request.POST.get("then") == "next":
+        target = next_in_queue(request, queue, claim, form.cleaned_data.get("rank"))
+        if target is None:
+            messages.info(request, "That was the last one in this queue.")
+            return redirect("queue", slug=queue)
+        return redirect(target)
+    url = reverse("claim-detail", kwargs={"pk": claim.pk})
+    return redirect(f"{url}?from={queue}" if queue else url)
 
 
 @scoped_page(perms.WORK_CLAIMS, current_practice=False)
@@ -130,13 +170,16 @@ def claim_follow_up(request: HttpRequest, pk: int) -> HttpResponse:
         claim,
         "follow_up_form",
         form,
-        lambda d: services.claim_log_follow_up(
+        lambda d: follow_ups.claim_log_follow_up_and_next_action(
             actor=request.user,
             claim=claim,
             channel=d["channel"],
             contact=d["contact"],
             outcome=d["outcome"],
             next_step=d["next_step"],
+            next_action=d["next_action"],
+            next_action_due=d["next_action_due"],
+            wait_reason=d["wait_reason"],
             expected_version=d["version"],
         ),
         "Follow-up logged.",
@@ -179,6 +222,10 @@ def claim_transition(request: HttpRequest, pk: int) -> HttpResponse:
         claim.refresh_from_db()
         return _render(request, claim, 409)
     except ValidationError as exc:
+        if form.cleaned_data["to_status"] == ClaimStatus.READY:
+            # The refused move rolled its scrub back: keep the findings that refused it, so
+            # the scrub card shows them.
+            services.claim_scrub(claim=claim)
         for error in exc.messages:
             messages.error(request, error)
         return _render(request, claim, 400)
@@ -209,6 +256,35 @@ def claim_attachment_add(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         "Attachment saved.",
     )
+
+
+@scoped_page(perms.WORK_CLAIMS, current_practice=False)
+@require_POST
+def claim_attachment_status(request: HttpRequest, pk: int, attachment_pk: int) -> HttpResponse:
+    """Move an attachment on (requested → received → sent), with its file if it has none."""
+    claim = _claim(request, pk)
+    attachment = get_scoped_or_404(
+        attachments.visible_attachments(request.user, claim), pk=attachment_pk
+    )
+    form = forms.AttachmentStatusForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, "Choose the attachment's new status.")
+        return _render(request, claim, 400)
+    try:
+        attachment = attachments.attachment_set_status(
+            actor=request.user,
+            attachment=attachment,
+            status=form.cleaned_data["status"],
+            file=form.cleaned_data["file"],
+        )
+    except ValidationError as exc:
+        for error in exc.messages:
+            messages.error(request, f"{attachment}: {error}")
+        return _render(request, claim, 400)
+    except PermissionDenied:
+        raise Http404("Not found.") from None
+    messages.success(request, f"{attachment} is now {attachment.get_status_display().lower()}.")
+    return redirect("claim-detail", pk=claim.pk)
 
 
 @scoped_page(perms.WORK_CLAIMS, current_practice=False)

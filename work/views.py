@@ -148,6 +148,42 @@ def queue(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "work/queue.html", context)
 
 
+def queue_slugs() -> set[str]:
+    """The queue keys a page may carry back ("Save and next"): My day and every queue."""
+    return {MY_DAY, *(q.slug for q in registry.queues())}
+
+
+def next_in_queue(request: HttpRequest, slug: str, item: Any, rank: int | None) -> str | None:
+    """The URL of the item after ``item`` in the queue ``slug`` of the current practice, in
+    the queue's priority order as the person saw it (``rank``: the item's priority then),
+    or None at the end. The URL carries the queue key on, so the next save goes on too."""
+    access = request_access(request)
+    practice = access.practice
+    if practice is None or slug not in queue_slugs():
+        return None
+    today = timezone.localdate()
+    item_type = registry.type_of(item)
+    rank = item.priority if rank is None else rank
+    page: selectors.Page | None = None
+    if slug == MY_DAY:
+        types = [t.key for t in registry.types() if access.has(t.permission)]
+        cursor = selectors._encode([rank, item_type.key, item.pk])
+        page = selectors.my_day_page(request.user, practice.pk, cursor, 2, today, types)
+    else:
+        current = registry.queue(slug)
+        if current is not None and access.has(registry.type(current.item_type).permission):
+            items = selectors.queue_queryset(current, request.user, today).filter(
+                practice_id=practice.pk
+            )
+            cursor = selectors._encode([rank, item.pk])
+            page = selectors.keyset_page(current, items, "priority", cursor, 2)
+    for row in page.rows if page is not None else []:
+        if (row.item_type.key, row.item.pk) != (item_type.key, item.pk):
+            url = reverse(row.item_type.detail_url_name, kwargs={"pk": row.item.pk})
+            return f"{url}?from={slug}"
+    return None
+
+
 @require_POST
 @scoped_page("view_practice")
 def work_next(request: HttpRequest) -> HttpResponse:

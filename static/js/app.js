@@ -12,6 +12,16 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   });
 });
+// "/" anywhere (outside a field) goes to the header's search box.
+const typing = (event) => {
+  const tag = (event.target.tagName || "").toLowerCase();
+  return ["input", "textarea", "select"].includes(tag) || event.target.isContentEditable
+    || event.ctrlKey || event.metaKey || event.altKey;
+};
+document.addEventListener("keydown", (event) => {
+  const box = document.getElementById("global-search");
+  if (event.key === "/" && box && !typing(event)) { event.preventDefault(); box.focus(); box.select(); }
+});
 // HTMX requests carry the CSRF token from the cookie-less hidden input on the page.
 document.body.addEventListener("htmx:configRequest", (event) => {
   const token = document.querySelector("input[name=csrfmiddlewaretoken]");
@@ -24,12 +34,12 @@ document.addEventListener("DOMContentLoaded", () => {
   const rows = table ? Array.from(table.querySelectorAll("tr.queue-row")) : [];
   const selected = document.getElementById("selected-count");
   const updateSelected = () => {
-    if (selected) selected.textContent = table.querySelectorAll("input[name=claims]:checked").length;
+    if (selected) selected.textContent = table.querySelectorAll("input[name=items]:checked").length;
   };
   const selectAll = document.getElementById("select-all");
   if (selectAll) {
     selectAll.addEventListener("change", () => {
-      table.querySelectorAll("input[name=claims]").forEach((box) => { box.checked = selectAll.checked; });
+      table.querySelectorAll("input[name=items]").forEach((box) => { box.checked = selectAll.checked; });
       updateSelected();
     });
   }
@@ -51,9 +61,34 @@ document.addEventListener("DOMContentLoaded", () => {
     else if (event.key === "k") { event.preventDefault(); focus(current - 1); }
     else if ((event.key === "o" || event.key === "Enter") && current >= 0) { window.location = rows[current].dataset.href; }
     else if (event.key === "x" && current >= 0) {
-      const box = rows[current].querySelector("input[name=claims]");
+      const box = rows[current].querySelector("input[name=items]");
       box.checked = !box.checked;
       updateSelected();
     }
+  });
+});
+
+// Claim page: f follow-up, a next action, b back to the queue; an invalid form comes back
+// with the page at its first invalid field, focused.
+document.addEventListener("DOMContentLoaded", () => {
+  const invalid = document.querySelector("form .is-invalid");
+  if (invalid) {
+    invalid.scrollIntoView({ block: "center" });
+    invalid.focus();
+  }
+  const targets = {
+    f: () => document.querySelector("#follow-up-form select, #follow-up-form input:not([type=hidden])"),
+    a: () => document.querySelector("#next-action-form select"),
+    b: () => document.querySelector("[data-shortcut=b]"),
+  };
+  if (!document.getElementById("follow-up-form") && !document.getElementById("next-action-form")) return;
+  document.addEventListener("keydown", (event) => {
+    if (typing(event) || !(event.key in targets)) return;
+    const target = targets[event.key]();
+    if (!target) return;
+    event.preventDefault();
+    if (target.tagName.toLowerCase() === "a") { target.click(); return; }
+    target.scrollIntoView({ block: "center" });
+    target.focus();
   });
 });
