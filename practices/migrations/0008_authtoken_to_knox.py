@@ -32,9 +32,10 @@ def copy_tokens(apps, schema_editor):
         rows = cursor.fetchall()
     for key, user_id, created in rows:
         digest = hash_token(key)
-        knox_token = AuthToken.objects.create(
+        knox_token = AuthToken(
             digest=digest, token_key=key[:TOKEN_KEY_LENGTH], user_id=user_id, expiry=expiry
         )
+        knox_token.save(force_insert=True)  # not knox's manager.create(), which mints a token
         ApiToken.objects.create(
             user_id=user_id,
             token=knox_token,

@@ -179,16 +179,17 @@ def test_wrong_or_replayed_code_is_refused(world):
     sam = not_stepped_up(world.sam)
     device = TOTPDevice.objects.get(user=world.sam)
 
-    wrong = sam.post(STEP_UP, {"code": wrong_code_for(device)})
-    assert wrong.status_code == 200
-    assert "That code did not match" in wrong.text
-    assert SESSION_STEP_UP_AT not in sam.session
-
     code = code_for(device)
     assert sam.post(STEP_UP, {"code": code}).status_code == 302
     other = not_stepped_up(world.sam)
     replayed = other.post(STEP_UP, {"code": code})
     assert replayed.status_code == 200
+    assert "That code did not match" in replayed.text
+    assert SESSION_STEP_UP_AT not in other.session
+
+    wrong = other.post(STEP_UP, {"code": wrong_code_for(device)})
+    assert wrong.status_code == 200
+    assert "That code did not match" in wrong.text
     assert SESSION_STEP_UP_AT not in other.session
 
 
