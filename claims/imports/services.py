@@ -261,6 +261,7 @@ def _finish(job: ImportJob, ctx: Context) -> ImportJob:
         rejected_count=outcome.rejected_count,
         conflict_count=outcome.conflicts,
         errors=outcome.stored_entries(),
+        records=[] if rejected else outcome.records,
         finished_at=timezone.now(),
     )
     job.refresh_from_db()
