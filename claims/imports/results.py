@@ -27,6 +27,17 @@ ERROR, SKIPPED, NOTE = "error", "skipped", "note"
 CONFLICT, WARNING, UPDATED = "conflict", "warning", "updated"
 # Per level: enough to fix a file; a file with more problems mostly repeats one of them.
 MAX_ENTRIES = 300
+# Links on the result page to what was created or changed; past this many, a count.
+MAX_RECORDS = 1000
+# What a record points at (``Outcome.record``): the result page links each to its page.
+CLAIM, PATIENT, COVERAGE, ESTIMATE, PAYER, PROVIDER = (
+    "claim",
+    "patient",
+    "coverage",
+    "estimate",
+    "payer",
+    "provider",
+)
 
 
 @dataclass
@@ -41,6 +52,9 @@ class Outcome:
     conflicts: int = 0  # records on file the file contradicts, left for a person
     entries: list[dict[str, Any]] = field(default_factory=list)
     dropped: int = 0
+    # What the run created or changed: {"kind", "id", "label", "action"[, "patient"]}.
+    records: list[dict[str, Any]] = field(default_factory=list)
+    records_dropped: int = 0
     # Rows (or claims, or the file) with at least one error, counted even past MAX_ENTRIES.
     rejected_keys: set[tuple[Any, ...]] = field(default_factory=set)
     fatal: bool = False
@@ -88,6 +102,13 @@ class Outcome:
         self.updated += 1
         self._add({"level": UPDATED, **where, "message": message, "changes": changes})
 
+    def record(self, kind: str, pk: int, label: str, action: str = "created", **extra: Any) -> None:
+        """Something the run created or changed (``extra``: e.g. the coverage's patient id)."""
+        if len(self.records) < MAX_RECORDS:
+            self.records.append({"kind": kind, "id": pk, "label": label, "action": action, **extra})
+        else:
+            self.records_dropped += 1
+
     @property
     def rejected(self) -> bool:
         return bool(self.rejected_keys)
@@ -98,10 +119,18 @@ class Outcome:
         return len(self.rejected_keys)
 
     def stored_entries(self) -> list[dict[str, Any]]:
-        if not self.dropped:
-            return self.entries
-        more = {"level": NOTE, "message": f"{self.dropped} more message(s) not shown."}
-        return [*self.entries, more]
+        entries = list(self.entries)
+        if self.dropped:
+            entries.append({"level": NOTE, "message": f"{self.dropped} more message(s) not shown."})
+        if self.records_dropped:
+            entries.append(
+                {
+                    "level": NOTE,
+                    "message": f"{self.records_dropped} more record(s) created or changed "
+                    "(not linked here).",
+                }
+            )
+        return entries
 
 
 def describe(entry: dict[str, Any]) -> str:
