@@ -40,12 +40,13 @@ def compute(claim: Claim, today: dt.date | None = None) -> Priority:
     today = today or timezone.localdate()
     at_stake = balance(claim)
     parts: list[tuple[int, str]] = [(min(int(at_stake / 100), 40), f"${at_stake:,.2f}")]
-    age = (today - claim.service_date_from).days
-    if age >= 0:
+    if claim.service_date_from is None:
+        parts.append((0, "no service date"))
+    elif (age := (today - claim.service_date_from).days) >= 0:
         parts.append((min(age // 3, 20), f"{_days(age)} old"))
     else:
         parts.append((0, f"service date in {_days(-age)}"))
-    if claim.status in NOT_YET_WITH_PAYER:
+    if claim.status in NOT_YET_WITH_PAYER and claim.timely_filing_deadline is not None:
         left = (claim.timely_filing_deadline - today).days
         if left < 0:
             parts.append((40, f"filing limit passed {_days(-left)} ago"))

@@ -61,21 +61,34 @@ def missing_diagnosis_pointer(
     return findings
 
 
+def missing_service_date(claim: Claim, lines: list[ClaimLine], today: dt.date) -> list[Finding]:
+    if claim.service_date_from is not None:
+        return []
+    message = (
+        "The claim has no service date (DTP*472 in the 837): enter the date of service "
+        "before it can be billed."
+    )
+    return [Finding("missing_service_date", Severity.ERROR, message)]
+
+
 def future_service_date(claim: Claim, lines: list[ClaimLine], today: dt.date) -> list[Finding]:
     dates = [claim.service_date_from, claim.service_date_to]
-    dates += [line.service_date for line in lines if line.service_date]
-    if max(dates) > today:
+    dates += [line.service_date for line in lines]
+    known = [day for day in dates if day is not None]
+    if known and max(known) > today:
         return [
             Finding(
                 "future_service_date",
                 Severity.ERROR,
-                f"Service date {max(dates):%m/%d/%Y} is in the future.",
+                f"Service date {max(known):%m/%d/%Y} is in the future.",
             )
         ]
     return []
 
 
 def duplicate_claim(claim: Claim, lines: list[ClaimLine], today: dt.date) -> list[Finding]:
+    if claim.service_date_from is None:
+        return []  # undated: missing_service_date says so; no date to match on
     codes = sorted(line.procedure_code for line in lines)
     others = (
         Claim.objects.filter(
@@ -96,6 +109,8 @@ def duplicate_claim(claim: Claim, lines: list[ClaimLine], today: dt.date) -> lis
 
 
 def timely_filing(claim: Claim, lines: list[ClaimLine], today: dt.date) -> list[Finding]:
+    if claim.timely_filing_deadline is None:
+        return []  # counted from the service date, which the claim does not have yet
     days_left = (claim.timely_filing_deadline - today).days
     if days_left < 0:
         message = f"Timely-filing limit passed on {claim.timely_filing_deadline:%m/%d/%Y}."
@@ -162,6 +177,7 @@ def payer_rules(claim: Claim, lines: list[ClaimLine], today: dt.date) -> list[Fi
 
 
 RULES: list[Rule] = [
+    missing_service_date,
     missing_member_id,
     missing_diagnosis_pointer,
     future_service_date,

@@ -27,6 +27,7 @@ from claims.choices import (
     Severity,
 )
 from claims.models import Claim, ClaimActivity, ClaimLine, Estimate, ScrubFinding
+from claims.payments import POSTED_STATUSES
 from practices import permissions as perms
 from practices.models import Coverage, Patient, Provider
 from practices.services import require_practice_perm
@@ -143,7 +144,7 @@ def claim_create(
     coverage: Coverage,
     provider: Provider,
     pms_claim_number: str,
-    service_date_from: dt.date,
+    service_date_from: dt.date | None,
     service_date_to: dt.date | None = None,
     diagnosis_codes: Iterable[str] = (),
     lines: Iterable[dict[str, Any]],
@@ -153,7 +154,11 @@ def claim_create(
     wait_reason: str = "",
     other_payer_paid: Decimal | None = None,
 ) -> Claim:
-    """Create a draft claim with its lines, owner and next action."""
+    """Create a draft claim with its lines, owner and next action.
+
+    Without a service date (a PMS export of work not yet dated) the draft is created with
+    its scrub findings stored, so the missing date shows as an error that blocks "ready".
+    """
     practice = patient.practice
     require_practice_perm(actor, perms.WORK_CLAIMS, practice)
     errors = {
@@ -183,7 +188,7 @@ def claim_create(
         next_action_due=next_action_due,
         wait_reason=wait_reason,
         other_payer_paid=other_payer_paid,
-        timely_filing_deadline=service_date_from + dt.timedelta(days=payer.timely_filing_days),
+        timely_filing_deadline=filing_deadline(service_date_from, payer),
         version=0,
     )
     claim.full_clean(exclude=["version"])
@@ -195,7 +200,16 @@ def claim_create(
         line._history_user = actor  # type: ignore[attr-defined]
         line.save()
     _activity(claim, actor, ActivityKind.CREATED, f"Created with {len(line_objects)} line(s).")
+    if service_date_from is None:
+        claim_scrub(claim=claim)
     return claim
+
+
+def filing_deadline(service_date: dt.date | None, payer: Any) -> dt.date | None:
+    """The payer's timely-filing limit, counted from the date of service (none while undated)."""
+    if service_date is None:
+        return None
+    return service_date + dt.timedelta(days=payer.timely_filing_days)
 
 
 @transaction.atomic
@@ -286,6 +300,13 @@ def claim_transition(
             {
                 "status": f"A {claim.get_status_display().lower()} claim cannot become "
                 f"{ClaimStatus(to_status).label.lower()}; it can become: {names}."
+            }
+        )
+    if to_status in POSTED_STATUSES:
+        raise ValidationError(
+            {
+                "status": f"A claim becomes {ClaimStatus(to_status).label.lower()} only when a "
+                "payment is posted with its amounts: an 835, or a paper EOB from the claim page."
             }
         )
     if to_status == ClaimStatus.READY:
@@ -405,7 +426,7 @@ def claim_update_from_import(
     claim: Claim,
     coverage: Coverage,
     provider: Provider,
-    service_date_from: dt.date,
+    service_date_from: dt.date | None,
     service_date_to: dt.date | None = None,
     diagnosis_codes: Iterable[str] = (),
     lines: Iterable[dict[str, Any]],
@@ -423,11 +444,12 @@ def claim_update_from_import(
     if provider.practice_id != claim.practice_id:
         raise ValidationError({"provider": f"Must belong to {claim.practice}."})
     payer = coverage.payer
+    undated = claim.service_date_from is None or service_date_from is None
     claim.coverage, claim.payer, claim.provider = coverage, payer, provider
     claim.claim_format = payer.claim_format
     claim.service_date_from = service_date_from
     claim.service_date_to = service_date_to or service_date_from
-    claim.timely_filing_deadline = service_date_from + dt.timedelta(days=payer.timely_filing_days)
+    claim.timely_filing_deadline = filing_deadline(service_date_from, payer)
     claim.diagnosis_codes = list(diagnosis_codes)
     claim.other_payer_paid = other_payer_paid
     new_lines = build_lines(lines)
@@ -455,4 +477,6 @@ def claim_update_from_import(
         text,
         data={"source": "import", "from": previous, "to": claim.status},
     )
+    if undated:  # the missing-date finding appears, or goes once the PMS sends the date
+        claim_scrub(claim=claim)
     return claim

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from claims.imports.csv_columns import Table
 from claims.imports.csv_rows import CODE, Row, changed_fields, in_practice, not_found
 from claims.imports.reference import report
-from claims.imports.results import Context
+from claims.imports.results import PATIENT, Context
 from practices import services as practice_services
 from practices.choices import AppointmentStatus
 from practices.models import Appointment, Patient, Provider
@@ -111,3 +111,10 @@ class AppointmentsImport:
                 ctx.outcome.created += 1
             else:
                 ctx.outcome.updated += 1
+            # Appointments have no page of their own: the link is the patient's page.
+            ctx.outcome.record(
+                PATIENT,
+                record.patient.pk,
+                f"{record.patient.account_number} (appointment, row {record.row.number})",
+                "created" if appointment is None else "updated",
+            )

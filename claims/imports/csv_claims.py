@@ -17,7 +17,7 @@ from claims.choices import NextAction
 from claims.imports.csv_columns import Table
 from claims.imports.csv_rows import COB_ORDERS, CODE, Row, in_practice, not_found, payers_by_id
 from claims.imports.reference import CoverageBook, report
-from claims.imports.results import Context
+from claims.imports.results import CLAIM, Context
 from claims.models import Claim
 from practices.models import Patient, Payer, Provider
 
@@ -105,7 +105,9 @@ class ClaimsImport:
             "surfaces": surfaces,
             "units": row.units("units"),
             "charge": row.money("charge", required=True),
-            "service_date": row.date("service_date", required=True),
+            # An empty cell is a line not yet dated; a claim with no dated line is a draft
+            # the scrubber blocks (as an 837 claim without DTP*472).
+            "service_date": row.date("service_date"),
         }
 
     def validate(self) -> None:
@@ -190,7 +192,7 @@ class ClaimsImport:
     def _write(self, record: ClaimRecord, book: CoverageBook, today: dt.date) -> None:
         ctx, head = self.ctx, record.head
         assert record.patient and record.payer and record.provider
-        dates = [line["service_date"] for line in record.lines]
+        dates = [line["service_date"] for line in record.lines if line["service_date"]]
         lines = [{**line, "line_number": n} for n, line in enumerate(record.lines, start=1)]
         try:
             coverage = book.resolve(
@@ -204,24 +206,34 @@ class ClaimsImport:
             fields = {
                 "coverage": coverage,
                 "provider": record.provider,
-                "service_date_from": min(dates),
-                "service_date_to": max(dates),
+                "service_date_from": min(dates, default=None),
+                "service_date_to": max(dates, default=None),
                 "diagnosis_codes": head["diagnosis_codes"],
                 "lines": lines,
                 "other_payer_paid": head["other_payer_paid"],
             }
             claim = record.existing
             if claim is None:
-                claim_services.claim_create(
+                claim = claim_services.claim_create(
                     actor=ctx.actor,
                     patient=record.patient,
                     pms_claim_number=record.number,
                     owner=ctx.owner,
-                    next_action=NextAction.CORRECT_AND_RESUBMIT,
+                    next_action=NextAction.REQUEST_INFO_PRACTICE
+                    if not dates
+                    else NextAction.CORRECT_AND_RESUBMIT,
                     next_action_due=today,
                     **fields,
                 )
                 ctx.outcome.created += 1
+                ctx.outcome.record(CLAIM, claim.pk, record.number)
+                if not dates:
+                    ctx.outcome.warn(
+                        f"no service date on any line: claim #{claim.pk} is a draft with a "
+                        "scrub error until the date of service is entered",
+                        row=record.row.number,
+                        claim=record.number,
+                    )
             elif claim.status not in claim_services.IMPORT_UPDATABLE_STATUSES:
                 status = claim.get_status_display().lower()
                 where = {"row": record.row.number, "claim": record.number}
@@ -238,6 +250,7 @@ class ClaimsImport:
             else:
                 claim_services.claim_update_from_import(actor=ctx.actor, claim=claim, **fields)
                 ctx.outcome.updated += 1
+                ctx.outcome.record(CLAIM, claim.pk, record.number, "updated")
         except ValidationError as exc:
             columns = {
                 "coverage": "payer_id",

@@ -18,7 +18,7 @@ from claims.imports.csv_rows import (
     payers_by_id,
 )
 from claims.imports.reference import report
-from claims.imports.results import Context
+from claims.imports.results import PATIENT, Context
 from practices import services as practice_services
 from practices.choices import CobOrder, Relationship
 from practices.models import Coverage, Patient, Payer
@@ -167,7 +167,9 @@ class PatientsImport:
                 changed = True
             if existing.get(account) is None:
                 ctx.outcome.created += 1
+                ctx.outcome.record(PATIENT, patient.pk, account)
             elif changed:
                 ctx.outcome.updated += 1
+                ctx.outcome.record(PATIENT, patient.pk, account, "updated")
             else:
                 ctx.outcome.unchanged += 1

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
-from claims.imports.results import Context
+from claims.imports.results import COVERAGE, PAYER, PROVIDER, Context
 from practices import services as practice_services
 from practices.choices import ClaimFormat, CobOrder, Relationship
 from practices.models import Coverage, Patient, Payer, Provider
@@ -120,6 +120,7 @@ class CoverageBook:
                 **wanted,
             )
             coverages[order] = coverage
+            ctx.outcome.record(COVERAGE, coverage.pk, coverage_label(coverage), patient=patient.pk)
             ctx.outcome.note(
                 f"added {cob_label(order)} coverage with {payer.payer_id} for {who}", **where
             )
@@ -141,6 +142,9 @@ class CoverageBook:
                 )
             before = {k: getattr(current, k) for k in changes}
             practice_services.coverage_save(actor=ctx.actor, coverage=current, **changes)
+            ctx.outcome.record(
+                COVERAGE, current.pk, coverage_label(current), "updated", patient=patient.pk
+            )
             used_by = current.claims.count()
             said = "; ".join(f"{_LABELS[k]} {before[k]!r} → {v!r}" for k, v in changes.items())
             ctx.outcome.changed(
@@ -150,6 +154,13 @@ class CoverageBook:
                 **where,
             )
         return current
+
+
+def coverage_label(coverage: Coverage) -> str:
+    return (
+        f"{coverage.patient.account_number}: {cob_label(coverage.cob_order)} "
+        f"{coverage.payer.payer_id} {coverage.member_id}"
+    ).strip()
 
 
 _LABELS = {
@@ -170,6 +181,7 @@ def create_payer(ctx: Context, *, payer_id: str, name: str, claim_format: str) -
         claim_format=claim_format if claim_format in ClaimFormat.values else ClaimFormat.PAPER,
         timely_filing_days=DEFAULT_TIMELY_FILING_DAYS,
     )
+    ctx.outcome.record(PAYER, payer.pk, f"{payer.name} ({payer_id})")
     ctx.outcome.note(
         f"created payer {payer.name} ({payer_id}) with timely filing "
         f"{DEFAULT_TIMELY_FILING_DAYS} days: check its settings"
@@ -182,5 +194,6 @@ def create_provider(ctx: Context, *, npi: str) -> Provider:
     provider = practice_services.provider_create(
         actor=ctx.actor, practice=ctx.practice, first_name="NPI", last_name=npi, npi=npi
     )
+    ctx.outcome.record(PROVIDER, provider.pk, f"NPI {npi}")
     ctx.outcome.note(f"created provider with NPI {npi}: fill in the name")
     return provider

@@ -17,6 +17,8 @@
 - Secondary claims: ``other_payer_paid`` is what the other payers paid (AMT*D, else the
   sum of their SVD line payments); empty when the file gives no other-payer payment.
 - Lines keep every tooth (TOO) with its surfaces, date ranges (RD8) and the unit basis.
+- A claim without a service date (no DTP*472 on the claim or its lines) that is not a
+  predetermination imports as an undated draft: the scrubber's error blocks it until dated.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from django.utils import timezone
 from claims import services as claim_services
 from claims.choices import TRANSITIONS, ClaimStatus, NextAction
 from claims.imports.reference import CoverageBook, create_payer, create_provider, report
-from claims.imports.results import Context
+from claims.imports.results import CLAIM, ESTIMATE, PATIENT, Context
 from claims.imports.x12_compare import differences, line_specs, other_payer_paid
 from claims.models import Claim, Estimate
 from claims.x12 import ParsedClaim, X12Error, parse_837
@@ -53,6 +55,14 @@ def derived_account(claim: ParsedClaim) -> str:
     p, member_id = claim.patient, claim.subscriber.member_id or ""
     identity = f"{p.last_name}|{p.first_name}|{p.dob}|{member_id}".upper()
     return "X12-" + hashlib.sha256(identity.encode()).hexdigest()[:12].upper()
+
+
+def undated_warning(claim: Claim) -> str:
+    """What the result says of a claim imported without a service date."""
+    return (
+        f"no service date (DTP*472): claim #{claim.pk} is a draft with a scrub error until "
+        "the date of service is entered"
+    )
 
 
 def _name(first: str | None, last: str | None) -> str:
@@ -114,6 +124,7 @@ class PatientMatcher:
                 f"added patient {who} with account {patient.account_number}",
                 claim=claim.claim_number,
             )
+            ctx.outcome.record(PATIENT, patient.pk, patient.account_number)
         self._seen[key] = patient
         return patient
 
@@ -370,8 +381,6 @@ class X12Import:
 
     def _fields(self, claim: ParsedClaim, patient: Patient) -> dict[str, Any]:
         """What the claim services take, with payer, provider and coverage resolved."""
-        if claim.service_date_from is None and not claim.predetermination:
-            raise ValidationError("the claim has no service date (DTP*472)")
         payer, provider = self._payer(claim), self._provider(claim)
         sub = claim.subscriber
         coverage = self.coverages.resolve(
@@ -397,16 +406,23 @@ class X12Import:
     def _import(self, claim: ParsedClaim) -> None:
         ctx = self.ctx
         patient = self.patients.patient_for(claim)
-        claim_services.claim_create(
+        undated = claim.service_date_from is None
+        created = claim_services.claim_create(
             actor=ctx.actor,
             patient=patient,
             pms_claim_number=claim.claim_number,
             owner=ctx.owner,
-            next_action=NextAction.CORRECT_AND_RESUBMIT,
+            # Undated: someone must get the date of service from the practice first.
+            next_action=(
+                NextAction.REQUEST_INFO_PRACTICE if undated else NextAction.CORRECT_AND_RESUBMIT
+            ),
             next_action_due=timezone.localdate(),
             **self._fields(claim, patient),
         )
         ctx.outcome.created += 1
+        ctx.outcome.record(CLAIM, created.pk, claim.claim_number)
+        if undated:
+            ctx.outcome.warn(undated_warning(created), claim=claim.claim_number)
 
     def _import_estimate(self, claim: ParsedClaim) -> None:
         ctx = self.ctx
@@ -422,6 +438,7 @@ class X12Import:
             lines=fields["lines"],
         )
         ctx.outcome.created += 1
+        ctx.outcome.record(ESTIMATE, estimate.pk, claim.claim_number, patient=patient.pk)
         ctx.outcome.note(
             f"imported as pre-treatment estimate #{estimate.pk} (CLM19 = PB): tracked, not a "
             "claim (not billed, not in A/R)",
@@ -433,6 +450,9 @@ class X12Import:
         changes = self._changes[id(claim)]
         fields = self._fields(claim, existing.patient)
         claim_services.claim_update_from_import(actor=self.ctx.actor, claim=existing, **fields)
+        if fields["service_date_from"] is None:
+            self.ctx.outcome.warn(undated_warning(existing), claim=claim.claim_number)
+        self.ctx.outcome.record(CLAIM, existing.pk, claim.claim_number, "replaced")
         self.ctx.outcome.changed(
             f"replaced claim #{existing.pk} (CLM05-3 = 7): {'; '.join(changes)}",
             {"replacement": [claim.payer_claim_number or "", claim.claim_number]},
@@ -447,6 +467,7 @@ class X12Import:
             to_status=ClaimStatus.VOID,
             note="Voided by a PMS import (CLM05-3 = 8).",
         )
+        self.ctx.outcome.record(CLAIM, existing.pk, claim.claim_number, "voided")
         self.ctx.outcome.changed(
             f"voided claim #{existing.pk} (CLM05-3 = 8)",
             {"status": [existing.status, ClaimStatus.VOID]},
