@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from billing_ops.api import ScopedViewSet
 from claims.choices import ImportKind
 from claims.imports import services
+from claims.imports.selectors import KINDS, job_report
 from claims.models import ImportJob
 from practices import permissions as perms
 from practices.api import ScopedPracticeField
@@ -24,7 +25,30 @@ class ImportPracticeField(ScopedPracticeField):
     """A practice where the caller works claims (any other id: 400)."""
 
 
+class ImportRecordSerializer(serializers.Serializer):
+    """Something the import created or changed (a preview's records were rolled back)."""
+
+    kind = serializers.ChoiceField(choices=sorted(KINDS))
+    id = serializers.IntegerField()
+    label = serializers.CharField()
+    action = serializers.CharField(help_text="created, updated, replaced or voided")
+
+
 class ImportJobSerializer(serializers.ModelSerializer):
+    warning_count = serializers.SerializerMethodField()
+    change_count = serializers.SerializerMethodField()
+    records = ImportRecordSerializer(many=True, read_only=True)
+
+    @extend_schema_field(OpenApiTypes.INT)
+    def get_warning_count(self, job: ImportJob) -> int:
+        """Warnings about the file (e.g. the wrong kind for the practice, undated claims)."""
+        return job_report(job).warning_count
+
+    @extend_schema_field(OpenApiTypes.INT)
+    def get_change_count(self, job: ImportJob) -> int:
+        """Records on file the import changed (each listed with before/after in errors)."""
+        return job_report(job).change_count
+
     class Meta:
         model = ImportJob
         fields = [
@@ -41,7 +65,11 @@ class ImportJobSerializer(serializers.ModelSerializer):
             "updated_count",
             "skipped_count",
             "rejected_count",
+            "conflict_count",
+            "warning_count",
+            "change_count",
             "errors",
+            "records",
             "created_at",
             "started_at",
             "finished_at",

@@ -18,7 +18,7 @@ from billing_ops.pages import ScopedPageMixin, get_scoped_or_404, scoped_page
 from claims.choices import ImportStatus
 from claims.imports import services
 from claims.imports.forms import ImportForm
-from claims.imports.results import ERROR, NOTE, SKIPPED, describe
+from claims.imports.selectors import job_report
 from claims.models import ImportJob
 from practices import permissions as perms
 
@@ -93,13 +93,10 @@ class ImportDetailView(ScopedPageMixin, DetailView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         job = self.object
-        entries = [dict(entry, text=describe(entry)) for entry in job.errors]
         return super().get_context_data(
             running=job.status in (ImportStatus.PENDING, ImportStatus.RUNNING),
             percent=round(100 * job.processed / job.total) if job.total else 0,
-            rejections=[e for e in entries if e.get("level") == ERROR],
-            skips=[e for e in entries if e.get("level") == SKIPPED],
-            notes=[e for e in entries if e.get("level") == NOTE],
+            report=job_report(job),
             can_run=job.dry_run and job.status == ImportStatus.DONE,
             **kwargs,
         )
