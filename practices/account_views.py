@@ -27,6 +27,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp.qr import write_qrcode_image
 
 from billing_ops.middleware import SESSION_LAST_SEEN, SESSION_STARTED
+from practices import recovery
 from practices.forms import TokenForm
 
 
@@ -41,6 +42,10 @@ class LoginView(auth_views.LoginView):
         now = int(time.time())
         self.request.session[SESSION_STARTED] = now
         self.request.session[SESSION_LAST_SEEN] = now
+        # Whoever enrolled a second factor (e.g. through an invitation) must pass it, even
+        # in a role that does not require one: a password alone (after a reset by e-mail,
+        # say) never opens the pages. Read once here, not on every request.
+        self.request.session[recovery.SESSION_MFA_ENROLLED] = user_has_device(form.get_user())
         return response
 
 
@@ -93,16 +98,22 @@ def mfa_setup(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def mfa_verify(request: HttpRequest) -> HttpResponse:
-    """Ask for a code from the enrolled device once per session."""
+    """Ask once per session for a code from the enrolled device, or a recovery code; wrong
+    codes count toward the sign-in lockout (``practices.recovery``)."""
     if not user_has_device(request.user):
         return redirect("mfa-setup")
-    form = TokenForm(request.POST or None)
+    if recovery.second_factor_locked(request, request.user):
+        return recovery.locked_out(request)
+    form = recovery.SecondFactorForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         device = match_token(request.user, form.cleaned_data["token"])
         if device is not None:
             otp_login(request, device)
             request.session.cycle_key()  # as at enrolment: a new id for the verified session
             return redirect(safe_next(request))
+        recovery.second_factor_failed(request, request.user)
+        if recovery.second_factor_locked(request, request.user):
+            return recovery.locked_out(request)
         form.add_error("token", "That code did not match. Enter the current code.")
     return render(
         request, "registration/mfa_verify.html", {"form": form, "next": safe_next(request)}

@@ -9,6 +9,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django_otp import user_has_device
 
+from practices.recovery import SESSION_MFA_ENROLLED
 from practices.selectors import mfa_required
 
 
@@ -26,7 +27,7 @@ class MfaRequiredMiddleware:
             user.is_authenticated
             and not request.path.startswith(self.allowed_prefixes)
             and not user.is_verified()  # type: ignore[union-attr]
-            and mfa_required(user)
+            and (mfa_required(user) or request.session.get(SESSION_MFA_ENROLLED))
         ):
             if request.path.startswith("/api/"):
                 return JsonResponse(

@@ -152,6 +152,40 @@ def require_practice_perm(actor: Any, codename: str, practice: Practice) -> None
         raise PermissionDenied(f"You may not do this at {practice}.")
 
 
+def leads_engagement(actor: Any, engagement: Engagement) -> bool:
+    """Whether the actor is a lead of the engagement's vendor, assigned to it and in force
+    there today (a lead manages their vendor's staff only where they work themselves)."""
+    staff = getattr(actor, "vendor_staff", None)
+    if staff is None or not staff.is_lead or staff.vendor_id != engagement.vendor_id:
+        return False
+    if not has_perm(actor, perms.VIEW_PRACTICE, engagement.practice_id):
+        return False
+    today = timezone.localdate()
+    return (
+        Assignment.objects.filter(staff=staff, engagement=engagement, revoked_at__isnull=True)
+        .filter(models.Q(ends_on__isnull=True) | models.Q(ends_on__gte=today))
+        .exists()
+    )
+
+
+def require_staff_manager(actor: Any, staff: VendorStaff, engagement: Engagement) -> None:
+    """Refuse unless the actor may assign this vendor staff member on this engagement: a
+    manager of the practice, or a lead of the same vendor on that engagement acting on
+    staff who are not leads and not themselves (the system, None, always may)."""
+    if actor is None or actor.is_superuser:
+        return
+    if has_perm(actor, perms.MANAGE_ACCESS, engagement.practice_id):
+        return
+    if (
+        staff.vendor_id == engagement.vendor_id
+        and not staff.is_lead
+        and staff.user_id != actor.pk
+        and leads_engagement(actor, engagement)
+    ):
+        return
+    raise PermissionDenied(f"You may not manage {staff.user}'s access at {engagement.practice}.")
+
+
 def _save(instance: models.Model, actor: Any) -> None:
     instance.full_clean()
     instance._history_user = actor  # type: ignore[attr-defined]
@@ -249,7 +283,7 @@ def assignment_set(
     ends_on: dt.date | None = None,
 ) -> Assignment:
     """Assign vendor staff to an engagement for a subset of its service areas."""
-    require_practice_perm(actor, perms.MANAGE_ACCESS, engagement.practice)
+    require_staff_manager(actor, staff, engagement)
     areas = _clean_areas(service_areas, "service_areas")
     if staff.vendor_id != engagement.vendor_id:
         raise ValidationError({"staff": f"{staff.user} does not work for {engagement.vendor}."})
@@ -280,7 +314,7 @@ def assignment_set(
 @transaction.atomic
 def assignment_revoke(*, actor: Any, assignment: Assignment) -> Assignment:
     """End an assignment now: the vendor user's next request no longer sees the practice."""
-    require_practice_perm(actor, perms.MANAGE_ACCESS, assignment.engagement.practice)
+    require_staff_manager(actor, assignment.staff, assignment.engagement)
     _refuse_self_revoke(actor, assignment.staff.user)
     assignment.revoked_at = timezone.now()
     _save(assignment, actor)

@@ -15,8 +15,8 @@ from django.views.generic import DetailView, ListView, TemplateView
 
 from billing_ops.access import SESSION_PRACTICE_KEY, request_access
 from billing_ops.pages import ScopedPageMixin, get_scoped_or_404, scoped_page
+from practices import people_services, phi_log
 from practices import permissions as perms
-from practices import phi_log, services
 from practices.account_views import safe_next
 from practices.forms import PracticeSwitchForm
 from practices.models import Assignment, Membership, Patient
@@ -161,7 +161,8 @@ def revoke_membership(request: HttpRequest, pk: int) -> HttpResponse:
     membership = get_scoped_or_404(queryset.select_related("practice", "user"), pk=pk)
     if (ask := step_up_response(request)) is not None:  # after the 404, before the change
         return ask
-    return _revoke(request, services.membership_revoke, membership=membership)
+    # Refused while they own open work: the people page asks who takes it over.
+    return _revoke(request, people_services.membership_revoke_with_handover, membership=membership)
 
 
 @scoped_page(perms.MANAGE_ACCESS, current_practice=False)
@@ -174,4 +175,4 @@ def revoke_assignment(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if (ask := step_up_response(request)) is not None:  # after the 404, before the change
         return ask
-    return _revoke(request, services.assignment_revoke, assignment=assignment)
+    return _revoke(request, people_services.assignment_revoke_with_handover, assignment=assignment)

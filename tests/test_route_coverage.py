@@ -29,6 +29,13 @@ EXEMPT = {
     "logout": "Ends the caller's own session, whoever they are.",
     "mfa-setup": "The caller's own second factor (tests/practices/test_auth.py).",
     "mfa-verify": "The caller's own second factor (tests/practices/test_auth.py).",
+    "invite-accept": "The invitation link: answers only to its one-time token, before any "
+    "account exists (tests/practices/test_people_admin.py).",
+    "mfa-recovery-codes": "The caller's own recovery codes (tests/practices/test_recovery.py).",
+    "password_reset": "Asks for a reset e-mail, anonymously (tests/practices/test_recovery.py).",
+    "password_reset_done": "A static 'check your e-mail' page.",
+    "password_reset_confirm": "The e-mailed token only (tests/practices/test_recovery.py).",
+    "password_reset_complete": "A static 'password set, now sign in' page.",
     "api:api-schema": "The OpenAPI description for anyone signed in: endpoint shapes, no rows.",
     "api:api-docs": "Swagger UI over the schema, for anyone signed in: no rows.",
     "api:api-root": "DRF's index of the router's URLs, for anyone signed in: links, no rows.",

@@ -155,6 +155,9 @@ TRUSTED_PROXY_COUNT = env_int("DJANGO_TRUSTED_PROXY_COUNT", 1, minimum=1)
 AXES_CLIENT_IP_CALLABLE = "billing_ops.security.client_ip"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+# Wrong MFA codes count as failures too (practices.recovery): the code (a TOTP or a
+# recovery code, maybe one typo away from a real one) is masked in the failure records.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "token"]
 
 # Sessions: idle logoff and an absolute limit, enforced by SessionLimitsMiddleware.
 SESSION_IDLE_TIMEOUT = env_int("SESSION_IDLE_TIMEOUT_MINUTES", 30, minimum=1) * 60

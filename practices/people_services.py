@@ -1,0 +1,167 @@
+"""Account administration: change a role or areas, end an assignment on a date, and
+revoke with a handover of the person's open work. Every write names its actor and goes
+through the access services (``practices.services``), which re-derive access.
+
+Managers (``manage_access``) act on everybody at their practice. Vendor leads act on
+their own vendor's staff (not other leads, not themselves) on the engagements they work
+themselves, within the areas each engagement grants (``services.require_staff_manager``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from billing_ops.access import grants_for
+from practices import handover, services
+from practices import permissions as perms
+from practices.models import Assignment, Engagement, Membership, VendorStaff
+
+
+def _refuse_self(actor: Any, user: Any, what: str) -> None:
+    if actor is not None and actor.pk == user.pk:
+        raise ValidationError(f"You cannot change your own {what}.", code="self_change")
+
+
+@transaction.atomic
+def membership_change_role(*, actor: Any, membership: Membership, role: str) -> Membership:
+    """Give an in-house member another role at their practice (not one's own)."""
+    services.require_practice_perm(actor, perms.MANAGE_ACCESS, membership.practice)
+    _refuse_self(actor, membership.user, "role")
+    if not membership.is_active:
+        raise ValidationError("This membership has been revoked; invite the person again.")
+    return services.membership_set(
+        actor=actor, user=membership.user, practice=membership.practice, role=role
+    )
+
+
+@transaction.atomic
+def assignment_change(
+    *,
+    actor: Any,
+    assignment: Assignment,
+    service_areas: Iterable[str],
+    ends_on: dt.date | None,
+) -> Assignment:
+    """Change a vendor staff member's areas and end date (the engagement's areas bound
+    them; an end date ends the assignment after that day, in force on the next request)."""
+    if assignment.revoked_at is not None:
+        raise ValidationError("This assignment has been revoked; invite the person again.")
+    return services.assignment_set(
+        actor=actor,
+        staff=assignment.staff,
+        engagement=assignment.engagement,
+        service_areas=service_areas,
+        ends_on=ends_on,
+    )
+
+
+@transaction.atomic
+def assignment_end_on(*, actor: Any, assignment: Assignment, ends_on: dt.date) -> Assignment:
+    """End an assignment on a date (today or later), keeping its areas."""
+    return assignment_change(
+        actor=actor, assignment=assignment, service_areas=assignment.service_areas, ends_on=ends_on
+    )
+
+
+def _hand_over(actor: Any, user: Any, practice_id: int, new_owner: Any) -> int:
+    counts = handover.open_work(user, practice_id)
+    if not counts:
+        return 0
+    if new_owner is None:
+        total = sum(counts.values())
+        raise ValidationError(
+            {"new_owner": f"{user} owns {total} open item(s): choose who takes them over."}
+        )
+    return handover.hand_over(
+        actor=actor, from_user=user, to_user=new_owner, practice_id=practice_id
+    )
+
+
+@transaction.atomic
+def membership_revoke_with_handover(
+    *, actor: Any, membership: Membership, new_owner: Any = None
+) -> int:
+    """Revoke a membership; the person's open items there move to ``new_owner`` first, in
+    the same transaction (refused when they own any and nobody is named; a refused revoke
+    undoes the handover). Returns the number of items moved."""
+    services.require_practice_perm(actor, perms.MANAGE_ACCESS, membership.practice)
+    moved = _hand_over(actor, membership.user, membership.practice_id, new_owner)
+    services.membership_revoke(actor=actor, membership=membership)
+    return moved
+
+
+@transaction.atomic
+def assignment_revoke_with_handover(
+    *, actor: Any, assignment: Assignment, new_owner: Any = None
+) -> int:
+    """Revoke an assignment, handing the person's open items at that practice over first."""
+    services.require_staff_manager(actor, assignment.staff, assignment.engagement)
+    moved = _hand_over(actor, assignment.staff.user, assignment.engagement.practice_id, new_owner)
+    services.assignment_revoke(actor=actor, assignment=assignment)
+    return moved
+
+
+# --- who an actor may manage (reads for the pages) -----------------------------------------
+
+
+def manages_practice(user: Any, practice_id: int) -> bool:
+    """Managers (``manage_access``) of the practice."""
+    return grants_for(user).has(perms.MANAGE_ACCESS, practice_id)
+
+
+def lead_engagements(user: Any, practice_id: int | None = None) -> QuerySet[Engagement]:
+    """The engagements a vendor lead works on and so manages staff for (none otherwise)."""
+    staff = getattr(user, "vendor_staff", None)
+    if staff is None or not staff.is_lead:
+        return Engagement.objects.none()
+    today = timezone.localdate()
+    live = (
+        Assignment.objects.filter(staff=staff, revoked_at__isnull=True)
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
+        .values("engagement_id")
+    )
+    in_force = grants_for(user).practice_ids(perms.VIEW_PRACTICE)
+    engagements = Engagement.objects.filter(
+        vendor_id=staff.vendor_id, pk__in=live, practice_id__in=in_force
+    ).select_related("practice", "vendor")
+    if practice_id is not None:
+        engagements = engagements.filter(practice_id=practice_id)
+    return engagements
+
+
+def manageable_assignments(user: Any, practice_id: int) -> QuerySet[Assignment]:
+    """Live assignments at a practice the user may change: all of them for a manager,
+    their own vendor's non-lead staff (not themselves) for a lead, none otherwise."""
+    rows = Assignment.objects.filter(
+        engagement__practice_id=practice_id, revoked_at__isnull=True
+    ).select_related("staff__user", "staff__vendor", "engagement__practice", "engagement__vendor")
+    if user.is_superuser or manages_practice(user, practice_id):
+        return rows.order_by("staff__vendor__name", "staff__user__username")
+    engagements = lead_engagements(user, practice_id)
+    return (
+        rows.filter(
+            engagement__in=engagements, staff__is_lead=False, staff__vendor=user.vendor_staff.vendor
+        ).exclude(staff__user=user)
+        if engagements.exists()
+        else rows.none()
+    )
+
+
+def require_people_admin(user: Any, practice_id: int) -> None:
+    """Refuse unless the user manages the practice or leads a vendor engaged there."""
+    if user.is_superuser or manages_practice(user, practice_id):
+        return
+    if not lead_engagements(user, practice_id).exists():
+        raise PermissionDenied("You do not manage people here.")
+
+
+def vendor_staff_of(user: Any) -> VendorStaff | None:
+    """The user's vendor-staff row, if any."""
+    return getattr(user, "vendor_staff", None)
