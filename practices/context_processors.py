@@ -18,4 +18,6 @@ def current_practice_context(request: HttpRequest) -> dict[str, Any]:
         "current_practice": practice,
         "visible_practices": access.practices,
         "can_manage_access": practice is not None and access.has(perms.MANAGE_ACCESS),
+        # Payers and providers (practices.reference_views): managers only.
+        "can_manage_payers": practice is not None and access.has(perms.MANAGE_SOPS),
     }
