@@ -7,6 +7,7 @@ from rest_framework.routers import DefaultRouter
 
 from claims import urls as claims_urls
 from claims.imports import urls as import_urls
+from denials import urls as denials_urls
 from practices import api as practices_api
 from work import notification_urls
 from work import urls as work_urls
@@ -27,10 +28,12 @@ urlpatterns = [
     path("api/v1/", include(claims_urls.api_urlpatterns)),
     path("api/v1/", include(import_urls.api_urlpatterns)),
     path("api/v1/", include(notification_urls.api_urlpatterns)),
+    path("api/v1/", include(denials_urls.api_urlpatterns)),
     path("api/v1/", include(router.urls)),
     path("", include("practices.urls")),
     path("", include(claims_urls.urlpatterns)),
     path("", include(work_urls.urlpatterns)),
     path("", include(import_urls.urlpatterns)),
     path("", include(notification_urls.urlpatterns)),
+    path("", include(denials_urls.urlpatterns)),
 ]

@@ -28,12 +28,17 @@ from denials import codes
 from denials.choices import (
     ActivityKind,
     DenialCategory,
+    DenialStatus,
     GroupCode,
+    Outcome,
+    RootCause,
     Route,
     Source,
+    WriteOffStatus,
 )
-from denials.models import CategoryRule, Denial, DenialActivity
+from denials.models import CategoryRule, Denial, DenialActivity, WriteOffRequest
 from practices import permissions as perms
+from practices.models import Engagement
 from work.choices import WAIT
 from work.functions import function_holders
 from work.services import lock_for_update, release_hold, save_checked
@@ -242,3 +247,242 @@ def lock(denial: Denial, expected_version: int | None) -> Denial:
 def finish(denial: Denial, actor: Actor) -> Denial:
     release_hold(denial, actor)
     return save_checked(denial, actor)
+
+
+def _open_locked(denial: Denial, actor: Actor, expected_version: int | None) -> Denial:
+    require_denial_perm(actor, denial.practice_id)
+    denial = lock(denial, expected_version)
+    if not denial.is_open:
+        raise ValidationError({"status": f"Denial {denial.number} is closed."})
+    return denial
+
+
+def _set_next(denial: Denial, next_action: str, due: dt.date, wait_reason: str = "") -> None:
+    denial.next_action, denial.next_action_due = next_action, due
+    denial.wait_reason = wait_reason if next_action == WAIT else ""
+
+
+def _days_from_today(days: int, today: dt.date | None = None) -> dt.date:
+    return (today or timezone.localdate()) + dt.timedelta(days=days)
+
+
+PAYER_ANSWER_DAYS = 30
+RECORDS_DAYS = 7
+APPROVAL_DAYS = 5
+DEFAULT_WRITE_OFF_THRESHOLD = Decimal("100.00")
+
+
+@transaction.atomic
+def denial_update(
+    *,
+    actor: Actor,
+    denial: Denial,
+    expected_version: int | None = None,
+    category: str | None = None,
+    route: str | None = None,
+    root_cause: str | None = None,
+) -> Denial:
+    """Recategorize, reroute or record the root cause of an open or closed denial."""
+    require_denial_perm(actor, denial.practice_id)
+    denial = lock(denial, expected_version)
+    changes = []
+    for field, value, choices in (
+        ("category", category, DenialCategory),
+        ("route", route, Route),
+        ("root_cause", root_cause, RootCause),
+    ):
+        if value is None or value == getattr(denial, field):
+            continue
+        if value not in choices.values and not (field == "root_cause" and value == ""):
+            raise ValidationError({field: f"Unknown {field.replace('_', ' ')} {value!r}."})
+        changes.append(f"{field.replace('_', ' ')}: {getattr(denial, field) or '—'} → {value}")
+        setattr(denial, field, value)
+    if not changes:
+        return denial
+    save_checked(denial, actor)
+    activity(denial, actor, ActivityKind.EDIT, "; ".join(changes).capitalize())
+    return denial
+
+
+@transaction.atomic
+def denial_resubmitted(
+    *, actor: Actor, denial: Denial, note: str, expected_version: int | None = None
+) -> Denial:
+    """The claim was corrected and resubmitted: wait for the payer's answer."""
+    denial = _open_locked(denial, actor, expected_version)
+    if not note.strip():
+        raise ValidationError({"note": "Say what was corrected."})
+    due = _days_from_today(PAYER_ANSWER_DAYS)
+    _set_next(denial, WAIT, due, "the payer's answer to the corrected claim")
+    finish(denial, actor)
+    activity(denial, actor, ActivityKind.RESUBMITTED, note.strip())
+    _wait_claim_on(denial, actor)
+    return denial
+
+
+@transaction.atomic
+def denial_request_records(
+    *,
+    actor: Actor,
+    denial: Denial,
+    what: str,
+    due: dt.date | None = None,
+    expected_version: int | None = None,
+) -> Denial:
+    """Ask the practice for clinical records: the denial is routed to the practice and
+    waits for them (overdue, it escalates to the practice contact)."""
+    denial = _open_locked(denial, actor, expected_version)
+    if not what.strip():
+        raise ValidationError({"what": "Say which records the payer needs."})
+    due = due or _days_from_today(RECORDS_DAYS)
+    if due < timezone.localdate():
+        raise ValidationError({"due": "The due date is in the past."})
+    denial.route = Route.PRACTICE
+    _set_next(denial, WAIT, due, f"records from the practice: {what.strip()}"[:300])
+    finish(denial, actor)
+    activity(denial, actor, ActivityKind.RECORDS, what.strip())
+    _wait_claim_on(denial, actor)
+    return denial
+
+
+def write_off_threshold(practice_id: int) -> Decimal:
+    """Above this a write-off needs a manager: the live vendor engagement's adjustment
+    threshold (the practice's own default without one)."""
+    today = timezone.localdate()
+    engagement = (
+        Engagement.objects.filter(practice_id=practice_id, starts_on__lte=today)
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
+        .order_by("starts_on", "pk")
+        .first()
+    )
+    return engagement.adjustment_approval_threshold if engagement else DEFAULT_WRITE_OFF_THRESHOLD
+
+
+@transaction.atomic
+def denial_write_off(
+    *,
+    actor: Actor,
+    denial: Denial,
+    amount: Decimal | str | None = None,
+    reason: str,
+    expected_version: int | None = None,
+) -> WriteOffRequest:
+    """Write the denied amount off: at or under the threshold (or by someone who approves
+    adjustments) it closes the denial; above it, it records an approval request and the
+    denial waits for the manager."""
+    denial = _open_locked(denial, actor, expected_version)
+    value = money(denial.amount if amount is None else amount)
+    if value <= 0 or value > denial.amount:
+        raise ValidationError({"amount": f"Write off between $0.01 and ${denial.amount:,.2f}."})
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why this is written off."})
+    if denial.write_offs.filter(status=WriteOffStatus.PENDING).exists():
+        raise ValidationError({"amount": "A write-off of this denial already awaits approval."})
+    approver = actor is None or has_perm(actor, perms.APPROVE_ADJUSTMENTS, denial.practice_id)
+    needs_approval = value > write_off_threshold(denial.practice_id) and not approver
+    request = WriteOffRequest(
+        denial=denial,
+        amount=value,
+        reason=reason.strip()[:500],
+        requested_by=actor,
+        status=WriteOffStatus.PENDING if needs_approval else WriteOffStatus.APPROVED,
+    )
+    if not needs_approval:
+        request.decided_by, request.decided_at = actor, timezone.now()
+    request._history_user = actor  # type: ignore[attr-defined]
+    request.save()
+    if needs_approval:
+        _set_next(
+            denial, WAIT, _days_from_today(APPROVAL_DAYS), f"approval of a ${value:,.2f} write-off"
+        )
+        finish(denial, actor)
+        activity(
+            denial, actor, ActivityKind.WRITE_OFF, f"${value:,.2f} requested: {reason.strip()}"
+        )
+        _wait_claim_on(denial, actor)
+    else:
+        activity(
+            denial, actor, ActivityKind.WRITE_OFF, f"${value:,.2f} written off: {reason.strip()}"
+        )
+        _close(denial, actor, Outcome.WRITTEN_OFF, note="")
+    return request
+
+
+def _close(
+    denial: Denial,
+    actor: Actor,
+    outcome: str,
+    note: str,
+    amount_recovered: Decimal | None = None,
+    root_cause: str | None = None,
+) -> Denial:
+    denial.status, denial.outcome, denial.closed_at = DenialStatus.CLOSED, outcome, timezone.now()
+    if amount_recovered is not None:
+        denial.amount_recovered = amount_recovered
+    if root_cause is not None:
+        denial.root_cause = root_cause
+    denial.next_action, denial.next_action_due, denial.wait_reason = "", None, ""
+    finish(denial, actor)
+    text = f"Closed: {Outcome(outcome).label}" + (f". {note}" if note else "")
+    activity(denial, actor, ActivityKind.CLOSED, text)
+    release_claim(denial, actor, ClaimNextAction.POST_AND_CLOSE, timezone.localdate())
+    return denial
+
+
+@transaction.atomic
+def denial_close(
+    *,
+    actor: Actor,
+    denial: Denial,
+    outcome: str,
+    note: str = "",
+    amount_recovered: Decimal | str | None = None,
+    root_cause: str | None = None,
+    expected_version: int | None = None,
+) -> Denial:
+    """Close a denial with its outcome; the claim gets its next action back."""
+    denial = _open_locked(denial, actor, expected_version)
+    if outcome not in Outcome.values:
+        raise ValidationError({"outcome": "Choose how the denial ended."})
+    if outcome == Outcome.WRITTEN_OFF:
+        raise ValidationError({"outcome": "Write-offs go through the write-off action."})
+    if root_cause is not None and root_cause not in RootCause.values and root_cause != "":
+        raise ValidationError({"root_cause": f"Unknown root cause {root_cause!r}."})
+    recovered = (
+        None if amount_recovered in (None, "") else money(amount_recovered, "amount_recovered")
+    )
+    if recovered is not None and recovered < 0:
+        raise ValidationError({"amount_recovered": "A recovered amount is not negative."})
+    return _close(denial, actor, outcome, note.strip(), recovered, root_cause)
+
+
+@transaction.atomic
+def category_rule_set(
+    *, actor: Actor, practice: Any, carc: str, category: str, route: str = "", payer: Any = None
+) -> CategoryRule:
+    """A manager maps a CARC to a category (and route) for the practice or one payer;
+    denials opened from now on follow it."""
+    if actor is not None and not has_perm(actor, perms.MANAGE_SOPS, practice.pk):
+        raise PermissionDenied("Only managers change the denial category map.")
+    _group, code, _remarks = _clean_codes("CO", carc, ())
+    if category not in DenialCategory.values:
+        raise ValidationError({"category": f"Unknown category {category!r}."})
+    if route and route not in Route.values:
+        raise ValidationError({"route": f"Unknown route {route!r}."})
+    if payer is not None and payer.practice_id != practice.pk:
+        raise ValidationError({"payer": "Choose a payer of this practice."})
+    rule = CategoryRule.objects.filter(practice=practice, payer=payer, carc=code).first()
+    rule = rule or CategoryRule(practice=practice, payer=payer, carc=code)
+    rule.category, rule.route = category, route
+    rule._history_user = actor  # type: ignore[attr-defined]
+    rule.save()
+    return rule
+
+
+@transaction.atomic
+def category_rule_delete(*, actor: Actor, rule: CategoryRule) -> None:
+    """Drop a manager's rule: the code falls back to the practice's rule or our default."""
+    if actor is not None and not has_perm(actor, perms.MANAGE_SOPS, rule.practice_id):
+        raise PermissionDenied("Only managers change the denial category map.")
+    rule._history_user = actor  # type: ignore[attr-defined]
+    rule.delete()

@@ -25,6 +25,7 @@ from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
 from schemathesis import GenerationMode
 
+from denials import services as denial_services
 from tests import factories
 from tests.claims import conftest as claim_fixtures
 
@@ -74,6 +75,14 @@ def existing_ids(world: Any, make_claim: Any) -> dict[str, int]:
         "/api/v1/payers/": make_claim.payer.pk,
         "/api/v1/practices/": world.sunrise.pk,
         "/api/v1/imports/": 1,
+        "/api/v1/denials/": denial_services.open_denial(
+            actor=world.bill,
+            claim=claim,
+            group_code="CO",
+            carc="50",
+            amount="10.00",
+            received_on=claim.service_date_from,
+        ).pk,
     }
 
 
