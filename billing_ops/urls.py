@@ -9,6 +9,7 @@ from claims import urls as claims_urls
 from claims.imports import urls as import_urls
 from denials import urls as denials_urls
 from practices import api as practices_api
+from practices import audit_views
 from work import notification_urls
 from work import urls as work_urls
 
@@ -31,6 +32,8 @@ urlpatterns = [
     path("api/v1/", include(denials_urls.api_urlpatterns)),
     path("api/v1/", include(router.urls)),
     path("", include("practices.urls")),
+    path("audit/", audit_views.audit, name="audit"),
+    path("audit/export/", audit_views.audit_export, name="audit-export"),
     path("", include(claims_urls.urlpatterns)),
     path("", include(work_urls.urlpatterns)),
     path("", include(import_urls.urlpatterns)),

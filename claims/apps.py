@@ -5,6 +5,7 @@ class ClaimsConfig(AppConfig):
     name = "claims"
 
     def ready(self) -> None:
-        from claims import queues  # the app registry is ready only now
+        from claims import audit_sources, queues  # the app registry is ready only now
 
         queues.register()
+        audit_sources.register()

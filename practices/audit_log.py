@@ -23,7 +23,6 @@ from django.db import connection
 from django.db.models import (
     BooleanField,
     CharField,
-    DateTimeField,
     F,
     IntegerField,
     JSONField,
@@ -226,7 +225,7 @@ def _columns(
 ) -> dict[str, Any]:
     """The UNION's columns, the same names, order and types for every source."""
     return {
-        "ev_at": Cast(F(at), DateTimeField()),
+        "ev_at": F(at),  # no Cast: SQLite would cut it to milliseconds
         "ev_rank": Value(rank, output_field=IntegerField()),
         "ev_pk": Cast(F("pk"), IntegerField()),
         "ev_user_id": Cast(F(f"{user}_id"), IntegerField()),
@@ -311,7 +310,7 @@ def audit_page(wanted: AuditFilter, cursor: Cursor | None, size: int) -> list[En
         _changes(source, rank, wanted, cursor)
         for rank, source in enumerate(change_sources(), start=READS_RANK + 1)
     ]
-    shaped = [part.values_list(*COLUMNS) for part in parts]
+    shaped = [part.values_list(*COLUMNS).order_by() for part in parts]
     if per_part:
         shaped = [part.order_by(*order)[:limit] for part in shaped]
     combined = shaped[0].union(*shaped[1:], all=True).order_by(*order)[:limit]

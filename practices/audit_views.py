@@ -32,6 +32,7 @@ from practices import permissions as perms
 from practices import phi_log
 from practices.audit_log import AuditFilter, Cursor, Entry, audit_page
 from practices.choices import AccessAction
+from practices.stepup import step_up_required
 
 PAGE_SIZE = 50
 EXPORT_CHUNK = 1000
@@ -132,6 +133,7 @@ def _cell(value: Any) -> str:
 
 @require_GET
 @scoped_page(perms.MANAGE_ACCESS)
+@step_up_required  # a bulk export: the password or a fresh code first (practices.stepup)
 def audit_export(request: HttpRequest) -> HttpResponse:
     """The filtered trail as CSV (whole range, newest first); logged as a PHI export."""
     practice = request_access(request).practice
