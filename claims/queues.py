@@ -78,7 +78,7 @@ class ClaimQueueFilter(django_filters.FilterSet):
 SORTS = {
     "priority": ("priority", True, "Priority"),
     "due": ("next_action_due", False, "Due date"),
-    "amount": ("total_billed", True, "Amount"),
+    "amount": ("total_billed", True, "Billed amount"),
     "age": ("service_date_from", False, "Oldest first"),
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import forms
@@ -18,8 +19,10 @@ from django.views.decorators.http import require_GET, require_POST
 from billing_ops.access import acting_user, holders_among, request_access
 from billing_ops.pages import scoped_page
 from practices import phi_log
+from practices.models import Assignment
 from work import selectors, services
-from work.models import next_action_choices
+from work.choices import NotificationKind
+from work.models import Notification, next_action_choices
 from work.registry import Queue, registry
 
 PAGE_SIZE = 50
@@ -29,6 +32,7 @@ User = get_user_model()
 MY_DAY = "my-day"
 # Seeing the by-owner workload is a manager's or vendor lead's view.
 VIEW_KPIS = "view_kpis"
+MANAGE_ACCESS = "manage_access"
 
 
 def _work_permissions() -> set[str]:
@@ -63,6 +67,48 @@ def _offer_owners(filters: Any, owners: list[Any]) -> None:
         filters.form.fields["owner"].widget.choices = choices
 
 
+def _style(filters: Any) -> None:
+    """Bootstrap's small controls for the filter panel's widgets."""
+    if filters is None:
+        return
+    for field in filters.form.fields.values():
+        widget = field.widget
+        css = "form-select" if isinstance(widget, forms.Select) else "form-control"
+        widget.attrs["class"] = f"{css} {css}-sm"
+
+
+# The days ahead in which an ending vendor assignment needs a manager's look.
+ACCESS_ENDING_DAYS = 14
+
+
+def needs_you(request: HttpRequest, practice: Any, today: Any) -> dict[str, Any] | None:
+    """For managers and vendor leads on My day (their landing page): what waits for them
+    at the current practice besides their own items, until a dashboard exists."""
+    access = request_access(request)
+    manages = access.has(MANAGE_ACCESS)
+    if not (manages or access.has(VIEW_KPIS)):
+        return None
+    escalations = Notification.objects.filter(
+        user=acting_user(request),
+        practice=practice,
+        kind=NotificationKind.ESCALATION,
+        read_at__isnull=True,
+    ).count()
+    ending = None
+    if manages:
+        ending = (
+            Assignment.objects.visible_to(request.user, MANAGE_ACCESS)
+            .filter(
+                engagement__practice=practice,
+                revoked_at__isnull=True,
+                ends_on__gte=today,
+                ends_on__lte=today + dt.timedelta(days=ACCESS_ENDING_DAYS),
+            )
+            .count()
+        )
+    return {"escalations": escalations, "access_ending": ending, "days": ACCESS_ENDING_DAYS}
+
+
 def _visible_queues(request: HttpRequest) -> list[Queue]:
     access = request_access(request)
     return [q for q in registry.queues() if access.has(registry.type(q.item_type).permission)]
@@ -88,12 +134,28 @@ def queue(request: HttpRequest, slug: str) -> HttpResponse:
     context: dict[str, Any] = {"queues": queues, "today": today}
     if slug == MY_DAY:
         practice = _may_work_here(request)
-        types = [t.key for t in registry.types() if access.has(t.permission)]
+        # "All my practices": one list over every practice the user works (vendor leads).
+        everywhere = request.GET.get("practices") == "all" and len(access.practices) > 1
+        practice_id = None if everywhere else practice.pk
+        types = [
+            t.key
+            for t in registry.types()
+            if (
+                access.grants.practice_ids(t.permission) if everywhere else access.has(t.permission)
+            )
+        ]
         page = selectors.my_day_page(
-            request.user, practice.pk, request.GET.get("after"), PAGE_SIZE, today, types
+            request.user, practice_id, request.GET.get("after"), PAGE_SIZE, today, types
         )
-        counts = selectors.my_day_counts(request.user, practice.pk, today)
+        counts = selectors.my_day_counts(request.user, practice_id, today)
+        if everywhere:
+            names = {p.pk: p.name for p in access.practices}
+            for row in page.rows:
+                row.item.practice_label = names.get(row.item.practice_id, "")  # type: ignore[attr-defined]
         context.update(
+            needs_you=needs_you(request, practice, today),
+            everywhere=everywhere,
+            many_practices=len(access.practices) > 1,
             queue={
                 "slug": MY_DAY,
                 "title": "My day",
@@ -124,6 +186,7 @@ def queue(request: HttpRequest, slug: str) -> HttpResponse:
                 items = filters.qs
         owners = _owners(practice.pk, {item_type.permission})
         _offer_owners(filters, owners)
+        _style(filters)
         sort = request.GET.get("sort", "priority")
         page = selectors.keyset_page(current, items, sort, request.GET.get("after"), PAGE_SIZE)
         context.update(
@@ -139,13 +202,40 @@ def queue(request: HttpRequest, slug: str) -> HttpResponse:
         )
     query = request.GET.copy()
     query.pop("after", None)
+    query.pop("trail", None)
     phi_log.record_read(request, [row.item for row in context["page"].rows], what=f"queue {slug}")
     context.update(
         rows=[(row.item, row.why) for row in context["page"].rows],
         base_query=query.urlencode(),
         can_see_owners=access.has(VIEW_KPIS),
+        pages=_pages(request, query, context["page"]),
     )
     return render(request, "work/queue.html", context)
+
+
+MAX_TRAIL = 40
+
+
+def _pages(request: HttpRequest, query: QueryDict, page: Any) -> dict[str, Any]:
+    """Previous and next links, and where this page sits ("51–100"), for keyset pages: the
+    URL carries the cursors of the pages before (``trail``), so "Previous" can go back."""
+    after = request.GET.get("after") or ""
+    trail = request.GET.get("trail", "").split(".")[-MAX_TRAIL:] if after else []
+
+    def link(cursor: str, cursors: list[str]) -> str:
+        q = query.copy()
+        if cursor:
+            q["after"] = cursor
+            q["trail"] = ".".join(cursors)
+        return f"?{q.urlencode()}"
+
+    start = len(trail) * PAGE_SIZE + 1 if after else 1
+    return {
+        "start": start,
+        "end": start + len(page.rows) - 1,
+        "previous": link(trail[-1], trail[:-1]) if after else None,
+        "next": link(page.next_cursor, [*trail, after]) if page.next_cursor else None,
+    }
 
 
 def queue_slugs() -> set[str]:
