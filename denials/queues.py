@@ -83,7 +83,7 @@ DENIAL = ItemType(
     describe=describe,
     log_activity=log_activity,
     row_template="denials/denial_row.html",
-    select_related=("claim", "claim__payer", "owner"),
+    select_related=("practice", "claim", "claim__payer", "owner"),
     billing_function="denial_follow_up",
 )
 
