@@ -15,3 +15,6 @@ class NotificationKind(models.TextChoices):
     FILING_14 = "filing_14", "Timely filing in 14 days"
     FILING_3 = "filing_3", "Timely filing in 3 days"
     DIGEST = "digest", "Daily digest sent"
+    APPEAL_30 = "appeal_30", "Appeal deadline in 30 days"
+    APPEAL_14 = "appeal_14", "Appeal deadline in 14 days"
+    APPEAL_3 = "appeal_3", "Appeal deadline in 3 days"
