@@ -11,6 +11,7 @@ import pytest
 from django.contrib.sessions.backends.db import SessionStore
 from django.http import HttpRequest, HttpResponse
 from django.test import Client, RequestFactory
+from django.urls import reverse
 from django.views import View
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -127,6 +128,25 @@ def test_outsiders_get_404_not_a_step_up_prompt(world):
 
     membership.refresh_from_db()
     assert membership.is_active
+
+
+def test_the_audit_export_asks_for_a_step_up_and_comes_back(world):
+    export = reverse("audit-export")
+    sam = not_stepped_up(world.sam)
+
+    refused = sam.get(export)
+
+    assert refused.status_code == 302
+    target = urlsplit(refused.url)
+    assert target.path == STEP_UP
+    [back] = parse_qs(target.query)["next"]
+    assert back == export
+    assert sam.post(STEP_UP, {"password": PASSWORD, "next": back}).url == export
+    allowed = sam.get(export)
+    assert allowed.status_code == 200
+    assert allowed["Content-Type"].startswith("text/csv")
+    # Others still get the 404 first.
+    assert not_stepped_up(world.bill).get(export).status_code == 404
 
 
 # --- the step-up page ------------------------------------------------------------------
