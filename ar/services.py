@@ -53,6 +53,8 @@ from claims.imports.services import decode_upload
 from claims.models import Claim
 from claims.payments import claim_record_adjudication, posting_path
 from claims.x12 import X12Error, X12Errors, detect_x12
+from denials.choices import Source
+from denials.services import open_denial
 from practices import permissions as perms
 from practices.models import Practice
 from practices.services import require_practice_perm
@@ -381,7 +383,7 @@ def _post_to_claim(
     action, due, reason = _next_action(plan.target, today)
     what = "Reversal" if payment.is_reversal else "Payment"
     source = "paper EOB" if batch.source == PaymentSource.PAPER else "835"
-    return claim_record_adjudication(
+    claim = claim_record_adjudication(
         actor=actor,
         claim=claim,
         to_status=plan.target,
@@ -395,6 +397,37 @@ def _post_to_claim(
         wait_reason=reason,
         data={"remittance": batch.pk, "claim_payment": payment.pk},
     )
+    if plan.target in (S.DENIED, S.PARTIALLY_PAID):
+        _open_denials(payment, claim, actor, batch)
+    return claim
+
+
+def _open_denials(payment: ClaimPayment, claim: Claim, actor: Actor, batch: Remittance) -> None:
+    """A denial per denied claim or line adjustment (denials.services, idempotent)."""
+    received = batch.payment_date or timezone.localdate()
+    remarks: dict[int | None, list[str]] = {}
+    for remark in payment.remarks.all():
+        remarks.setdefault(remark.line_id, []).append(remark.code)
+    lines = {row.pk: row for row in payment.lines.select_related("claim_line")}
+    for adjustment in payment.adjustments.all():
+        denied = matching.denied_adjustments(
+            [(adjustment.group, adjustment.reason_code, adjustment.amount)]
+        )
+        if not denied:
+            continue
+        row = lines.get(adjustment.line_id) if adjustment.line_id else None
+        open_denial(
+            actor=actor,
+            claim=claim,
+            line=row.claim_line if row is not None else None,
+            group_code=adjustment.group,
+            carc=adjustment.reason_code,
+            rarcs=remarks.get(adjustment.line_id, []) + remarks.get(None, []),
+            amount=adjustment.amount,
+            received_on=received,
+            source=Source.ERA,
+            source_ref=f"{batch.trace}/{payment.payer_claim_number}",
+        )
 
 
 def _refusal(claim: Claim) -> str:

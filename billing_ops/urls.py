@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+from ar import urls as ar_urls
 from claims import urls as claims_urls
 from claims.imports import urls as import_urls
 from denials import urls as denials_urls
@@ -30,6 +31,7 @@ urlpatterns = [
     path("api/v1/", include(import_urls.api_urlpatterns)),
     path("api/v1/", include(notification_urls.api_urlpatterns)),
     path("api/v1/", include(denials_urls.api_urlpatterns)),
+    path("api/v1/", include(ar_urls.api_urlpatterns)),
     path("api/v1/", include(router.urls)),
     path("", include("practices.urls")),
     path("audit/", audit_views.audit, name="audit"),
@@ -38,5 +40,6 @@ urlpatterns = [
     path("", include(work_urls.urlpatterns)),
     path("", include(import_urls.urlpatterns)),
     path("", include(notification_urls.urlpatterns)),
+    path("", include(ar_urls.urlpatterns)),
     path("", include(denials_urls.urlpatterns)),
 ]

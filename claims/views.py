@@ -17,11 +17,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from billing_ops.access import request_access
+from billing_ops.access import has_perm, request_access
 from billing_ops.pages import get_scoped_or_404, scoped_page
 from claims import attachments, follow_ups, forms, priority, scrubber, services
 from claims.choices import TRANSITIONS, UNSUBMITTED_STATUSES, ClaimStatus
 from claims.models import Claim
+from claims.payments import POSTED_STATUSES
 from practices import permissions as perms
 from practices import phi_log
 from practices.choices import AccessAction
@@ -72,7 +73,11 @@ def _render(request: HttpRequest, claim: Claim, status: int = 200, **forms_: Any
         "activities": attachments.visible_activities(request.user, claim)[:200],
         "attachments": attachments.visible_attachments(request.user, claim),
         "explanation": priority.explain(claim),
-        "transitions": [ClaimStatus(s) for s in sorted(TRANSITIONS[claim.status])],
+        # Paid and partially paid come from a posted payment (with amounts), never a click.
+        "transitions": [
+            ClaimStatus(s) for s in sorted(TRANSITIONS[claim.status] - POSTED_STATUSES)
+        ],
+        "can_post_payments": has_perm(request.user, perms.POST_PAYMENTS, claim.practice_id),
         "next_action_form": forms_.get("next_action_form")
         or forms.NextActionForm(
             initial={

@@ -18,6 +18,7 @@ from django.utils import timezone
 from claims import services
 from claims.choices import TRANSITIONS, UNSUBMITTED_STATUSES, ClaimStatus, NextAction
 from claims.models import Claim
+from claims.payments import POSTED_STATUSES, claim_record_adjudication
 
 UNSET: Any = object()  # "not given" (None is a value a test may want to pass)
 
@@ -45,8 +46,30 @@ def status_path(to_status: str) -> list[str]:
 def walk(claim: Claim, actor: Any, to_status: str) -> Claim:
     """Move a draft claim along the status machine to ``to_status``."""
     for status in status_path(to_status):
-        claim = services.claim_transition(actor=actor, claim=claim, to_status=status)
+        if status in POSTED_STATUSES:  # reached only by posting a payment, with amounts
+            claim = post_payment(claim, actor, status)
+        else:
+            claim = services.claim_transition(actor=actor, claim=claim, to_status=status)
     return claim
+
+
+def post_payment(claim: Claim, actor: Any, status: str) -> Claim:
+    """The payer pays the claim in full ("paid") or half of it ("partially paid")."""
+    billed = claim.total_billed
+    paid = billed if status == ClaimStatus.PAID else (billed / 2).quantize(Decimal("0.01"))
+    return claim_record_adjudication(
+        actor=actor,
+        claim=claim,
+        to_status=status,
+        allowed=billed,
+        paid=paid,
+        patient_responsibility=Decimal("0.00"),
+        adjusted=billed - paid,
+        note="Test payment.",
+        next_action=claim.next_action or NextAction.CALL_PAYER,
+        next_action_due=claim.next_action_due or timezone.localdate(),
+        wait_reason=claim.wait_reason,
+    )
 
 
 def make(

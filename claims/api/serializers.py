@@ -15,6 +15,7 @@ from claims.api.attachments import AttachmentSerializer
 from claims.api.fields import ClaimStatusField
 from claims.choices import TRANSITIONS
 from claims.models import Claim, ClaimActivity, ClaimLine, ScrubFinding
+from claims.payments import POSTED_STATUSES
 
 
 def display_name(user: Any) -> str | None:
@@ -178,7 +179,7 @@ class ClaimDetailSerializer(ClaimListSerializer):
 
     @extend_schema_field(serializers.ListField(child=ClaimStatusField()))
     def get_allowed_transitions(self, claim: Claim) -> list[str]:
-        return sorted(TRANSITIONS[claim.status])
+        return sorted(TRANSITIONS[claim.status] - POSTED_STATUSES)
 
     def _user(self) -> Any:
         request = self.context.get("request")

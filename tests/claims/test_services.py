@@ -12,6 +12,7 @@ from django.utils import timezone
 from claims import services
 from claims.choices import TRANSITIONS, ActivityKind, ClaimStatus, NextAction
 from claims.models import Claim
+from tests import claim_factory
 
 S = ClaimStatus
 TODAY = timezone.localdate
@@ -54,7 +55,7 @@ def test_vendor_without_insurance_billing_cannot_create(world, make_claim):
 
 def test_happy_path_through_the_machine(world, make_claim):
     claim = advance(world, make_claim(), S.READY, S.SUBMITTED, S.ACCEPTED, S.IN_ADJUDICATION)
-    claim = advance(world, claim, S.PAID, S.CLOSED)
+    claim = advance(world, claim_factory.post_payment(claim, world.bill, S.PAID), S.CLOSED)
     assert claim.status == S.CLOSED
     assert claim.next_action == "" and claim.next_action_due is None
     assert claim.clean_at_first_submission is True
