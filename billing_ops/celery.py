@@ -30,6 +30,10 @@ app.conf.beat_schedule = {
         "task": "claims.tasks.send_timely_filing_alerts",
         "schedule": crontab(hour=6, minute=15),
     },
+    "send-appeal-deadline-alerts": {
+        "task": "denials.tasks.send_appeal_deadline_alerts",
+        "schedule": crontab(hour=6, minute=20),
+    },
     "send-daily-digests": {
         "task": "work.tasks.send_daily_digests",
         "schedule": crontab(hour=6, minute=30),

@@ -1,0 +1,56 @@
+"""Appeal deadline alerts: 30, 14 and 3 days, once each, never after an appeal is sent,
+and without patient names."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from billing_ops.celery import app
+from denials import appeals, reminders
+from denials.tasks import send_appeal_deadline_alerts
+from work.choices import NotificationKind
+from work.models import Notification
+
+pytestmark = pytest.mark.django_db
+TODAY = timezone.localdate()
+
+
+def test_alerts_at_30_14_and_3_days_once_each(world: Any, make_denial: Any) -> None:
+    # The payer's window is 90 days: received 60 days ago, the deadline is 30 days away.
+    denial = make_denial(received_on=TODAY - dt.timedelta(days=60))
+    assert denial.appeal_deadline == TODAY + dt.timedelta(days=30)
+
+    first = reminders.send_appeal_deadline_alerts(TODAY)
+    again = reminders.send_appeal_deadline_alerts(TODAY)
+    later = reminders.send_appeal_deadline_alerts(TODAY + dt.timedelta(days=16))
+    last = reminders.send_appeal_deadline_alerts(TODAY + dt.timedelta(days=27))
+
+    assert (first["created"], again["created"], later["created"], last["created"]) == (1, 0, 1, 1)
+    kinds = set(Notification.objects.filter(item_id=denial.pk).values_list("kind", flat=True))
+    assert kinds == {
+        NotificationKind.APPEAL_30,
+        NotificationKind.APPEAL_14,
+        NotificationKind.APPEAL_3,
+    }
+    notification = Notification.objects.filter(item_type="denial").first()
+    assert notification.user == denial.owner
+    assert denial.claim.patient.last_name not in notification.message
+    assert denial.number in notification.message
+
+
+def test_no_alert_once_the_appeal_is_sent_or_far_away(world: Any, make_denial: Any) -> None:
+    sent = make_denial(received_on=TODAY - dt.timedelta(days=80))
+    appeal = appeals.appeal_create(actor=world.bill, denial=sent, method="fax")
+    appeals.appeal_send(actor=world.bill, appeal=appeal)
+    make_denial(carc="4", received_on=TODAY)  # 90 days away
+
+    assert reminders.send_appeal_deadline_alerts(TODAY)["created"] == 0
+
+
+def test_the_task_is_scheduled() -> None:
+    scheduled = {entry["task"] for entry in app.conf.beat_schedule.values()}
+    assert send_appeal_deadline_alerts.name in scheduled
