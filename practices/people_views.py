@@ -41,7 +41,7 @@ from practices import permissions as perms
 from practices.choices import Role, ServiceArea
 from practices.models import Assignment, Engagement, Invite, Membership
 from practices.selectors import access_rows
-from practices.stepup import step_up_response
+from practices.stepup import record_step_up, step_up_response
 
 User = get_user_model()
 
@@ -414,6 +414,7 @@ def invite_accept(request: HttpRequest, token: str) -> HttpResponse:
             now = int(time.time())
             request.session[SESSION_STARTED] = now
             request.session[SESSION_LAST_SEEN] = now
+            record_step_up(request)  # password and code were just given: a fresh step-up
             messages.success(request, "Welcome. Keep a set of recovery codes somewhere safe.")
             return redirect("mfa-recovery-codes")
     svg = io.BytesIO()

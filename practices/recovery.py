@@ -28,6 +28,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from practices.models import RecoveryCode, RecoveryCodeDevice
+from practices.stepup import step_up_response
 
 CODE_COUNT = 10
 # Set at sign-in: the user has a confirmed device, so the MFA step applies to them.
@@ -101,13 +102,16 @@ def locked_out(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def recovery_codes(request: HttpRequest) -> HttpResponse:
-    """Show how many codes are left; POST makes a new set and shows it this once. Only
-    from an MFA-verified session (this page is under /account/, which the MFA middleware
-    lets through unverified)."""
+    """Show how many codes are left; POST (after a step-up) makes a new set and shows it
+    this once. Only from an MFA-verified session (this page is under /account/, which the
+    MFA middleware lets through unverified)."""
     if not request.user.is_verified():  # type: ignore[union-attr]
         return redirect("mfa-verify")
     codes: list[str] = []
     if request.method == "POST":
+        # New codes are a way past the second factor: confirm it is you first.
+        if (ask := step_up_response(request)) is not None:
+            return ask
         codes = recovery_codes_generate(user=request.user)
     context = {"codes": codes, "left": recovery_codes_left(request.user)}
     return render(request, "practices/people/recovery_codes.html", context)

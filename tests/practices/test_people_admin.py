@@ -272,6 +272,8 @@ def test_a_manager_invites_a_biller_who_sets_password_and_mfa_once(world, client
     assert int(newcomer.session[SESSION_KEY]) == nina.pk
     assert newcomer.session[DEVICE_ID_SESSION_KEY]  # verified: the enrolment was the second factor
     assert newcomer.get("/patients/").status_code == 200
+    codes = newcomer.post("/account/mfa/recovery-codes/")  # no second step-up needed
+    assert len(codes.context["codes"]) == 10
     # Single use: the link is dead now, for anybody.
     again = Client().get(link)
     assert again.status_code == 404
@@ -484,16 +486,40 @@ def test_a_manager_cannot_change_their_own_role(world):
     assert _membership(world, "sam").role == Role.PRACTICE_MANAGER
 
 
-def test_without_a_fresh_step_up_nothing_changes(world):
+STEP_UP_WRITES = {
+    "invite": lambda w: (
+        "/people/invite/",
+        _invite_data(w, username="newbie", role=Role.BILLER),
+    ),
+    "role": lambda w: (
+        f"/people/memberships/{_membership(w, 'fran').pk}/",
+        {"practice": w.sunrise.pk, "role": Role.BILLER},
+    ),
+    "areas and end date": lambda w: (
+        f"/people/assignments/{_assignment(w).pk}/",
+        {"practice": w.sunrise.pk, "service_areas": ["insurance_billing"], "ends_on": "2099-01-01"},
+    ),
+    "revoke membership": lambda w: (
+        f"/people/memberships/{_membership(w, 'bill').pk}/revoke/",
+        {"practice": w.sunrise.pk},
+    ),
+    "revoke assignment": lambda w: (
+        f"/people/assignments/{_assignment(w).pk}/revoke/",
+        {"practice": w.sunrise.pk},
+    ),
+}
+
+
+@pytest.mark.parametrize("write", sorted(STEP_UP_WRITES))
+def test_without_a_fresh_step_up_nothing_changes(world, write):
     client = login(Client(), world.sam, step_up=False)
+    url, data = STEP_UP_WRITES[write](world)
     before = database_fingerprint()
-    response = client.post(
-        f"/people/memberships/{_membership(world, 'fran').pk}/",
-        {"practice": world.sunrise.pk, "role": Role.BILLER},
-    )
+    response = client.post(url, data)
     assert response.status_code == 302
     assert response.url.startswith("/account/step-up/")
     assert database_fingerprint() == before
+    assert mail.outbox == []
 
 
 def test_a_form_posted_for_another_practice_is_refused(world, client_for):

@@ -72,6 +72,14 @@ def test_the_codes_page_needs_a_verified_session(world):
     assert not RecoveryCode.objects.exists()
 
 
+def test_new_codes_need_a_fresh_step_up(world):
+    client = login(Client(), world.sam, step_up=False)
+    response = client.post(CODES)
+    assert response.status_code == 302
+    assert response.url.startswith("/account/step-up/")
+    assert not RecoveryCode.objects.exists()
+
+
 def test_regenerating_invalidates_the_old_codes(world):
     old = recovery.recovery_codes_generate(user=world.sam)
     new = recovery.recovery_codes_generate(user=world.sam)
