@@ -27,6 +27,7 @@ from claims.services import claim_set_next_action
 from denials import codes
 from denials.choices import (
     ActivityKind,
+    CodeKind,
     DenialCategory,
     DenialStatus,
     GroupCode,
@@ -36,7 +37,7 @@ from denials.choices import (
     Source,
     WriteOffStatus,
 )
-from denials.models import CategoryRule, Denial, DenialActivity, WriteOffRequest
+from denials.models import CategoryRule, Denial, DenialActivity, ReasonCode, WriteOffRequest
 from practices import permissions as perms
 from practices.models import Engagement
 from work.choices import WAIT
@@ -486,3 +487,27 @@ def category_rule_delete(*, actor: Actor, rule: CategoryRule) -> None:
         raise PermissionDenied("Only managers change the denial category map.")
     rule._history_user = actor  # type: ignore[attr-defined]
     rule.delete()
+
+
+@transaction.atomic
+def reason_codes_load(*, actor: Actor, rows: Iterable[tuple[str, str, str]]) -> dict[str, int]:
+    """Store the official CARC/RARC texts (kind, code, text) a practice licenses; our own
+    labels stay as they are. Loading the same file again changes nothing."""
+    counts = {"created": 0, "updated": 0, "unchanged": 0}
+    for kind, raw_code, text in rows:
+        code = raw_code.strip().upper()
+        if kind not in CodeKind.values:
+            raise ValidationError({"kind": f"{kind!r} is neither carc nor rarc."})
+        if not code or len(code) > 10 or not code.isalnum():
+            raise ValidationError({"code": f"{raw_code!r} is not a reason code."})
+        existing = ReasonCode.objects.filter(kind=kind, code=code).first()
+        if existing is None:
+            ReasonCode.objects.create(kind=kind, code=code, official_text=text.strip())
+            counts["created"] += 1
+        elif existing.official_text != text.strip():
+            existing.official_text = text.strip()
+            existing.save()
+            counts["updated"] += 1
+        else:
+            counts["unchanged"] += 1
+    return counts
