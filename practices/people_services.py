@@ -21,7 +21,7 @@ from django.utils import timezone
 from billing_ops.access import grants_for
 from practices import handover, services
 from practices import permissions as perms
-from practices.models import Assignment, Engagement, Membership, VendorStaff
+from practices.models import Assignment, Engagement, Membership
 
 
 def _refuse_self(actor: Any, user: Any, what: str) -> None:
@@ -160,8 +160,3 @@ def require_people_admin(user: Any, practice_id: int) -> None:
         return
     if not lead_engagements(user, practice_id).exists():
         raise PermissionDenied("You do not manage people here.")
-
-
-def vendor_staff_of(user: Any) -> VendorStaff | None:
-    """The user's vendor-staff row, if any."""
-    return getattr(user, "vendor_staff", None)

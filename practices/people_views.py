@@ -28,6 +28,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -167,7 +168,9 @@ def people(request: HttpRequest) -> HttpResponse:
     user = request.user
     manager = people_services.manages_practice(user, practice.pk) or user.is_superuser
     rows = access_rows(practice) if manager else {"memberships": Membership.objects.none()}
-    invitations = Invite.objects.filter(practice=practice, accepted_at__isnull=True)
+    invitations = Invite.objects.filter(
+        practice=practice, accepted_at__isnull=True, expires_at__gt=timezone.now()
+    )
     if not manager:
         invitations = invitations.filter(created_by=user)
     context = {

@@ -294,6 +294,15 @@ def test_an_expired_invitation_creates_nothing(world):
     with pytest.raises(ValidationError):
         invites.invite_accept(token=token, password=STRONG, totp_key=b"k" * 20, code="000000")
     assert not User.objects.filter(username="late").exists()
+    invites.invite_create(
+        actor=world.sam,
+        practice=world.sunrise,
+        username="soon",
+        email="s@example.com",
+        role=Role.FRONT_DESK,
+    )
+    listed = login(Client(), world.sam).get("/people/").context["invitations"]
+    assert [i.username for i in listed] == ["soon"]  # open ones only, not the expired
 
 
 def test_a_wrong_code_or_weak_password_keeps_the_link_usable(world):
