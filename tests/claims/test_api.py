@@ -28,7 +28,14 @@ from work import services as work_services
 
 CLAIMS = "/api/v1/claims/"
 WORK_NEXT = "/api/v1/claims/work-next/"
-TODAY = timezone.localdate()
+
+
+def local_today() -> dt.date:
+    """Today in the practice's time zone, read when a test uses it (a module-level
+    constant read at import went stale when a run crossed midnight)."""
+    return timezone.localdate()
+
+
 WORKERS = frozenset({"sam", "bill", "vera", "val"})  # work_claims on Sunrise
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -59,13 +66,13 @@ def create_payload(w: Any, provider: Any, **overrides: Any) -> dict[str, Any]:
         "coverage": w.sunrise_patient.coverages.get().pk,
         "provider": provider.pk,
         "pms_claim_number": "API-1",
-        "service_date_from": (TODAY - dt.timedelta(days=5)).isoformat(),
+        "service_date_from": (local_today() - dt.timedelta(days=5)).isoformat(),
         "lines": [
             {"procedure_code": "d1110", "charge": "120.00"},
             {"procedure_code": "D0120", "charge": "80.50", "tooth": "3", "units": "1"},
         ],
         "next_action": NextAction.CORRECT_AND_RESUBMIT,
-        "next_action_due": TODAY.isoformat(),
+        "next_action_due": local_today().isoformat(),
     }
     data.update(overrides)
     return data
@@ -212,7 +219,7 @@ def test_other_practice_sees_only_its_own_claims(world, client_for, make_claim):
 def test_list_row(world, client_for, make_claim):
     claim = make_claim(
         lines=[{"procedure_code": "D2740", "charge": "1240.00"}],
-        next_action_due=TODAY - dt.timedelta(days=3),
+        next_action_due=local_today() - dt.timedelta(days=3),
     )
 
     response = client_for(world.bill).get(CLAIMS)
@@ -231,7 +238,7 @@ def test_list_row(world, client_for, make_claim):
         "owner": world.bill.pk,
         "owner_name": "Test " + world.bill.last_name,
         "next_action": "correct_and_resubmit",
-        "next_action_due": (TODAY - dt.timedelta(days=3)).isoformat(),
+        "next_action_due": (local_today() - dt.timedelta(days=3)).isoformat(),
         "wait_reason": "",
         "total_billed": "1240.00",
         "total_allowed": "0.00",
@@ -274,14 +281,18 @@ def test_filters_compose(world, client_for, make_claim):
     assert len(ids(client.get(CLAIMS, {"status": ["ready", "draft"]}))) == 4
     assert len(ids(client.get(CLAIMS, {"payer": other_payer.pk}))) == 1
     assert ids(client.get(CLAIMS, {"age": "31-60"})) == []
-    due = {"due_from": TODAY.isoformat(), "due_to": TODAY.isoformat(), "owner": world.bill.pk}
+    due = {
+        "due_from": local_today().isoformat(),
+        "due_to": local_today().isoformat(),
+        "owner": world.bill.pk,
+    }
     assert len(ids(client.get(CLAIMS, {**due, "next_action": "correct_and_resubmit"}))) == 4
     assert client.get(CLAIMS, {"status": "nonsense"}).status_code == 400
 
 
 def test_queues(world, client_for, make_claim):
     mine_due = make_claim()
-    make_claim(next_action_due=TODAY + dt.timedelta(days=4))
+    make_claim(next_action_due=local_today() + dt.timedelta(days=4))
     voided = make_claim()
     services.claim_transition(actor=world.bill, claim=voided, to_status=ClaimStatus.VOID)
     rejected = make_claim()
@@ -467,7 +478,7 @@ def test_patch_sets_owner_and_next_action(world, client_for, make_claim):
             "version": claim.version,
             "owner": world.vera.pk,
             "next_action": "wait",
-            "next_action_due": (TODAY + dt.timedelta(days=14)).isoformat(),
+            "next_action_due": (local_today() + dt.timedelta(days=14)).isoformat(),
             "wait_reason": "payer reprocessing",
         },
     )
@@ -487,7 +498,9 @@ def test_patch_sets_owner_and_next_action(world, client_for, make_claim):
 
 def test_patch_keeps_unsent_fields(world, client_for, make_claim):
     claim = make_claim(
-        next_action=NextAction.WAIT, wait_reason="EOB", next_action_due=TODAY + dt.timedelta(3)
+        next_action=NextAction.WAIT,
+        wait_reason="EOB",
+        next_action_due=local_today() + dt.timedelta(3),
     )
 
     response = patch_json(
@@ -497,14 +510,14 @@ def test_patch_keeps_unsent_fields(world, client_for, make_claim):
     assert response.status_code == 200, response.content
     claim.refresh_from_db()
     assert (claim.owner, claim.next_action, claim.wait_reason) == (world.sam, "wait", "EOB")
-    assert claim.next_action_due == TODAY + dt.timedelta(3)
+    assert claim.next_action_due == local_today() + dt.timedelta(3)
 
 
 def test_patch_with_stale_version_is_409_and_saves_nothing(world, client_for, make_claim):
     claim = make_claim()
     stale = claim.version
     services.claim_set_next_action(
-        actor=world.sam, claim=claim, next_action=NextAction.APPEAL, next_action_due=TODAY
+        actor=world.sam, claim=claim, next_action=NextAction.APPEAL, next_action_due=local_today()
     )
 
     response = patch_json(
@@ -595,7 +608,7 @@ def test_transition_with_new_next_action(world, client_for, make_claim):
             "version": claim.version,
             "to_status": "submitted",
             "next_action": "wait",
-            "next_action_due": (TODAY + dt.timedelta(days=30)).isoformat(),
+            "next_action_due": (local_today() + dt.timedelta(days=30)).isoformat(),
             "wait_reason": "payer acknowledgement",
         },
     )
@@ -773,7 +786,7 @@ def test_work_next_hands_out_then_204_when_the_only_due_claim_is_held(
     world, client_for, make_claim
 ):
     due = make_claim()
-    make_claim(next_action_due=TODAY + dt.timedelta(days=2))  # not due yet
+    make_claim(next_action_due=local_today() + dt.timedelta(days=2))  # not due yet
     client = client_for(world.bill)
 
     first = client.post(WORK_NEXT)

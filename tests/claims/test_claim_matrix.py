@@ -34,7 +34,12 @@ KPI_VIEWERS = frozenset({"sam", "val"})  # view_kpis on Sunrise
 WORKERS_ANYWHERE = WORKERS | {"mia"}
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 CLAIMS_CSV = Path(__file__).parent / "import_files" / "claims.csv"
-TODAY = timezone.localdate()
+
+
+def local_today() -> dt.date:
+    """Today in the practice's time zone, read when a test uses it (a module-level
+    constant read at import went stale when a run crossed midnight)."""
+    return timezone.localdate()
 
 
 # --- the scene: what the endpoints act on -----------------------------------------------
@@ -157,7 +162,7 @@ class TestClaimPages(PermissionMatrixMixin):
             data=lambda w: {
                 "version": version(w),
                 "next_action": NextAction.CALL_PAYER,
-                "next_action_due": TODAY.isoformat(),
+                "next_action_due": local_today().isoformat(),
             },
             route="claim-next-action",
             done=lambda c: claim_of(c.world).next_action == NextAction.CALL_PAYER,
@@ -267,7 +272,7 @@ class TestClaimPages(PermissionMatrixMixin):
             data=lambda w: {
                 "items": [f"claim:{w.claim.pk}"],
                 "next_action": NextAction.CALL_PAYER,
-                "next_action_due": TODAY.isoformat(),
+                "next_action_due": local_today().isoformat(),
             },
             route="queue-bulk",
             done=lambda c: claim_of(c.world).next_action == NextAction.CALL_PAYER,
@@ -312,10 +317,10 @@ class TestClaimApi(PermissionMatrixMixin):
                 "coverage": w.claim.coverage_id,
                 "provider": w.claim.provider_id,
                 "pms_claim_number": "MATRIX-API-1",
-                "service_date_from": (TODAY - dt.timedelta(days=5)).isoformat(),
+                "service_date_from": (local_today() - dt.timedelta(days=5)).isoformat(),
                 "lines": [{"procedure_code": "D1110", "charge": "120.00"}],
                 "next_action": NextAction.CORRECT_AND_RESUBMIT,
-                "next_action_due": TODAY.isoformat(),
+                "next_action_due": local_today().isoformat(),
             },
             route="api:api-claim-list",
             done=lambda c: Claim.objects.filter(

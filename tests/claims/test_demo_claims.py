@@ -18,7 +18,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from claims import scrubber
-from claims.choices import OPEN_STATUSES, TRANSITIONS, ActivityKind, ClaimStatus
+from claims.choices import (
+    OPEN_STATUSES,
+    PAYER_AR_STATUSES,
+    TRANSITIONS,
+    ActivityKind,
+    ClaimStatus,
+)
 from claims.models import Claim, ClaimActivity, ClaimLine
 from claims.priority import compute
 from claims.queues import CLAIM
@@ -97,12 +103,22 @@ def test_my_day_is_full_for_the_billers(seeded: str) -> None:
 
 
 def test_queue_page_renders_the_demo(seeded: str, client: Any) -> None:
-    login(client, user("bill.biller"))
+    bill = user("bill.biller")
+    login(client, bill)
+    today = timezone.localdate()
     response = client.get("/queues/my-day/")
     assert response.status_code == 200
     assert "SD-0" in response.content.decode()
+    mine = [item for item, _why in response.context["rows"]]
+    assert mine, "bill's day is empty"
+    assert all(c.owner_id == bill.pk and c.next_action_due <= today for c in mine)
     response = client.get("/queues/payer-ar/")
     assert response.status_code == 200
+    rows = [item for item, _why in response.context["rows"]]
+    assert rows, "the demo's payer AR queue is empty"
+    assert {c.status for c in rows} <= set(PAYER_AR_STATUSES)
+    # ranked: the page lists the claims highest priority first
+    assert [c.priority for c in rows] == sorted((c.priority for c in rows), reverse=True)
 
 
 def test_timelines_follow_the_status_machine(seeded: str) -> None:

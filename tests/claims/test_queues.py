@@ -21,7 +21,13 @@ from work import reminders, selectors
 from work import services as work_services
 from work.registry import registry
 
-TODAY = timezone.localdate()
+
+def local_today() -> dt.date:
+    """Today in the practice's time zone, read when a test uses it (a module-level
+    constant read at import went stale when a run crossed midnight)."""
+    return timezone.localdate()
+
+
 WORKERS = frozenset({"sam", "bill", "vera", "val"})  # work_claims on Sunrise
 
 
@@ -35,7 +41,7 @@ def sunrise_claims(world, make_claim):
     for days, amount in [(3, "1240.00"), (0, "80.00"), (-5, "300.00")]:
         make_claim(
             owner=world.bill,
-            next_action_due=TODAY - dt.timedelta(days=days),
+            next_action_due=local_today() - dt.timedelta(days=days),
             lines=[{"procedure_code": "D2740", "charge": amount}],
         )
 
@@ -65,7 +71,7 @@ class TestQueuePages(PermissionMatrixMixin):
             data=lambda w: {
                 "version": _first_claim(w).version,
                 "next_action": "call_payer",
-                "next_action_due": TODAY.isoformat(),
+                "next_action_due": local_today().isoformat(),
             },
         ),
         Endpoint(
@@ -95,7 +101,9 @@ def test_my_day_lists_due_claims_ranked_with_reasons(world, client_for):
 
 def test_filters_compose(world, client_for, make_claim):
     client = client_for(world.bill)
-    response = client.get("/queues/all-open/", {"amount_min": "100", "due_to": TODAY.isoformat()})
+    response = client.get(
+        "/queues/all-open/", {"amount_min": "100", "due_to": local_today().isoformat()}
+    )
     assert [c.pms_claim_number for c, _ in response.context["rows"]] == ["C00001"]
     response = client.get("/queues/all-open/", {"status": ["draft"], "age": "0-30"})
     assert len(response.context["rows"]) == 3
@@ -159,16 +167,16 @@ def test_work_next_hands_out_and_leaves_queue_after_next_action(world, client_fo
         actor=world.bill,
         claim=top,
         next_action=NextAction.WAIT,
-        next_action_due=TODAY + dt.timedelta(days=7),
+        next_action_due=local_today() + dt.timedelta(days=7),
         wait_reason="payer reprocessing",
     )
     top.refresh_from_db()
     assert top.locked_by is None
-    assert top not in selectors.my_day_of_type(CLAIM, world.bill, TODAY)
+    assert top not in selectors.my_day_of_type(CLAIM, world.bill, local_today())
 
 
 def test_work_next_when_nothing_left(world, client_for):
-    Claim.objects.update(next_action_due=TODAY + dt.timedelta(days=3))
+    Claim.objects.update(next_action_due=local_today() + dt.timedelta(days=3))
     response = client_for(world.bill).post("/queues/work-next/", follow=True)
     assert b"Nothing left in your day" in response.content
 
@@ -218,7 +226,7 @@ def test_bulk_reassign_and_set_next_action(world, client_for):
             "items": [f"claim:{pk}" for pk in ids],
             "owner": world.vera.pk,
             "next_action": "call_payer",
-            "next_action_due": TODAY.isoformat(),
+            "next_action_due": local_today().isoformat(),
             "next": "/queues/all-open/",
         },
     )
@@ -248,7 +256,7 @@ def test_bulk_cannot_touch_other_practice_claims(world, client_for, make_claim):
         {
             "items": [f"claim:{pk}" for pk in ids],
             "next_action": "appeal",
-            "next_action_due": TODAY.isoformat(),
+            "next_action_due": local_today().isoformat(),
         },
     )
     assert response.status_code == 302
@@ -260,11 +268,15 @@ def test_claim_page_conflict_keeps_input_and_says_so(world, client_for):
     stale = claim.version
     services.claim_add_note(actor=world.sam, claim=claim, text="first")
     services.claim_set_next_action(
-        actor=world.sam, claim=claim, next_action=NextAction.APPEAL, next_action_due=TODAY
+        actor=world.sam, claim=claim, next_action=NextAction.APPEAL, next_action_due=local_today()
     )
     response = client_for(world.bill).post(
         f"/claims/{claim.pk}/next-action/",
-        {"version": stale, "next_action": "call_payer", "next_action_due": TODAY.isoformat()},
+        {
+            "version": stale,
+            "next_action": "call_payer",
+            "next_action_due": local_today().isoformat(),
+        },
     )
     assert response.status_code == 409
     assert "changed by" in response.content.decode()
@@ -333,7 +345,7 @@ def test_landing_page_is_my_day_for_claim_workers(world, client_for):
 def test_nightly_priority_refresh_is_idempotent(world):
     from work.tasks import refresh_priorities
 
-    later = TODAY + dt.timedelta(days=20)
+    later = local_today() + dt.timedelta(days=20)
     before = dict(Claim.objects.values_list("pk", "priority"))
     assert refresh_priorities.run(later.isoformat()) == 3
     after = dict(Claim.objects.values_list("pk", "priority"))

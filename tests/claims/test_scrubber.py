@@ -15,7 +15,11 @@ from claims.models import Attachment, PayerRule
 from practices.choices import ClaimFormat, CobOrder
 from tests import factories
 
-TODAY = timezone.localdate()
+
+def local_today() -> dt.date:
+    """Today in the practice's time zone, read when a test uses it (a module-level
+    constant read at import went stale when a run crossed midnight)."""
+    return timezone.localdate()
 
 
 def rules_of(claim):
@@ -24,7 +28,7 @@ def rules_of(claim):
 
 
 def days_ago(n):
-    return TODAY - dt.timedelta(days=n)
+    return local_today() - dt.timedelta(days=n)
 
 
 def test_clean_claim_has_no_findings(make_claim):
@@ -64,7 +68,7 @@ def test_missing_diagnosis_pointer_on_professional_claims(world, make_claim):
 
 
 def test_future_service_date(make_claim):
-    assert rules_of(make_claim(service_date_from=TODAY + dt.timedelta(days=2))) == {
+    assert rules_of(make_claim(service_date_from=local_today() + dt.timedelta(days=2))) == {
         "future_service_date": "error"
     }
 
@@ -160,7 +164,7 @@ def test_payer_rule_attachment_and_modifier(world, make_claim):
 
 
 def test_errors_block_ready_and_are_stored(world, make_claim):
-    claim = make_claim(service_date_from=TODAY + dt.timedelta(days=1))
+    claim = make_claim(service_date_from=local_today() + dt.timedelta(days=1))
     with pytest.raises(ValidationError) as exc:
         services.claim_transition(actor=world.bill, claim=claim, to_status=ClaimStatus.READY)
     assert "future" in str(exc.value)

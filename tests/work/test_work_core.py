@@ -24,7 +24,13 @@ from work import reminders, selectors
 from work import services as work_services
 from work.models import Notification
 
-TODAY = timezone.localdate()
+
+def local_today() -> dt.date:
+    """Today in the practice's time zone, read when a test uses it (a module-level
+    constant read at import went stale when a run crossed midnight)."""
+    return timezone.localdate()
+
+
 DAY = dt.timedelta(days=1)
 PERMISSION_TABLE = '"practices_practiceuserpermission"'
 # Pages that list chores link to them: the test URLconf adds the chore page.
@@ -48,27 +54,27 @@ def make_chore(world: Any, title: str, owner: Any, due: dt.date, **fields: Any) 
 def chores(world: Any) -> list[Chore]:
     # sam (manager) holds work_recare at Sunrise; the chore type needs it.
     return [
-        make_chore(world, "call back", world.sam, TODAY - 3 * DAY),
-        make_chore(world, "file form", world.sam, TODAY),
-        make_chore(world, "later", world.sam, TODAY + 5 * DAY),
+        make_chore(world, "call back", world.sam, local_today() - 3 * DAY),
+        make_chore(world, "file form", world.sam, local_today()),
+        make_chore(world, "later", world.sam, local_today() + 5 * DAY),
     ]
 
 
 def test_chores_need_no_change_to_the_core_and_show_in_my_day(world, chores, make_claim):
-    claim = make_claim(owner=world.sam, due=TODAY - DAY)
-    page = selectors.my_day_page(world.sam, world.sunrise.pk, None, 50, TODAY)
+    claim = make_claim(owner=world.sam, due=local_today() - DAY)
+    page = selectors.my_day_page(world.sam, world.sunrise.pk, None, 50, local_today())
     refs = [row.ref for row in page.rows]
     assert set(refs) == {f"chore:{chores[0].pk}", f"chore:{chores[1].pk}", f"claim:{claim.pk}"}
     # One order over both types: highest priority first.
     priorities = [row.item.priority for row in page.rows]
     assert priorities == sorted(priorities, reverse=True)
     assert chores[0].priority_explanation == "3 days overdue"
-    counts = selectors.my_day_counts(world.sam, world.sunrise.pk, TODAY)
+    counts = selectors.my_day_counts(world.sam, world.sunrise.pk, local_today())
     assert counts == {"total": 3, "overdue": 2, "due_today": 1}
 
 
 def test_my_day_page_lists_chores_and_claims(world, chores, make_claim, client_for):
-    make_claim(owner=world.sam, due=TODAY)
+    make_claim(owner=world.sam, due=local_today())
     response = client_for(world.sam).get("/queues/my-day/")
     assert response.status_code == 200
     html = response.content.decode()
@@ -78,11 +84,11 @@ def test_my_day_page_lists_chores_and_claims(world, chores, make_claim, client_f
 
 def test_my_day_pages_cover_everything_once(world, make_claim):
     for i in range(5):
-        make_chore(world, f"c{i}", world.sam, TODAY - i * DAY)
-        make_claim(owner=world.sam, due=TODAY - i * DAY)
+        make_chore(world, f"c{i}", world.sam, local_today() - i * DAY)
+        make_claim(owner=world.sam, due=local_today() - i * DAY)
     seen, cursor = [], None
     while True:
-        page = selectors.my_day_page(world.sam, world.sunrise.pk, cursor, 3, TODAY)
+        page = selectors.my_day_page(world.sam, world.sunrise.pk, cursor, 3, local_today())
         seen += [row.ref for row in page.rows]
         cursor = page.next_cursor
         if cursor is None:
@@ -91,7 +97,7 @@ def test_my_day_pages_cover_everything_once(world, make_claim):
 
 
 def test_work_next_hands_out_the_best_item_of_any_type(world, chores, make_claim):
-    make_claim(owner=world.sam, due=TODAY)  # scores lower than 3 days overdue
+    make_claim(owner=world.sam, due=local_today())  # scores lower than 3 days overdue
     Chore.objects.filter(pk=chores[0].pk).update(priority=10_000)
     first = work_services.work_next(actor=world.sam, practice_id=world.sunrise.pk)
     assert isinstance(first, Chore) and first.pk == chores[0].pk
@@ -108,7 +114,7 @@ def test_setting_the_next_action_releases_the_hold_and_logs(world, chores):
         actor=world.sam,
         item=held,
         next_action="wait",
-        next_action_due=TODAY + 7 * DAY,
+        next_action_due=local_today() + 7 * DAY,
         wait_reason="patient calls back",
     )
     held.refresh_from_db()
@@ -118,11 +124,11 @@ def test_setting_the_next_action_releases_the_hold_and_logs(world, chores):
 
 def test_the_invariant_holds_for_chores(world):
     with pytest.raises(ValidationError) as exc:
-        make_chore(world, "no owner", None, TODAY)
+        make_chore(world, "no owner", None, local_today())
     assert "owner" in exc.value.message_dict
     with pytest.raises(ValidationError) as exc:
         chore = Chore(practice=world.sunrise, title="w", owner=world.sam, next_action="wait")
-        chore.next_action_due, chore.version = TODAY, 0
+        chore.next_action_due, chore.version = local_today(), 0
         work_services.save_checked(chore, actor=None)
     assert "wait_reason" in exc.value.message_dict
     assert not Chore.objects.exists()
@@ -135,35 +141,35 @@ def test_stale_version_is_a_conflict_and_saves_nothing(world, chores):
             actor=world.sam,
             item=chore,
             next_action="do_it",
-            next_action_due=TODAY,
+            next_action_due=local_today(),
             expected_version=chore.version - 1,
         )
     chore.refresh_from_db()
-    assert chore.next_action_due == TODAY - 3 * DAY
+    assert chore.next_action_due == local_today() - 3 * DAY
 
 
 def test_reminders_and_escalations_fire_for_chores(world, chores):
-    counts = reminders.send_next_action_reminders(TODAY)
+    counts = reminders.send_next_action_reminders(local_today())
     assert counts == {"due_today": 1, "overdue": 1, "created": 2}
     notes = Notification.objects.filter(item_type="chore").order_by("item_id")
     assert [(n.item_id, n.user_id) for n in notes] == [(chores[0].pk, world.sam.pk)] + [
         (chores[1].pk, world.sam.pk)
     ]
     assert notes[0].message == "Chore call back: Do it — 3 days overdue"
-    assert reminders.send_next_action_reminders(TODAY)["created"] == 0
+    assert reminders.send_next_action_reminders(local_today())["created"] == 0
 
 
 def test_an_owner_who_lost_access_gets_no_reminder(world, chores):
     # bill (biller) cannot work recare: his chore is nobody's reminder.
-    make_chore(world, "not his", world.sam, TODAY)
+    make_chore(world, "not his", world.sam, local_today())
     Chore.objects.filter(title="not his").update(owner=world.bill)
-    reminders.send_next_action_reminders(TODAY)
+    reminders.send_next_action_reminders(local_today())
     assert not Notification.objects.filter(user=world.bill).exists()
 
 
 def test_bulk_all_matching_changes_every_filtered_item_not_only_the_page(world, client_for):
     for i in range(4):
-        make_chore(world, f"bulk{i}", world.sam, TODAY)
+        make_chore(world, f"bulk{i}", world.sam, local_today())
     response = client_for(world.sam).post(
         "/queues/bulk/",
         {
@@ -171,7 +177,7 @@ def test_bulk_all_matching_changes_every_filtered_item_not_only_the_page(world, 
             "queue": "chores",
             "query": "",
             "next_action": "wait",
-            "next_action_due": (TODAY + 2 * DAY).isoformat(),
+            "next_action_due": (local_today() + 2 * DAY).isoformat(),
             "wait_reason": "insurer",
         },
     )
@@ -185,17 +191,20 @@ def test_bulk_with_an_unknown_item_reference_changes_nothing(world, chores, clie
         {
             "items": [f"chore:{chores[0].pk}", "nonsense:1"],
             "next_action": "do_it",
-            "next_action_due": TODAY.isoformat(),
+            "next_action_due": local_today().isoformat(),
         },
         follow=True,
     )
     assert "is not an item you can select" in response.content.decode()
-    assert Chore.objects.get(pk=chores[0].pk).next_action_due == TODAY - 3 * DAY
+    assert Chore.objects.get(pk=chores[0].pk).next_action_due == local_today() - 3 * DAY
 
 
 def test_owner_summary_counts_every_type(world, chores, make_claim):
-    make_claim(owner=world.sam, due=TODAY - DAY)
-    rows = {r["owner_id"]: r for r in selectors.owner_summary(world.sam, world.sunrise.pk, TODAY)}
+    make_claim(owner=world.sam, due=local_today() - DAY)
+    rows = {
+        r["owner_id"]: r
+        for r in selectors.owner_summary(world.sam, world.sunrise.pk, local_today())
+    }
     assert rows[world.sam.pk]["open"] == 4
     assert rows[world.sam.pk]["by_type"] == {"Chore": 3, "Claim": 1}
 
