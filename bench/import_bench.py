@@ -10,7 +10,8 @@ add patients, and an 837P whose claims each name a new patient (new payer and pr
 the first time they appear: 5 payers, 3 rendering NPIs). Every write goes through
 ``claims.imports.services`` exactly as the upload page and the command do.
 
-Printed per step: seconds, claims per second, queries, and the peak RSS of the process.
+Printed per step: seconds (and the CPU seconds of this process), claims per second,
+queries, and the peak RSS of the process.
 There are no assertions on time: this is a measuring tool, not a test.
 """
 
@@ -49,10 +50,17 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--db-name", default="billing_ops_import_bench")
     parser.add_argument("--out", type=Path, help="also write the generated 837P here")
     parser.add_argument(
-        "--profile", action="store_true", help="cProfile the import step (top 25 functions)"
+        "--profile",
+        action="store_true",
+        help="cProfile the import and the re-import (top 25 cumulative, top 15 own time)",
     )
     parser.add_argument(
         "--queries", action="store_true", help="list the import's queries by kind (top 30)"
+    )
+    parser.add_argument(
+        "--one-by-one",
+        action="store_true",
+        help="import without the bulk path (each new claim through claim_create), to compare",
     )
     return parser.parse_args()
 
@@ -170,13 +178,16 @@ def run_step(label: str, claims: int, fn: Any) -> Any:
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(count):
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         result = fn()
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     rate = claims / seconds if seconds else float("inf")
+    # CPU: this process only (the server's work is not in it); on a shared machine it
+    # varies less than the wall time.
     print(
-        f"{label:<34} {seconds:8.2f} s {rate:9.1f} claims/s {queries:9,} queries "
-        f"({queries / max(claims, 1):.1f}/claim) peak RSS {peak_rss_mb():6.0f} MB"
+        f"{label:<34} {seconds:8.2f} s (CPU {cpu:6.2f} s) {rate:9.1f} claims/s "
+        f"{queries:9,} queries ({queries / max(claims, 1):.1f}/claim) "
+        f"peak RSS {peak_rss_mb():6.0f} MB"
     )
     return result
 
@@ -196,6 +207,10 @@ def main() -> None:
     from claims.x12 import parse_837
 
     practice, user = practice_and_manager()
+    if args.one_by_one:
+        from claims.imports import x12_bulk
+
+        x12_bulk.apply = lambda importer: importer.apply()  # the path before the bulk one
     started = time.perf_counter()
     text = generate_837(args.claims, args.lines)
     content = text.encode()
@@ -226,13 +241,15 @@ def main() -> None:
         ("import (new claims, new patients)", False),
         ("re-import of the same file", False),
     ):
-        if args.profile and not dry_run and not label.startswith("re-"):
+        if args.profile and not dry_run:
             import cProfile
             import pstats
 
             profiler = cProfile.Profile()
             done = profiler.runcall(run_step, label, n, lambda: job(False))
-            pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+            stats = pstats.Stats(profiler)
+            stats.sort_stats("cumulative").print_stats(25)
+            stats.sort_stats("tottime").print_stats(15)  # where the time itself goes
         else:
             KINDS.clear()
             done = run_step(label, n, lambda dry_run=dry_run: job(dry_run))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, cast
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from billing_ops.access import has_perm, visible_practice_ids
+from billing_ops.bulk import create_with_history
 from work.choices import WAIT
 from work.models import WorkItem, next_action_choices
 from work.registry import ItemType, registry
@@ -102,18 +103,39 @@ def release_hold(item: WorkItem, actor: Actor) -> None:
         item.locked_by, item.locked_until = None, None
 
 
-def save_checked[T: WorkItem](item: T, actor: Actor, today: dt.date | None = None) -> T:
-    """Save a locked item: invariant checked, priority and its reasons refreshed, version
-    bumped, history written with the actor. Every work-item write ends here."""
+def _checked(item: WorkItem, today: dt.date | None) -> None:
     if not item.is_open:
         item.locked_by, item.locked_until = None, None
     check_next_action(item)
     rank = item.compute_priority(today)
     item.priority, item.priority_reasons = rank.score, list(rank.reasons)
     item.version += 1
+
+
+def save_checked[T: WorkItem](item: T, actor: Actor, today: dt.date | None = None) -> T:
+    """Save a locked item: invariant checked, priority and its reasons refreshed, version
+    bumped, history written with the actor. Every work-item write ends here."""
+    _checked(item, today)
     item._history_user = actor  # type: ignore[attr-defined]  # read by simple_history
     item.save()
     return item
+
+
+def create_checked_bulk[T: WorkItem](
+    items: Sequence[T], actor: Actor, today: dt.date | None = None
+) -> list[T]:
+    """The bulk sibling of ``save_checked`` for NEW items of one type (imports): each is
+    checked, ranked and versioned exactly as ``save_checked`` does (an invariant error
+    refuses the whole batch: check rows first with ``check_next_action`` to report them
+    one by one), then one INSERT for the items and one for their history, with the actor."""
+    if not items:
+        return []
+    model = type(items[0])
+    for item in items:
+        if type(item) is not model or item.pk is not None:
+            raise ValueError("create_checked_bulk creates new items of one type only")
+        _checked(item, today)
+    return create_with_history(items, model, actor)
 
 
 @transaction.atomic

@@ -7,6 +7,7 @@ two small creators here validate the row and record the importer in its history.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -60,6 +61,13 @@ class CoverageBook:
             self._by_patient.setdefault(patient_id, {})
         for coverage in coverages:
             self._by_patient[coverage.patient_id][coverage.cob_order] = coverage
+
+    def know(self, patient_id: int, coverages: Iterable[Coverage]) -> dict[int, Coverage]:
+        """All of a patient's coverages, read by the caller (the bulk import path), so
+        ``resolve`` needs no query for this patient. Returns the book's entry for the
+        patient (order -> coverage): the caller adds the coverages it creates to it."""
+        entry = self._by_patient[patient_id] = {c.cob_order: c for c in coverages}
+        return entry
 
     def _of(self, patient: Patient) -> dict[int, Coverage]:
         if patient.pk not in self._by_patient:

@@ -16,6 +16,7 @@ one claim on file unchanged for a person to resolve; the rest of the file is imp
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -61,9 +62,13 @@ class Outcome:
     # Called with the number of units done so far (rows or claims), see services._Progress.
     progress: Callable[[int], None] = field(default=lambda done: None, repr=False)
 
+    # Entries kept per level (``_add``): counted as they come, not by re-reading ``entries``.
+    kept: Counter[str] = field(default_factory=Counter, repr=False)
+
     def _add(self, entry: dict[str, Any]) -> None:
         # Capped per level, so a flood of notes never hides an error.
-        if sum(e["level"] == entry["level"] for e in self.entries) < MAX_ENTRIES:
+        if self.kept[entry["level"]] < MAX_ENTRIES:
+            self.kept[entry["level"]] += 1
             self.entries.append({k: v for k, v in entry.items() if v not in (None, "")})
         else:
             self.dropped += 1

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from billing_ops.access import has_perm
 from claims.choices import ImportKind, ImportStatus
-from claims.imports import csv_import, x12_import
+from claims.imports import csv_import, x12_bulk, x12_import
 from claims.imports.results import Context, Outcome
 from claims.models import ImportJob
 from claims.x12 import detect_x12
@@ -221,7 +221,10 @@ def _run(job: ImportJob, ctx: Context) -> None:
         # The writes of the whole file: kept only if every row passed and it is no preview.
         with transaction.atomic():
             if not outcome.fatal:
-                importer.apply()
+                if isinstance(importer, x12_import.X12Import):
+                    x12_bulk.apply(importer)  # new claims in chunks, the rest one by one
+                else:
+                    importer.apply()
             if outcome.rejected or job.dry_run:
                 transaction.set_rollback(True)
 
