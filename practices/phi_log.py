@@ -9,9 +9,10 @@ shows no patient writes nothing, and a request refused before (404/403) never ge
 
 Rows are read by duck type, so the work core and the apps above need no adapter: a
 ``Patient`` names itself; anything else with ``practice_id`` and ``patient_id`` (a claim, a
-coverage, a work item of any registered type that has a patient) names its patient; rows
-without a patient (a test-only chore) name nobody. Only ids are stored: never a name, a
-search term or a query string (the path is ``request.path``).
+coverage, a work item of any registered type that has a patient) names its patient; a row
+without them names the patient of a related row loaded with it (a denial's claim, by
+``select_related``); rows without a patient (a test-only chore) name nobody. Only ids are
+stored: never a name, a search term or a query string (the path is ``request.path``).
 """
 
 from __future__ import annotations
@@ -44,13 +45,27 @@ def patient_refs(rows: Iterable[Any]) -> dict[int, list[int]]:
         if isinstance(row, Patient):
             practice_id, patient_id = row.practice_id, row.pk
         else:
-            practice_id = getattr(row, "practice_id", None)
-            patient_id = getattr(row, "patient_id", None)
+            practice_id, patient_id = _ids_of(row)
         if practice_id is None or patient_id is None or (practice_id, patient_id) in seen:
             continue
         seen.add((practice_id, patient_id))
         found.setdefault(practice_id, []).append(patient_id)
     return found
+
+
+def _ids_of(row: Any) -> tuple[int | None, int | None]:
+    """(practice id, patient id) of a row, or of a related row already loaded with it (a
+    denial's claim by ``select_related``): never a query."""
+    practice_id = getattr(row, "practice_id", None)
+    patient_id = getattr(row, "patient_id", None)
+    if patient_id is None:
+        cached = getattr(getattr(row, "_state", None), "fields_cache", {})
+        for related in cached.values():
+            patient_id = getattr(related, "patient_id", None)
+            if patient_id is not None:
+                practice_id = practice_id or getattr(related, "practice_id", None)
+                break
+    return practice_id, patient_id
 
 
 def record_read(

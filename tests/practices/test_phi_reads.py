@@ -18,8 +18,10 @@ from django.utils import timezone
 
 from claims import attachments
 from claims.choices import AttachmentKind, AttachmentStatus, NextAction
+from claims.models import ClaimActivity
 from practices.choices import AccessAction
 from practices.models import PhiAccessLog
+from practices.phi_log import patient_refs
 from tests import claim_factory, factories
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -323,3 +325,19 @@ def test_admin_missing_record_logs_nothing(client_for, root):
 
     assert response.status_code == 302  # the admin's "does not exist" redirect
     assert not PhiAccessLog.objects.exists()
+
+
+# --- rows that name their patient through a related row ------------------------------------
+
+
+def test_a_row_names_the_patient_of_a_related_row_loaded_with_it(
+    world, make_claim, django_assert_num_queries
+):
+    # A denial names its claim's patient this way; a timeline entry has no patient either.
+    claim = make_claim()
+    loaded = list(ClaimActivity.objects.filter(claim=claim).select_related("claim"))
+    bare = list(ClaimActivity.objects.filter(claim=claim))
+
+    with django_assert_num_queries(0):
+        assert patient_refs(loaded) == {claim.practice_id: [claim.patient_id]}
+        assert patient_refs(bare) == {}
