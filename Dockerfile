@@ -4,6 +4,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
     DJANGO_SETTINGS_MODULE=billing_ops.settings.production \
     BILLING_OPS_VAR_DIR=/var/lib/billing-ops
 WORKDIR /app
+# WeasyPrint (appeal letters as PDF) needs Pango.
+RUN apt-get update && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 \
+    && rm -rf /var/lib/apt/lists/*
 COPY pyproject.toml ./
 RUN pip install --no-cache-dir "setuptools>=70" \
     && pip install --no-cache-dir . && rm -rf build *.egg-info
