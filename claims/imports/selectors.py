@@ -29,6 +29,7 @@ from claims.imports.results import (
     describe,
 )
 from claims.models import ImportJob
+from practices import permissions as perms
 
 # Kind -> (heading on the page, URL name, the record's key holding the URL's id).
 # Coverages and estimates have no page of their own: they show on their patient's page.
@@ -40,6 +41,28 @@ KINDS: dict[str, tuple[str, str, str]] = {
     PAYER: ("Payers", "payer-edit", "id"),
     PROVIDER: ("Providers", "provider-edit", "id"),
 }
+# The permission (at the job's practice) each kind's page needs; payer and provider pages
+# also need that practice to be the current one (practices.reference_views).
+PAGE_PERMISSIONS = {
+    CLAIM: perms.WORK_CLAIMS,
+    ESTIMATE: perms.VIEW_PATIENTS,
+    PATIENT: perms.VIEW_PATIENTS,
+    COVERAGE: perms.VIEW_PATIENTS,
+    PAYER: perms.MANAGE_SOPS,
+    PROVIDER: perms.MANAGE_SOPS,
+}
+CURRENT_PRACTICE_ONLY = frozenset({PAYER, PROVIDER})
+
+
+def linkable_kinds(access: Any, job: ImportJob) -> frozenset[str]:
+    """The kinds whose pages the viewer (``request.access``) may open for this job."""
+    current = access.practice.pk if access.practice is not None else None
+    return frozenset(
+        kind
+        for kind, permission in PAGE_PERMISSIONS.items()
+        if access.has(permission, job.practice_id)
+        and (kind not in CURRENT_PRACTICE_ONLY or current == job.practice_id)
+    )
 
 
 @dataclass(frozen=True)
@@ -98,26 +121,28 @@ def _url(name: str, pk: Any) -> str:
         return ""
 
 
-def _links(job: ImportJob) -> list[LinkGroup]:
+def _links(job: ImportJob, linkable: frozenset[str]) -> list[LinkGroup]:
     # A preview was rolled back: what it lists would have been created, and has no page.
-    linked = not job.dry_run
+    if job.dry_run:
+        linkable = frozenset()
     groups: dict[str, list[Link]] = {}
     for record in job.records or []:
         kind = record.get("kind", "")
         if kind not in KINDS:
             continue
         _heading, url_name, key = KINDS[kind]
-        url = _url(url_name, record.get(key)) if linked else ""
+        url = _url(url_name, record.get(key)) if kind in linkable else ""
         groups.setdefault(kind, []).append(
             Link(label=str(record.get("label", "")), action=record.get("action", ""), url=url)
         )
     return [LinkGroup(kind, KINDS[kind][0], groups[kind]) for kind in KINDS if kind in groups]
 
 
-def job_report(job: ImportJob) -> JobReport:
-    """The job's entries by kind (each with ``text``: where and what), and its links."""
+def job_report(job: ImportJob, linkable: frozenset[str] = frozenset(KINDS)) -> JobReport:
+    """The job's entries by kind (each with ``text``: where and what), and what it wrote:
+    linked for the kinds in ``linkable`` (see ``linkable_kinds``), listed for the others."""
     buckets: dict[str, list[dict[str, Any]]] = {name: [] for name in _BUCKETS.values()}
     for entry in job.errors or []:
         bucket = _BUCKETS.get(entry.get("level", ""), "notes")
         buckets[bucket].append({**entry, "text": describe(entry)})
-    return JobReport(**buckets, links=_links(job))
+    return JobReport(**buckets, links=_links(job, linkable))

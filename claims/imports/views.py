@@ -18,7 +18,7 @@ from billing_ops.pages import ScopedPageMixin, get_scoped_or_404, scoped_page
 from claims.choices import ImportStatus
 from claims.imports import services
 from claims.imports.forms import ImportForm
-from claims.imports.selectors import job_report
+from claims.imports.selectors import job_report, linkable_kinds
 from claims.models import ImportJob
 from practices import permissions as perms
 
@@ -96,7 +96,7 @@ class ImportDetailView(ScopedPageMixin, DetailView):
         return super().get_context_data(
             running=job.status in (ImportStatus.PENDING, ImportStatus.RUNNING),
             percent=round(100 * job.processed / job.total) if job.total else 0,
-            report=job_report(job),
+            report=job_report(job, linkable_kinds(request_access(self.request), job)),
             can_run=job.dry_run and job.status == ImportStatus.DONE,
             **kwargs,
         )

@@ -158,3 +158,20 @@ def test_api_gives_conflict_warning_and_change_counts_and_records(world, client_
     (coverage,) = [r for r in body["records"] if r["kind"] == "coverage"]
     assert coverage["action"] == "updated"
     assert set(coverage) == {"kind", "id", "label", "action"}
+
+
+def test_links_only_to_pages_the_viewer_may_open(world, client_for):
+    job = run_as(world, world.bill, world.sunrise, "d_five_teeth.837")
+    assert job.created_count == 1, job.errors
+    claim = Claim.objects.get(pms_claim_number="SD-3001")
+    payer = claim.payer
+    assert ("payer", payer.pk) in {(r["kind"], r["id"]) for r in job.records}
+    edit = f'href="/payers/{payer.pk}/"'
+    # The manager keeps the payer list; the biller and vendor staff only see its name.
+    sam = client_in(client_for(world.sam), world.sunrise).get(f"/imports/{job.pk}/")
+    assert edit in sam.content.decode()
+    for user in (world.bill, world.vera):
+        page = client_in(client_for(user), world.sunrise).get(f"/imports/{job.pk}/")
+        html = page.content.decode()
+        assert f'href="/claims/{claim.pk}/"' in html
+        assert edit not in html and payer.name in html
