@@ -25,8 +25,10 @@ from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
 from schemathesis import GenerationMode
 
+from ar import services as remittance_services
 from denials import services as denial_services
 from tests import factories
+from tests.ar.conftest import sample
 from tests.claims import conftest as claim_fixtures
 
 make_claim = claim_fixtures.make_claim
@@ -75,6 +77,13 @@ def existing_ids(world: Any, make_claim: Any) -> dict[str, int]:
         "/api/v1/payers/": make_claim.payer.pk,
         "/api/v1/practices/": world.sunrise.pk,
         "/api/v1/imports/": 1,
+        "/api/v1/remittances/": remittance_services.remittance_upload(
+            actor=world.bill,
+            practice=world.sunrise,
+            content=sample("x12sdk-generated-paid-in-full.835").encode(),
+            filename="fuzz.835",
+            enqueue=False,
+        ).pk,
         "/api/v1/denials/": denial_services.open_denial(
             actor=world.bill,
             claim=claim,
