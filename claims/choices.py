@@ -53,6 +53,8 @@ class NextAction(models.TextChoices):
     CORRECT_AND_RESUBMIT = "correct_and_resubmit", "Correct and resubmit"
     APPEAL = "appeal", "Appeal"
     POST_AND_CLOSE = "post_and_close", "Post and close"
+    # A draft for the secondary payer after the primary paid (posting creates it).
+    SUBMIT_TO_SECONDARY = "submit_to_secondary", "Submit to secondary"
 
 
 class ActivityKind(models.TextChoices):
