@@ -29,6 +29,7 @@ from django_otp.qr import write_qrcode_image
 from billing_ops.middleware import SESSION_LAST_SEEN, SESSION_STARTED
 from practices import recovery
 from practices.forms import TokenForm
+from practices.stepup import record_step_up
 
 
 class LoginView(auth_views.LoginView):
@@ -42,6 +43,7 @@ class LoginView(auth_views.LoginView):
         now = int(time.time())
         self.request.session[SESSION_STARTED] = now
         self.request.session[SESSION_LAST_SEEN] = now
+        record_step_up(self.request)  # the password was just given: sensitive actions may run
         # Whoever enrolled a second factor (e.g. through an invitation) must pass it, even
         # in a role that does not require one: a password alone (after a reset by e-mail,
         # say) never opens the pages. Read once here, not on every request.
@@ -110,6 +112,7 @@ def mfa_verify(request: HttpRequest) -> HttpResponse:
         if device is not None:
             otp_login(request, device)
             request.session.cycle_key()  # as at enrolment: a new id for the verified session
+            record_step_up(request)  # a fresh code counts as a step-up too
             return redirect(safe_next(request))
         recovery.second_factor_failed(request, request.user)
         if recovery.second_factor_locked(request, request.user):

@@ -149,6 +149,25 @@ def test_the_audit_export_asks_for_a_step_up_and_comes_back(world):
     assert not_stepped_up(world.bill).get(export).status_code == 404
 
 
+def test_signing_in_and_the_mfa_code_count_as_a_step_up(world):
+    client = Client()
+    signed_in = client.post(
+        "/account/login/", {"username": "sam", "password": PASSWORD}, REMOTE_ADDR="10.7.0.1"
+    )
+    assert signed_in.status_code == 302
+    assert SESSION_STEP_UP_AT in client.session  # the password was just given
+    age_step_up(client, 3600)
+    device = TOTPDevice.objects.create(user=world.sam, name="phone", confirmed=True)
+
+    verified = client.post("/account/mfa/verify/", {"token": code_for(device), "next": "/"})
+
+    assert verified.status_code == 302
+    membership = fran_membership(world)
+    client.post(f"/access/memberships/{membership.pk}/revoke/")
+    membership.refresh_from_db()
+    assert not membership.is_active
+
+
 # --- the step-up page ------------------------------------------------------------------
 
 
