@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from claims import api, search_views, views
+from claims import api, estimate_views, search_views, views
 
 urlpatterns = [
     path("claims/<int:pk>/", views.claim_detail, name="claim-detail"),
@@ -22,6 +22,7 @@ urlpatterns = [
     ),
     path("claims/<int:pk>/release/", views.claim_release, name="claim-release"),
     path("search/", search_views.search_page, name="search"),
+    path("estimates/<int:pk>/", estimate_views.estimate_detail, name="estimate-detail"),
 ]
 # /api/v1/claims/...: SimpleRouter lists the detail=False "work-next" route before the
 # detail routes, and the numeric lookup keeps "work-next" from ever reading as an id.

@@ -32,10 +32,10 @@ from claims.models import ImportJob
 from practices import permissions as perms
 
 # Kind -> (heading on the page, URL name, the record's key holding the URL's id).
-# Coverages and estimates have no page of their own: they show on their patient's page.
+# Coverages have no page of their own: they show on their patient's page.
 KINDS: dict[str, tuple[str, str, str]] = {
     CLAIM: ("Claims", "claim-detail", "id"),
-    ESTIMATE: ("Pre-treatment estimates", "patient-detail", "patient"),
+    ESTIMATE: ("Pre-treatment estimates", "estimate-detail", "id"),
     PATIENT: ("Patients", "patient-detail", "id"),
     COVERAGE: ("Coverages", "patient-detail", "patient"),
     PAYER: ("Payers", "payer-edit", "id"),
@@ -45,7 +45,7 @@ KINDS: dict[str, tuple[str, str, str]] = {
 # also need that practice to be the current one (practices.reference_views).
 PAGE_PERMISSIONS = {
     CLAIM: perms.WORK_CLAIMS,
-    ESTIMATE: perms.VIEW_PATIENTS,
+    ESTIMATE: perms.WORK_CLAIMS,
     PATIENT: perms.VIEW_PATIENTS,
     COVERAGE: perms.VIEW_PATIENTS,
     PAYER: perms.MANAGE_SOPS,

@@ -12,7 +12,7 @@ from django.conf import settings
 from claims.imports import services
 from claims.imports.selectors import job_report
 from claims.models import Claim, Estimate, ImportJob
-from practices.models import Coverage, Patient, Payer, Provider
+from practices.models import Coverage, Patient, Payer, PhiAccessLog, Provider
 from tests import factories
 
 FILES = Path(__file__).parent / "import_files"
@@ -107,13 +107,18 @@ def test_a_rejected_file_records_nothing(world):
     assert job_report(job).links == []
 
 
-def test_an_estimate_links_to_its_patient(world):
+def test_an_estimate_links_to_its_page(world, client_for):
     job = run_as(world, world.bill, world.sunrise, "d_predetermination.837")
     estimate = Estimate.objects.get(pms_claim_number="SD-4001")
     (link,) = [g for g in job_report(job).links if g.kind == "estimate"]
-    assert [(x.label, x.url) for x in link.links] == [
-        ("SD-4001", f"/patients/{estimate.patient_id}/")
-    ]
+    assert [(x.label, x.url) for x in link.links] == [("SD-4001", f"/estimates/{estimate.pk}/")]
+    page = client_in(client_for(world.bill), world.sunrise).get(f"/estimates/{estimate.pk}/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "D2740" in html and "D2950" in html and "$1,500.00" in html
+    assert PhiAccessLog.objects.filter(
+        user=world.bill, patient_id=estimate.patient_id, what="estimate page"
+    ).exists()
 
 
 def test_a_csv_patients_file_links_its_patients(world):
