@@ -131,6 +131,27 @@ def test_a_name_is_required(world):
     assert not ApiToken.objects.exists()
 
 
+def test_live_tokens_per_person_are_bounded(world):
+    for n in range(tokens.MAX_LIVE_TOKENS):
+        page_token(world.bill, name=f"script {n}")
+
+    response = create_on_page(verified(world.bill), name="one too many")
+
+    assert response.status_code == 200
+    assert "revoke one you no longer use" in response.text
+    assert not ApiToken.objects.filter(name="one too many").exists()
+
+
+def test_the_list_shows_only_ones_own_tokens(world):
+    page_token(world.sam, name="sam's script")
+    page_token(world.bill, name="bill's script")
+
+    text = verified(world.bill).get(PAGE).text
+
+    assert "bill&#x27;s script" in text
+    assert "sam&#x27;s script" not in text
+
+
 # --- expiry, listing and last use -----------------------------------------------------
 
 
