@@ -179,7 +179,7 @@ def appeal_send(
             to_status=ClaimStatus.APPEALED,
             note=f"Appeal of denial {denial.number} sent.",
             next_action=ClaimNextAction.WAIT,
-            next_action_due=due,
+            next_action_due=max(due, denial.appeal_deadline),
             wait_reason=f"denial {denial.number} is being worked",
         )
     return appeal

@@ -144,11 +144,13 @@ def _wait_claim_on(denial: Denial, actor: Actor) -> None:
     claim = denial.claim
     if not claim.is_open or denial.next_action_due is None:
         return
+    # Rechecked at the appeal deadline (or the denial's own due date, if later): until then
+    # the denial carries the work and the claim stays out of My day.
     claim_set_next_action(
         actor=actor,
         claim=claim,
         next_action=ClaimNextAction.WAIT,
-        next_action_due=denial.next_action_due,
+        next_action_due=max(denial.appeal_deadline, denial.next_action_due),
         wait_reason=f"denial {denial.number} is being worked",
     )
 

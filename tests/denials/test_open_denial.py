@@ -44,7 +44,7 @@ def test_open_denial_sets_category_route_deadline_owner_and_next_action(
     claim.refresh_from_db()
     assert claim.next_action == ClaimNextAction.WAIT
     assert claim.wait_reason == f"denial {denial.number} is being worked"
-    assert claim.next_action_due == denial.next_action_due
+    assert claim.next_action_due == denial.appeal_deadline  # out of My day meanwhile
 
 
 def test_open_denial_is_idempotent_on_claim_line_group_carc_and_source(

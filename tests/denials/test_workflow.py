@@ -43,7 +43,7 @@ def test_resubmitted_denial_waits_for_the_payer(world: Any, make_denial: Any) ->
     assert denial.activities.filter(kind="resubmitted", actor=world.bill).exists()
     denial.claim.refresh_from_db()
     assert denial.claim.next_action == WAIT
-    assert denial.claim.next_action_due == denial.next_action_due
+    assert denial.claim.next_action_due == denial.appeal_deadline
 
 
 def test_a_stale_version_is_a_conflict(world: Any, make_denial: Any) -> None:
