@@ -14,7 +14,7 @@ from django.db.models import Q, QuerySet
 
 from ar.choices import UnmatchedStatus
 from ar.models import UnmatchedRemittance
-from ar.services import log_activity
+from ar.posting import log_activity
 from practices import permissions as perms
 from work.registry import ItemType, Queue, registry
 

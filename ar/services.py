@@ -15,30 +15,25 @@ import datetime as dt
 import hashlib
 import logging
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from ar import matching
+from ar import matching, posting
 from ar.choices import (
     FINISHED,
     ClaimPaymentState,
     PaymentSource,
     RemittanceStatus,
-    UnmatchedAction,
     UnmatchedStatus,
 )
 from ar.models import (
-    Adjustment,
     ClaimPayment,
     ProviderAdjustment,
-    Remark,
     Remittance,
-    ServiceLinePayment,
-    UnmatchedActivity,
     UnmatchedRemittance,
 )
 from ar.x12_835 import (
@@ -47,14 +42,12 @@ from ar.x12_835 import (
     ParsedRemittance,
     parse_835,
 )
-from claims.choices import ClaimStatus, NextAction
+from claims.choices import ClaimStatus
 from claims.imports.results import Outcome
 from claims.imports.services import decode_upload
 from claims.models import Claim
-from claims.payments import claim_record_adjudication, posting_path
+from claims.payments import posting_path
 from claims.x12 import X12Error, X12Errors, detect_x12
-from denials.choices import Source
-from denials.services import open_denial
 from practices import permissions as perms
 from practices.models import Practice
 from practices.services import require_practice_perm
@@ -256,14 +249,14 @@ def _post_file(batch: Remittance, parsed: ParsedRemittance, outcome: Outcome) ->
     plans = matching.plan_payments(batch.practice_id, batch.payer_id, parsed.claims)
     posted = unmatched = 0
     for plan in plans:
-        payment = _store_payment(batch, plan, actor)
+        payment = posting.store_payment(batch, plan, actor)
         if plan.problem:
             unmatched += 1
             _unmatched_entry(outcome, plan)
-            _open_unmatched(payment, plan.problem, actor)
+            posting.open_unmatched(payment, plan.problem, actor)
         else:
             posted += 1
-            _post_to_claim(payment, plan, actor, batch)
+            posting.post_to_claim(payment, plan, actor, batch)
     ProviderAdjustment.objects.bulk_create(
         ProviderAdjustment(
             remittance=batch,
@@ -279,182 +272,7 @@ def _post_file(batch: Remittance, parsed: ParsedRemittance, outcome: Outcome) ->
     _finish(batch, RemittanceStatus.POSTED, outcome, posted_count=posted, unmatched_count=unmatched)
 
 
-def _adjustment_rows(
-    payment: ClaimPayment, line: ServiceLinePayment | None, items: list[ParsedAdjustment]
-) -> list[Adjustment]:
-    return [
-        Adjustment(
-            payment=payment,
-            line=line,
-            segment=a.segment,
-            group=a.group,
-            reason_code=a.reason_code[:5],
-            amount=a.amount,
-            quantity=a.quantity,
-        )
-        for a in items
-    ]
-
-
-def _store_payment(batch: Remittance, plan: matching.Plan, actor: Actor) -> ClaimPayment:
-    """The claim payment with its lines, adjustments and remarks, as the file has them."""
-    parsed = plan.parsed
-    now = timezone.now() if not plan.problem else None
-    lines_by_code: dict[str, list[Any]] = {}
-    if plan.claim is not None and not plan.problem:
-        for line in plan.claim.lines.all():
-            lines_by_code.setdefault(line.procedure_code, []).append(line)
-    payment = ClaimPayment.objects.create(
-        remittance=batch,
-        practice_id=batch.practice_id,
-        segment=parsed.segment,
-        patient_control_number=parsed.patient_control_number[:50],
-        payer_claim_number=parsed.payer_claim_number[:50],
-        status_code=parsed.status_code[:2],
-        charge=parsed.charge,
-        paid=parsed.paid,
-        patient_responsibility=parsed.patient_responsibility,
-        allowed=parsed.allowed,
-        adjusted=parsed.adjusted,
-        filing_indicator=parsed.filing_indicator[:2],
-        patient_last_name=parsed.patient_last_name[:100],
-        patient_first_name=parsed.patient_first_name[:100],
-        member_id=parsed.member_id[:80],
-        service_date_from=parsed.date_from,
-        service_date_to=parsed.date_to,
-        claim=None if plan.problem else plan.claim,
-        reversal_of=None if plan.problem else plan.reversal_of,
-        state=plan.state,
-        problem=plan.problem[:300],
-        posted_at=now,
-        posted_by=actor if now else None,
-    )
-    adjustments = _adjustment_rows(payment, None, parsed.adjustments)
-    remarks = [
-        Remark(payment=payment, segment=r.segment, source=r.source, code=r.code[:10])
-        for r in parsed.remarks
-    ]
-    for parsed_line in parsed.lines:
-        candidates = lines_by_code.get(parsed_line.procedure_code) or []
-        row = ServiceLinePayment.objects.create(
-            payment=payment,
-            segment=parsed_line.segment,
-            procedure_code=parsed_line.procedure_code[:10],
-            modifiers=parsed_line.modifiers,
-            charge=parsed_line.charge,
-            paid=parsed_line.paid,
-            allowed=parsed_line.allowed,
-            patient_responsibility=parsed_line.patient_responsibility,
-            units=parsed_line.units,
-            service_date_from=parsed_line.date_from,
-            service_date_to=parsed_line.date_to,
-            claim_line=candidates.pop(0) if candidates else None,
-            posted_at=now,
-        )
-        adjustments += _adjustment_rows(payment, row, parsed_line.adjustments)
-        remarks += [
-            Remark(payment=payment, line=row, segment=r.segment, source=r.source, code=r.code[:10])
-            for r in parsed_line.remarks
-        ]
-    Adjustment.objects.bulk_create(adjustments)
-    Remark.objects.bulk_create(remarks)
-    return payment
-
-
-def _next_action(target: str, today: dt.date) -> tuple[str, dt.date, str]:
-    """The claim's next action after a payer's answer."""
-    if target == S.PAID:
-        return NextAction.POST_AND_CLOSE, today, ""
-    if target == S.IN_ADJUDICATION:
-        return (
-            NextAction.WAIT,
-            today + dt.timedelta(days=FOLLOW_UP_DAYS),
-            "the payer reversed its payment: waiting for the corrected claim",
-        )
-    return NextAction.APPEAL, today + dt.timedelta(days=FOLLOW_UP_DAYS), ""
-
-
-def _post_to_claim(
-    payment: ClaimPayment, plan: matching.Plan, actor: Actor, batch: Remittance
-) -> Claim:
-    claim = plan.claim
-    assert claim is not None
-    today = timezone.localdate()
-    action, due, reason = _next_action(plan.target, today)
-    what = "Reversal" if payment.is_reversal else "Payment"
-    source = "paper EOB" if batch.source == PaymentSource.PAPER else "835"
-    claim = claim_record_adjudication(
-        actor=actor,
-        claim=claim,
-        to_status=plan.target,
-        allowed=payment.allowed,
-        paid=payment.paid,
-        patient_responsibility=payment.patient_responsibility,
-        adjusted=payment.adjusted,
-        note=f"{what} from {source} trace {batch.trace} (remittance {batch.pk}).",
-        next_action=action,
-        next_action_due=due,
-        wait_reason=reason,
-        data={"remittance": batch.pk, "claim_payment": payment.pk},
-    )
-    if plan.target in (S.DENIED, S.PARTIALLY_PAID):
-        _open_denials(payment, claim, actor, batch)
-    return claim
-
-
-def _open_denials(payment: ClaimPayment, claim: Claim, actor: Actor, batch: Remittance) -> None:
-    """A denial per denied claim or line adjustment (denials.services, idempotent)."""
-    received = batch.payment_date or timezone.localdate()
-    remarks: dict[int | None, list[str]] = {}
-    for remark in payment.remarks.all():
-        remarks.setdefault(remark.line_id, []).append(remark.code)
-    lines = {row.pk: row for row in payment.lines.select_related("claim_line")}
-    for adjustment in payment.adjustments.all():
-        denied = matching.denied_adjustments(
-            [(adjustment.group, adjustment.reason_code, adjustment.amount)]
-        )
-        if not denied:
-            continue
-        row = lines.get(adjustment.line_id) if adjustment.line_id else None
-        open_denial(
-            actor=actor,
-            claim=claim,
-            line=row.claim_line if row is not None else None,
-            group_code=adjustment.group,
-            carc=adjustment.reason_code,
-            rarcs=remarks.get(adjustment.line_id, []) + remarks.get(None, []),
-            amount=adjustment.amount,
-            received_on=received,
-            source=Source.ERA,
-            source_ref=f"{batch.trace}/{payment.payer_claim_number}",
-        )
-
-
-def _refusal(claim: Claim) -> str:
-    return f"A payment cannot be posted to a {claim.get_status_display().lower()} claim."
-
-
 # --- Unmatched payments -----------------------------------------------------------------
-
-
-def log_activity(item: UnmatchedRemittance, actor: Actor, kind: str, text: str) -> None:
-    """The unmatched payment's timeline entry for a work-core change."""
-    UnmatchedActivity.objects.create(item=item, actor=actor, kind=kind, text=text)
-
-
-def _open_unmatched(payment: ClaimPayment, reason: str, actor: Actor) -> UnmatchedRemittance:
-    item = UnmatchedRemittance(
-        practice_id=payment.practice_id,
-        payment=payment,
-        reason=reason[:300],
-        owner=actor,
-        next_action=UnmatchedAction.MATCH,
-        next_action_due=timezone.localdate(),
-        version=0,
-    )
-    save_checked(item, actor)
-    log_activity(item, actor, "created", f"Not posted: {reason}.")
-    return item
 
 
 def _stored_plan(payment: ClaimPayment, claim: Claim) -> matching.Plan:
@@ -494,7 +312,7 @@ def unmatched_match(
     batch = payment.remittance
     plan = _stored_plan(payment, claim)
     if posting_path(claim.status, plan.target) is None:
-        raise ValidationError({"claim": _refusal(claim)})
+        raise ValidationError({"claim": posting.refusal(claim)})
     now = timezone.now()
     payment.claim, payment.state, payment.problem = claim, ClaimPaymentState.POSTED, ""
     payment.posted_at, payment.posted_by = now, actor
@@ -506,11 +324,11 @@ def unmatched_match(
             lines.remove(match)
         row.claim_line, row.posted_at = match, now
         row.save()
-    _post_to_claim(payment, plan, actor, batch)
+    posting.post_to_claim(payment, plan, actor, batch)
     item.status, item.resolved_by, item.resolved_at = UnmatchedStatus.MATCHED, actor, now
     item.next_action, item.next_action_due, item.wait_reason = "", None, ""
     save_checked(item, actor)
-    log_activity(
+    posting.log_activity(
         item, actor, "matched", f"Matched by hand to claim {claim.pms_claim_number} and posted."
     )
     return item
@@ -537,7 +355,7 @@ def unmatched_not_ours(
     )
     item.next_action, item.next_action_due, item.wait_reason = "", None, ""
     save_checked(item, actor)
-    log_activity(item, actor, "not_ours", f"Marked not ours: {note.strip()}")
+    posting.log_activity(item, actor, "not_ours", f"Marked not ours: {note.strip()}")
     return item
 
 
@@ -592,7 +410,7 @@ def paper_eob_post(
         [(a.group, a.reason_code, a.amount) for a in parsed.adjustments],
     )
     if posting_path(claim.status, target) is None:
-        raise ValidationError({"paid": _refusal(claim)})
+        raise ValidationError({"paid": posting.refusal(claim)})
     batch = Remittance(
         practice_id=claim.practice_id,
         source=PaymentSource.PAPER,
@@ -617,6 +435,6 @@ def paper_eob_post(
             {"check_number": f"Check {check} is already posted to claim {claim.pms_claim_number}."}
         ) from None
     plan = matching.Plan(parsed, claim=claim, target=target)
-    payment = _store_payment(batch, plan, actor)
-    _post_to_claim(payment, plan, actor, batch)
+    payment = posting.store_payment(batch, plan, actor)
+    posting.post_to_claim(payment, plan, actor, batch)
     return _finish(batch, RemittanceStatus.POSTED, Outcome(), posted_count=1)

@@ -19,6 +19,7 @@ from ar.models import ClaimPayment, Remittance, ServiceLinePayment, UnmatchedRem
 from claims.models import Claim
 from denials.models import Denial
 from practices.services import membership_revoke
+from tests import factories
 from tests.ar.conftest import SAMPLES, sample
 from tests.ar.test_x12_835 import era
 
@@ -355,3 +356,27 @@ def test_two_workers_at_once_post_one_batch(world, bundling_claims):
     assert sorted(results) == ["duplicate", "posted"]
     assert ClaimPayment.objects.count() == 3
     assert totals(bundling_claims[2])[2] == D("900")
+
+
+def test_primary_paid_drafts_the_secondary_claim_once(world, make_claim, post):
+    claim = make_claim("PCN000003", "Taylor", [("93000", "1200.00")])
+    other_payer = factories.PayerFactory(practice=world.sunrise, name="Second Plan")
+    factories.CoverageFactory(patient=claim.patient, payer=other_payer, cob_order=2)
+    make_claim("PCN000001", "Martin", [("99214", "900.00")])
+    make_claim("PCN000002", "Doe", [("99213", "450.00")])
+
+    post(sample(BUNDLING))
+    post(sample(BUNDLING))  # again: nothing new, no second draft
+
+    draft = Claim.objects.get(payer=other_payer)
+    assert (draft.pms_claim_number, draft.status, draft.next_action) == (
+        "PCN000003",
+        "draft",
+        "submit_to_secondary",
+    )
+    assert draft.other_payer_paid == D("900.00") and draft.total_billed == D("1200.00")
+    assert [line.procedure_code for line in draft.lines.all()] == ["93000"]
+    note = draft.activities.filter(kind="note").get().text
+    assert "paid 900.00" in note and "CO-45 200.00" in note and "PR-2 100.00" in note
+    # Claims of patients without a secondary coverage get none.
+    assert Claim.objects.filter(pms_claim_number="PCN000001").count() == 1
