@@ -52,3 +52,14 @@ class UnmatchedStatus(models.TextChoices):
     OPEN = "open", "Open"
     MATCHED = "matched", "Matched by hand and posted"
     NOT_OURS = "not_ours", "Marked not ours"
+
+
+class UnderpaymentAction(models.TextChoices):
+    WAIT = "wait", "Wait"
+    APPEAL = "appeal_underpayment", "Appeal the underpayment"
+
+
+class UnderpaymentStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    APPEALED = "appealed", "Appealed"
+    ACCEPTED = "accepted", "Accepted as paid"

@@ -22,6 +22,8 @@ from ar.choices import (
     ClaimPaymentState,
     PaymentSource,
     RemittanceStatus,
+    UnderpaymentAction,
+    UnderpaymentStatus,
     UnmatchedAction,
     UnmatchedStatus,
 )
@@ -171,6 +173,8 @@ class ServiceLinePayment(models.Model):
     claim_line = models.ForeignKey(
         "claims.ClaimLine", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # Contracted allowed (fee schedule) minus paid and patient share, when that is above 0.
+    underpaid_by = models.DecimalField(**MONEY, null=True, blank=True)
     posted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -303,3 +307,42 @@ class UnmatchedActivity(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+
+class Underpayment(WorkItem):
+    """A posted line paid below the payer's fee schedule: appeal it before the payer's
+    appeal window closes, or accept it."""
+
+    line = models.OneToOneField(
+        ServiceLinePayment, on_delete=models.PROTECT, related_name="underpayment"
+    )
+    claim = models.ForeignKey("claims.Claim", on_delete=models.PROTECT, related_name="+")
+    contracted = models.DecimalField(**MONEY)
+    received = models.DecimalField(**MONEY)  # paid + patient responsibility
+    amount = models.DecimalField(**MONEY)
+    appeal_deadline = models.DateField()
+    status = models.CharField(
+        max_length=10, choices=UnderpaymentStatus.choices, default=UnderpaymentStatus.OPEN
+    )
+    next_action = models.CharField(max_length=30, choices=UnderpaymentAction.choices, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-priority", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Underpaid by ${self.amount:,.2f} ({self.line.procedure_code})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == UnderpaymentStatus.OPEN
+
+    def compute_priority(self, today: dt.date | None = None) -> Priority:
+        """Dollars, more as the appeal deadline comes closer."""
+        today = today or timezone.localdate()
+        days = (self.appeal_deadline - today).days
+        urgency = max(0, 90 - days)
+        return Priority(
+            int(self.amount) + 5 * urgency,
+            (f"${self.amount:,.2f} underpaid", f"appeal window closes in {days} day(s)"),
+        )
