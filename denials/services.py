@@ -20,7 +20,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from billing_ops.access import has_perm
+from billing_ops.access import has_perm, holders
 from claims.choices import NextAction as ClaimNextAction
 from claims.models import Claim, ClaimLine
 from claims.services import claim_set_next_action
@@ -102,7 +102,7 @@ def appeal_window_days(claim: Claim) -> int:
 def choose_owner(claim: Claim, actor: Actor) -> Any:
     """Who owns a new denial: the practice's denial follow-up owner (or backup), else the
     claim follow-up owner (or backup), else the claim's owner, else the actor: the first of
-    them who is active and may work denials at the practice."""
+    them who is active and may work denials at the practice (else anybody who may)."""
     practice_id = claim.practice_id
     candidates = [
         *function_holders(practice_id, DENIAL_FOLLOW_UP),
@@ -117,6 +117,11 @@ def choose_owner(claim: Claim, actor: Actor) -> Any:
         user = users.get(user_id)
         if user is not None and user.is_active and has_perm(user, perms.WORK_CLAIMS, practice_id):
             return user
+    # Nobody named can: the first of the practice's people who can (an 835 posted by the
+    # system must not fail on a departed claim owner); the Unassigned view shows it.
+    fallback = holders(perms.WORK_CLAIMS, practice_id).order_by("pk").first()
+    if fallback is not None:
+        return fallback
     raise ValidationError(
         {"owner": "Nobody can work denials at this practice: set its denial follow-up owner."}
     )

@@ -167,3 +167,21 @@ def test_denial_is_a_registered_work_item_type(make_denial: Any) -> None:
     assert "D-" in item_type.describe(denial)
     assert "Doe" not in item_type.describe(denial)  # no patient names in reminders
     assert item_type.open_items().filter(pk=denial.pk).exists()
+
+
+def test_a_departed_claim_owner_falls_back_to_someone_who_can(world: Any, make_claim: Any) -> None:
+    claim = make_claim()
+    world.bill.is_active = False
+    world.bill.save()
+    denial = services.open_denial(
+        actor=None,
+        claim=claim,
+        group_code="CO",
+        carc="50",
+        amount="10",
+        received_on=timezone.localdate(),
+        source="835",
+        source_ref="T1/C1",
+    )
+    assert denial.owner is not None and denial.owner != world.bill
+    assert denial.owner.is_active
