@@ -121,3 +121,9 @@ class AppealOutcome(models.TextChoices):
 class CodeKind(models.TextChoices):
     CARC = "carc", "CARC"
     RARC = "rarc", "RARC"
+
+
+class ProposalStatus(models.TextChoices):
+    PROPOSED = "proposed", "Proposed"
+    CONFIRMED = "confirmed", "Confirmed"
+    DISMISSED = "dismissed", "Dismissed"

@@ -26,6 +26,7 @@ from denials.choices import (
     GroupCode,
     NextAction,
     Outcome,
+    ProposalStatus,
     RootCause,
     Route,
     Source,
@@ -229,3 +230,43 @@ class Appeal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_level_display()} appeal of {self.denial}"
+
+
+class RuleProposal(models.Model):
+    """The closed loop: a payer x CARC x procedure denial pattern that keeps repeating,
+    proposed as a scrubber payer rule until a manager confirms or dismisses it."""
+
+    practice_lookup = "practice"
+
+    practice = models.ForeignKey("practices.Practice", on_delete=models.CASCADE, related_name="+")
+    payer = models.ForeignKey("practices.Payer", on_delete=models.CASCADE, related_name="+")
+    carc = models.CharField("CARC", max_length=10)
+    procedure_code = models.CharField(max_length=10)
+    occurrences = models.PositiveIntegerField()
+    first_seen = models.DateField()
+    last_seen = models.DateField()
+    status = models.CharField(
+        max_length=10, choices=ProposalStatus.choices, default=ProposalStatus.PROPOSED
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    payer_rule = models.ForeignKey(
+        "claims.PayerRule", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    history = HistoricalRecords()
+
+    objects = PracticeScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["status", "-last_seen", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["practice", "payer", "carc", "procedure_code"],
+                name="one_proposal_per_pattern",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.payer}: CARC {self.carc} on {self.procedure_code} ×{self.occurrences}"
