@@ -2,24 +2,66 @@
 # `make run`: web + Celery worker (with beat) on the embedded defaults (SQLite and a
 # filesystem broker under var/), with the demo loaded. Ctrl-C stops everything.
 # DEBUG is off (branded error pages); `DJANGO_DEBUG=true make run` turns it on.
+# PORT (default 8000) is the web server's port: `PORT=8001 make run`.
 source "$(dirname "$0")/_venv.sh"
 export DJANGO_SETTINGS_MODULE=billing_ops.settings.local
 unset DATABASE_URL CELERY_BROKER_URL REDIS_URL
 PORT="${PORT:-8000}"
+HOST=127.0.0.1
 py=.venv/bin/python
+var="${BILLING_OPS_VAR_DIR:-var}"
+mkdir -p "$var"
+
+port_free() { "$py" -c 'import socket,sys; s=socket.socket(); s.bind((sys.argv[1], int(sys.argv[2])))' "$HOST" "$PORT" 2>/dev/null; }
+port_answers() { "$py" -c 'import socket,sys; socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=1)' "$HOST" "$PORT" 2>/dev/null; }
+
+if ! port_free; then
+  echo "Port $PORT on $HOST is already in use: stop what uses it, or choose another port, e.g. PORT=8001 make run" >&2
+  exit 1
+fi
 $py manage.py migrate --noinput -v0
-$py manage.py seed_demo
+logins=$($py manage.py seed_demo)
+
 pids=()
-cleanup() { trap - INT TERM EXIT; kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
-trap cleanup INT TERM EXIT
+stopping=0
+cleanup() {
+  trap - INT TERM EXIT
+  kill "${pids[@]}" 2>/dev/null || true
+  wait 2>/dev/null || true
+}
+# Ctrl-C is how one stops it: a clean stop, exit status 0 (no "make: *** Error").
+on_signal() { stopping=1; echo; echo "Stopping web, worker and beat..."; cleanup; exit 0; }
+trap on_signal INT TERM
+trap cleanup EXIT
 # One worker node with beat embedded: the filesystem transport is unreliable for
-# broadcast between several nodes.
+# broadcast between several nodes. Its banner and log go to a file, not over the logins.
 .venv/bin/celery -A billing_ops worker -B --loglevel=INFO --concurrency=2 \
-  --without-gossip --without-mingle --without-heartbeat &
+  --without-gossip --without-mingle --without-heartbeat >"$var/worker.log" 2>&1 &
 pids+=($!)
-$py manage.py runserver "127.0.0.1:${PORT}" --noreload &
-pids+=($!)
+$py manage.py runserver "$HOST:${PORT}" --noreload &
+web=$!
+pids+=($web)
+
+# "running at" only once the port answers; if the server died first, say so and fail.
+for _ in $(seq 1 300); do
+  if port_answers; then break; fi
+  if ! kill -0 "$web" 2>/dev/null; then
+    echo "The web server did not start (port $PORT taken?): see the messages above." >&2
+    exit 1
+  fi
+  sleep 0.1
+done
+if ! port_answers; then
+  echo "The web server did not answer on port $PORT within 30 seconds." >&2
+  exit 1
+fi
 echo
-echo "billing-ops is running at http://127.0.0.1:${PORT}/  (Ctrl-C stops web, worker and beat)"
-echo "Logins above; password for all: demo-pass-123"
+echo "$logins"
+echo
+echo "billing-ops is running at http://$HOST:${PORT}/  (Ctrl-C stops web, worker and beat; worker log: $var/worker.log)"
+set +e
 wait -n "${pids[@]}"
+status=$?
+[ "$stopping" = 1 ] && exit 0
+echo "A process stopped (exit status $status): stopping the others." >&2
+exit "$status"

@@ -291,7 +291,15 @@ SECURE_CSP = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # A 404 is already in the server's access log line: Django's "Not Found: ..." warning
+    # would log it a second time (django.request records carry the status code).
+    "filters": {
+        "not_404": {
+            "()": "django.utils.log.CallbackFilter",
+            "callback": lambda record: getattr(record, "status_code", None) != 404,
+        }
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["not_404"]}},
     "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO")},
 }
 

@@ -1,6 +1,8 @@
 """Load the demo: Clearpath Billing serving Sunrise Dental and Maple Family Medicine.
 
 Idempotent: every record is keyed on a natural key, so a second run changes nothing.
+``--reset`` first removes the demo practices' work (claims, patients, notifications, their
+PHI access log) and the demo users' second factors and passwords, for a clean demo.
 """
 
 from __future__ import annotations
@@ -10,14 +12,16 @@ import random
 from decimal import Decimal
 from typing import Any
 
+import pgtrigger
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 from django.utils import timezone
+from django_otp import devices_for_user
 from simple_history.utils import bulk_create_with_history
 
 from claims.choices import OPEN_STATUSES
-from claims.models import Claim
+from claims.models import Claim, Estimate
 from demo.claims import seed_claims
 from practices import services
 from practices.choices import (
@@ -35,11 +39,13 @@ from practices.models import (
     FeeScheduleLine,
     Patient,
     Payer,
+    PhiAccessLog,
     Practice,
     Provider,
     Vendor,
     VendorStaff,
 )
+from work.models import Notification
 
 DEMO_PASSWORD = "demo-pass-123"
 PATIENTS_PER_PRACTICE = 200
@@ -144,7 +150,17 @@ USERS = [
 class Command(BaseCommand):
     help = "Load (or refresh) the demo practices, vendor, users, patients and appointments."
 
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--reset",
+            action="store_true",
+            help="Remove the demo practices' claims, patients, notifications and access log, "
+            "and the demo users' authenticator apps and passwords, then load the demo afresh.",
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["reset"]:
+            self._reset()
         with transaction.atomic():
             users = self._users()
             vendor, _ = Vendor.objects.get_or_create(
@@ -164,6 +180,32 @@ class Command(BaseCommand):
             }
         self._print_claims(practices, claims)
         self._print_logins()
+
+    @transaction.atomic
+    def _reset(self) -> None:
+        """Remove what the demo made and what people did in it. The audit tables are
+        append-only (``billing_ops.append_only``): only this demo reset steps past their
+        triggers, and only for the demo practices' rows."""
+        practices = list(Practice.objects.filter(slug__in=[p["slug"] for p in PRACTICES]))
+        User = get_user_model()
+        demo_users = list(User.objects.filter(username__in=[u[0] for u in USERS]))
+        with pgtrigger.ignore():
+            Claim.objects.filter(practice__in=practices).delete()
+            Estimate.objects.filter(practice__in=practices).delete()
+            Notification.objects.filter(practice__in=practices).delete()
+            PhiAccessLog.objects.filter(practice__in=practices).delete()
+            Patient.objects.filter(practice__in=practices).delete()
+        devices = 0
+        for user in demo_users:
+            for device in devices_for_user(user, confirmed=None):
+                device.delete()
+                devices += 1
+            user.set_password(DEMO_PASSWORD)
+            user.save(update_fields=["password"])
+        self.stdout.write(
+            f"Demo reset: {len(practices)} practices emptied, {devices} second factors and "
+            f"{len(demo_users)} passwords of demo users reset."
+        )
 
     def _users(self) -> dict[str, Any]:
         User = get_user_model()
