@@ -154,7 +154,7 @@ def _field_check(field: models.Field[Any, Any]) -> _Check:
     default_empties = list(field.empty_values) == list(validators.EMPTY_VALUES)
     empties = field.empty_values
 
-    def check(value: Any) -> bool:
+    def full(value: Any) -> bool:
         if default_empties:
             empty = value is None or (isinstance(value, _EMPTY_TYPES) and not value)
         else:
@@ -167,7 +167,12 @@ def _field_check(field: models.Field[Any, Any]) -> _Check:
             return False
         return all(passes(value) for passes in checks)
 
-    return check
+    if not field.has_default() or callable(field.default):
+        return full
+    # A value that IS the field's constant default (most fields of a new row) was
+    # checked once, here.
+    default, default_ok = field.default, full(field.default)
+    return lambda value: default_ok if value is default else full(value)
 
 
 @functools.cache
