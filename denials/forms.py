@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 
+from claims.choices import AttachmentKind
 from claims.forms import DATE, BootstrapForm
 from denials.choices import (
     AppealLevel,
@@ -102,3 +103,11 @@ class CategoryRuleForm(BootstrapForm):
     def __init__(self, *args: Any, payers: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["payer"].queryset = payers  # type: ignore[attr-defined]
+
+
+class ProposalConfirmForm(BootstrapForm):
+    required_attachment = forms.ChoiceField(
+        choices=[("", "—"), *AttachmentKind.choices], required=False
+    )
+    required_modifier = forms.CharField(max_length=2, required=False)
+    description = forms.CharField(max_length=300, required=False)

@@ -24,7 +24,7 @@ from billing_ops.access import has_perm, holders
 from claims.choices import NextAction as ClaimNextAction
 from claims.models import Claim, ClaimLine
 from claims.services import claim_set_next_action
-from denials import codes
+from denials import codes, loop
 from denials.choices import (
     ActivityKind,
     CodeKind,
@@ -234,6 +234,7 @@ def open_denial(
     )
     activity(denial, actor, ActivityKind.CREATED, text)
     _wait_claim_on(denial, actor)
+    loop.note_pattern(denial)
     return denial
 
 

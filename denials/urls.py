@@ -13,6 +13,16 @@ urlpatterns = [
         views.category_rule_delete,
         name="denial-rule-delete",
     ),
+    path(
+        "denials/proposals/<int:pk>/confirm/",
+        views.proposal_confirm,
+        name="denial-proposal-confirm",
+    ),
+    path(
+        "denials/proposals/<int:pk>/dismiss/",
+        views.proposal_dismiss,
+        name="denial-proposal-dismiss",
+    ),
     path("denials/<int:pk>/", views.denial_detail, name="denial-detail"),
     *(
         path(

@@ -22,8 +22,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from billing_ops.access import request_access
 from billing_ops.pages import get_scoped_or_404, scoped_page
 from claims.attachments import visible_attachments
-from denials import appeals, codes, forms, letters, services
-from denials.models import Appeal, CategoryRule, Denial, ReasonCode
+from denials import appeals, codes, forms, letters, loop, services
+from denials.choices import ProposalStatus
+from denials.models import Appeal, CategoryRule, Denial, ReasonCode, RuleProposal
 from practices import permissions as perms
 from practices import phi_log
 from practices.models import Payer
@@ -383,6 +384,11 @@ def category_rules(request: HttpRequest) -> HttpResponse:
         "form": form,
         "rules": rules.select_related("payer").order_by("carc", "payer__name"),
         "defaults": sorted(codes.CARC.items(), key=lambda item: int(item[0])),
+        "proposals": RuleProposal.objects.visible_to(request.user, perms.MANAGE_SOPS)
+        .of_practice(practice.pk)
+        .filter(status=ProposalStatus.PROPOSED)
+        .select_related("payer"),
+        "confirm_form": forms.ProposalConfirmForm(),
     }
     return render(request, "denials/category_rules.html", context, status=status)
 
@@ -396,4 +402,41 @@ def category_rule_delete(request: HttpRequest, pk: int) -> HttpResponse:
     rule = get_scoped_or_404(rules.of_practice(practice.pk), pk=pk)
     services.category_rule_delete(actor=_actor(request), rule=rule)
     messages.success(request, "Rule removed.")
+    return redirect("denial-rules")
+
+
+def _proposal(request: HttpRequest, pk: int) -> RuleProposal:
+    practice = request_access(request).practice
+    proposals = RuleProposal.objects.visible_to(request.user, perms.MANAGE_SOPS)
+    proposal: RuleProposal = get_scoped_or_404(proposals.of_practice(practice.pk), pk=pk)
+    return proposal
+
+
+@scoped_page(perms.MANAGE_SOPS)
+@require_POST
+def proposal_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    """A manager confirms a proposed payer rule: the scrubber applies it from now on."""
+    proposal = _proposal(request, pk)
+    form = forms.ProposalConfirmForm(request.POST)
+    if form.is_valid():
+        try:
+            loop.proposal_confirm(actor=_actor(request), proposal=proposal, **form.cleaned_data)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, "Payer rule confirmed: the scrubber checks it now.")
+    return redirect("denial-rules")
+
+
+@scoped_page(perms.MANAGE_SOPS)
+@require_POST
+def proposal_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
+    """A manager dismisses a proposed payer rule."""
+    proposal = _proposal(request, pk)
+    try:
+        loop.proposal_dismiss(actor=_actor(request), proposal=proposal)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Proposal dismissed.")
     return redirect("denial-rules")

@@ -17,8 +17,22 @@ from django.utils import timezone
 
 from claims.choices import ClaimStatus
 from denials import appeals, services
-from denials.choices import ActivityKind, AppealOutcome, DenialCategory, DenialStatus, RootCause
-from denials.models import Appeal, CategoryRule, Denial, DenialActivity, WriteOffRequest
+from denials.choices import (
+    ActivityKind,
+    AppealOutcome,
+    DenialCategory,
+    DenialStatus,
+    ProposalStatus,
+    RootCause,
+)
+from denials.models import (
+    Appeal,
+    CategoryRule,
+    Denial,
+    DenialActivity,
+    RuleProposal,
+    WriteOffRequest,
+)
 from practices.choices import ClaimFormat
 from tests import claim_factory, factories
 from tests.permission_matrix import Case, Endpoint, PermissionMatrixMixin
@@ -66,6 +80,15 @@ def build_scene(world: Any) -> None:
         amount=Decimal("80.00"),
         received_on=TODAY,
     )
+    world.proposal = RuleProposal.objects.create(
+        practice=world.sunrise,
+        payer=world.claim.payer,
+        carc="16",
+        procedure_code="D1110",
+        occurrences=3,
+        first_seen=TODAY - dt.timedelta(days=20),
+        last_seen=TODAY,
+    )
     world.rule = services.category_rule_set(
         actor=world.sam, practice=world.sunrise, carc="B7", category=DenialCategory.CODING
     )
@@ -89,6 +112,10 @@ def url(w: Any, suffix: str = "") -> str:
 
 def activity_by(c: Case, kind: str) -> bool:
     return DenialActivity.objects.filter(denial=c.world.denial, kind=kind, actor=c.user).exists()
+
+
+def proposal_status(c: Case) -> str:
+    return RuleProposal.objects.get(pk=c.world.proposal.pk).status
 
 
 def mark_sent(c: Case) -> None:
@@ -243,6 +270,25 @@ class TestDenialPages(PermissionMatrixMixin):
             ok_status=302,
             route="denial-rule-delete",
             done=lambda c: not CategoryRule.objects.filter(pk=c.world.rule.pk).exists(),
+        ),
+        Endpoint(
+            "rule proposal confirm",
+            "post",
+            lambda w: f"/denials/proposals/{w.proposal.pk}/confirm/",
+            MANAGERS,
+            ok_status=302,
+            data=lambda w: {"required_attachment": "narrative"},
+            route="denial-proposal-confirm",
+            done=lambda c: proposal_status(c) == ProposalStatus.CONFIRMED,
+        ),
+        Endpoint(
+            "rule proposal dismiss",
+            "post",
+            lambda w: f"/denials/proposals/{w.proposal.pk}/dismiss/",
+            MANAGERS,
+            ok_status=302,
+            route="denial-proposal-dismiss",
+            done=lambda c: proposal_status(c) == ProposalStatus.DISMISSED,
         ),
     ]
 
