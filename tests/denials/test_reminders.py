@@ -10,8 +10,11 @@ import pytest
 from django.utils import timezone
 
 from billing_ops.celery import app
-from denials import appeals, reminders
+from denials import appeals, reminders, services
 from denials.tasks import send_appeal_deadline_alerts
+from sops.choices import BillingFunctionKind
+from sops.escalations import escalate_overdue
+from sops.models import BillingFunction
 from work.choices import NotificationKind
 from work.models import Notification
 
@@ -54,3 +57,25 @@ def test_no_alert_once_the_appeal_is_sent_or_far_away(world: Any, make_denial: A
 def test_the_task_is_scheduled() -> None:
     scheduled = {entry["task"] for entry in app.conf.beat_schedule.values()}
     assert send_appeal_deadline_alerts.name in scheduled
+
+
+def test_records_not_answered_by_the_turnaround_escalate_to_the_practice_contact(
+    world: Any, make_denial: Any
+) -> None:
+    """A denial routed to the practice for records and overdue beyond the denial follow-up
+    function's turnaround reaches the practice's primary contact (sam), without names."""
+    BillingFunction.objects.create(
+        practice=world.sunrise,
+        kind=BillingFunctionKind.DENIAL_FOLLOW_UP,
+        owner=world.vera,
+        turnaround_days=1,
+    )
+    denial = make_denial(carc="50")
+    denial = services.denial_request_records(actor=world.vera, denial=denial, what="Chart notes")
+    later = denial.next_action_due + dt.timedelta(days=2)
+
+    escalate_overdue(later)
+
+    sent = Notification.objects.get(kind=NotificationKind.ESCALATION, item_type="denial")
+    assert (sent.user, sent.item_id) == (world.sam, denial.pk)
+    assert denial.claim.patient.last_name not in sent.message
