@@ -114,3 +114,14 @@ class MatchForm(forms.Form):
 class NotOursForm(forms.Form):
     note = _control(forms.CharField(max_length=300, label="Why it is not ours"))
     version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class UnderpaymentForm(forms.Form):
+    outcome = _control(
+        forms.ChoiceField(
+            choices=[("appealed", "Appealed to the payer"), ("accepted", "Accept as paid")]
+        ),
+        "form-select",
+    )
+    note = _control(forms.CharField(max_length=300))
+    version = forms.IntegerField(widget=forms.HiddenInput)

@@ -8,30 +8,34 @@ Called inside the batch's transaction by ``ar.services`` (835, paper EOB, matchi
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 
 from ar import matching
-from ar.choices import PaymentSource, UnmatchedAction
+from ar.choices import PaymentSource, UnderpaymentAction, UnmatchedAction
 from ar.models import (
     Adjustment,
     ClaimPayment,
     Remark,
     Remittance,
     ServiceLinePayment,
+    Underpayment,
     UnmatchedActivity,
     UnmatchedRemittance,
 )
-from ar.x12_835 import ParsedAdjustment
+from ar.x12_835 import ParsedAdjustment, ParsedLine
+from billing_ops.access import holders
 from claims.choices import ClaimStatus, NextAction
 from claims.models import Claim
 from claims.payments import claim_record_adjudication
 from claims.services import claim_add_note, claim_create
 from denials.choices import Source
 from denials.services import open_denial
+from practices import permissions as perms
 from practices.choices import CobOrder
-from practices.models import Coverage
+from practices.models import Coverage, FeeScheduleLine
 from work.services import save_checked
 
 if TYPE_CHECKING:
@@ -58,14 +62,38 @@ def adjustment_rows(
     ]
 
 
+def contracted_fees(claim: Claim, codes: list[str]) -> dict[str, Decimal]:
+    """procedure code -> the payer's contracted allowed amount in force on the service date."""
+    day = claim.service_date_from or timezone.localdate()
+    rows = FeeScheduleLine.objects.filter(
+        payer_id=claim.payer_id, procedure_code__in=codes, modifier="", effective_from__lte=day
+    ).order_by("procedure_code", "-effective_from")
+    fees: dict[str, Decimal] = {}
+    for row in rows:
+        fees.setdefault(row.procedure_code, row.allowed_amount)
+    return fees
+
+
+def underpaid_by(fees: dict[str, Decimal], line: ParsedLine) -> Decimal | None:
+    """Contracted allowed x units minus what the line got (paid + patient share), if above 0."""
+    fee = fees.get(line.procedure_code)
+    if fee is None:
+        return None
+    short = (fee * line.units).quantize(Decimal("0.01")) - line.paid - line.patient_responsibility
+    return short if short > 0 else None
+
+
 def store_payment(batch: Remittance, plan: matching.Plan, actor: Actor) -> ClaimPayment:
     """The claim payment with its lines, adjustments and remarks, as the file has them."""
     parsed = plan.parsed
     now = timezone.now() if not plan.problem else None
     lines_by_code: dict[str, list[Any]] = {}
+    fees: dict[str, Decimal] = {}
     if plan.claim is not None and not plan.problem:
         for line in plan.claim.lines.all():
             lines_by_code.setdefault(line.procedure_code, []).append(line)
+        if not parsed.is_reversal:
+            fees = contracted_fees(plan.claim, [line.procedure_code for line in parsed.lines])
     payment = ClaimPayment.objects.create(
         remittance=batch,
         practice_id=batch.practice_id,
@@ -111,6 +139,7 @@ def store_payment(batch: Remittance, plan: matching.Plan, actor: Actor) -> Claim
             service_date_from=parsed_line.date_from,
             service_date_to=parsed_line.date_to,
             claim_line=candidates.pop(0) if candidates else None,
+            underpaid_by=underpaid_by(fees, parsed_line),
             posted_at=now,
         )
         adjustments += adjustment_rows(payment, row, parsed_line.adjustments)
@@ -163,7 +192,42 @@ def post_to_claim(
         open_denials(payment, claim, actor, batch)
     if plan.target in (S.PAID, S.PARTIALLY_PAID):
         secondary_draft(claim, payment, actor)
+        open_underpayments(payment, claim, actor, batch)
     return claim
+
+
+def open_underpayments(
+    payment: ClaimPayment, claim: Claim, actor: Actor, batch: Remittance
+) -> list[Underpayment]:
+    """An Underpayment item per line paid below the fee schedule, due a week before the
+    payer's appeal window closes (today at the latest)."""
+    today = timezone.localdate()
+    received = batch.payment_date or today
+    deadline = received + dt.timedelta(days=claim.payer.appeal_window_days)
+    items = []
+    for line in payment.lines.filter(underpaid_by__isnull=False):
+        assert line.underpaid_by is not None
+        item = Underpayment(
+            practice_id=claim.practice_id,
+            line=line,
+            claim=claim,
+            contracted=line.underpaid_by + line.paid + line.patient_responsibility,
+            received=line.paid + line.patient_responsibility,
+            amount=line.underpaid_by,
+            appeal_deadline=deadline,
+            owner=owner_for(actor, claim.practice_id),
+            next_action=UnderpaymentAction.APPEAL,
+            next_action_due=max(today, min(today + dt.timedelta(days=7), deadline)),
+            version=0,
+        )
+        items.append(save_checked(item, actor))
+        claim_add_note(
+            actor=actor,
+            claim=claim,
+            text=f"Line {line.procedure_code} underpaid by ${line.underpaid_by:,.2f} against "
+            f"the fee schedule; appeal by {deadline:%m/%d/%Y}.",
+        )
+    return items
 
 
 def secondary_draft(claim: Claim, payment: ClaimPayment, actor: Actor) -> Claim | None:
@@ -268,12 +332,20 @@ def log_activity(item: UnmatchedRemittance, actor: Actor, kind: str, text: str) 
     UnmatchedActivity.objects.create(item=item, actor=actor, kind=kind, text=text)
 
 
+def owner_for(actor: Actor, practice_id: int) -> Any:
+    """Who owns an item posting opens: the poster, else (the system posting, e.g. the
+    command without --user) the first person who posts payments at the practice."""
+    if actor is not None:
+        return actor
+    return holders(perms.POST_PAYMENTS, practice_id).order_by("username").first()
+
+
 def open_unmatched(payment: ClaimPayment, reason: str, actor: Actor) -> UnmatchedRemittance:
     item = UnmatchedRemittance(
         practice_id=payment.practice_id,
         payment=payment,
         reason=reason[:300],
-        owner=actor,
+        owner=owner_for(actor, payment.practice_id),
         next_action=UnmatchedAction.MATCH,
         next_action_due=timezone.localdate(),
         version=0,

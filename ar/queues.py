@@ -12,9 +12,10 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from ar.choices import UnmatchedStatus
-from ar.models import UnmatchedRemittance
+from ar.choices import UnderpaymentStatus, UnmatchedStatus
+from ar.models import Underpayment, UnmatchedRemittance
 from ar.posting import log_activity
+from claims.services import claim_add_note
 from practices import permissions as perms
 from work.registry import ItemType, Queue, registry
 
@@ -52,7 +53,40 @@ QUEUE = Queue(
 )
 
 
+def describe_underpayment(item: Underpayment) -> str:
+    return f"Underpayment on claim {item.claim.pms_claim_number} (${item.amount:,.2f})"
+
+
+def log_underpayment(item: Underpayment, actor: Any, kind: str, text: str) -> None:
+    """Underpayments keep their timeline on the claim they belong to."""
+    claim_add_note(actor=actor, claim=item.claim, text=f"Underpayment: {text}")
+
+
+UNDERPAYMENT = ItemType(
+    key="underpayment",
+    model=Underpayment,
+    label="Underpayment",
+    permission=perms.POST_PAYMENTS,
+    open_condition=Q(status=UnderpaymentStatus.OPEN),
+    detail_url_name="underpayment-detail",
+    describe=describe_underpayment,
+    log_activity=log_underpayment,
+    select_related=("owner", "line", "claim"),
+)
+
+UNDERPAYMENT_QUEUE = Queue(
+    "underpayments",
+    "Underpayments",
+    "Lines paid below the fee schedule: appeal them before the payer's window closes.",
+    UNDERPAYMENT.key,
+    _all,
+    order=55,
+)
+
+
 def register() -> None:
     """Called from ``ArConfig.ready``."""
     registry.register_type(UNMATCHED)
     registry.register_queue(QUEUE)
+    registry.register_type(UNDERPAYMENT)
+    registry.register_queue(UNDERPAYMENT_QUEUE)

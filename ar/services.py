@@ -28,12 +28,14 @@ from ar.choices import (
     ClaimPaymentState,
     PaymentSource,
     RemittanceStatus,
+    UnderpaymentStatus,
     UnmatchedStatus,
 )
 from ar.models import (
     ClaimPayment,
     ProviderAdjustment,
     Remittance,
+    Underpayment,
     UnmatchedRemittance,
 )
 from ar.x12_835 import (
@@ -47,6 +49,7 @@ from claims.imports.results import Outcome
 from claims.imports.services import decode_upload
 from claims.models import Claim
 from claims.payments import posting_path
+from claims.services import claim_add_note
 from claims.x12 import X12Error, X12Errors, detect_x12
 from practices import permissions as perms
 from practices.models import Practice
@@ -438,3 +441,37 @@ def paper_eob_post(
     payment = posting.store_payment(batch, plan, actor)
     posting.post_to_claim(payment, plan, actor, batch)
     return _finish(batch, RemittanceStatus.POSTED, Outcome(), posted_count=1)
+
+
+# --- Underpayments ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def underpayment_resolve(
+    *,
+    actor: Actor,
+    item: Underpayment,
+    outcome: str,
+    note: str,
+    expected_version: int | None = None,
+) -> Underpayment:
+    """Close an underpayment: appealed to the payer (the appeal is worked on the claim), or
+    accepted as paid; the note says why."""
+    require_practice_perm(actor, perms.POST_PAYMENTS, item.practice)
+    item = lock_for_update(item, expected_version)
+    if not item.is_open:
+        raise ValidationError({"outcome": "This underpayment was already resolved."})
+    if outcome not in (UnderpaymentStatus.APPEALED, UnderpaymentStatus.ACCEPTED):
+        raise ValidationError({"outcome": f"Unknown outcome {outcome!r}."})
+    if not note.strip():
+        raise ValidationError({"note": "Say what was done (appeal reference, or why it stands)."})
+    item.status = outcome
+    item.next_action, item.next_action_due, item.wait_reason = "", None, ""
+    save_checked(item, actor)
+    label = UnderpaymentStatus(outcome).label.lower()
+    claim_add_note(
+        actor=actor,
+        claim=item.claim,
+        text=f"Underpayment of ${item.amount:,.2f} {label}: {note.strip()}",
+    )
+    return item

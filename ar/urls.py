@@ -16,6 +16,11 @@ urlpatterns = [
         views.unmatched_not_ours,
         name="unmatched-not-ours",
     ),
+    path(
+        "remittances/underpayments/<int:pk>/",
+        views.underpayment_detail,
+        name="underpayment-detail",
+    ),
     path("claims/<int:pk>/eob/", views.claim_eob, name="claim-eob"),
 ]
 

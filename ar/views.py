@@ -19,7 +19,7 @@ from django.views.generic import DetailView
 
 from ar import forms, services
 from ar.choices import RemittanceStatus
-from ar.models import Adjustment, ClaimPayment, Remittance, UnmatchedRemittance
+from ar.models import Adjustment, ClaimPayment, Remittance, Underpayment, UnmatchedRemittance
 from billing_ops.access import acting_user, request_access
 from billing_ops.pages import ScopedPageMixin, get_scoped_or_404, scoped_page
 from claims.imports.results import CONFLICT, ERROR, NOTE, SKIPPED, describe
@@ -291,3 +291,43 @@ def claim_eob(request: HttpRequest, pk: int) -> HttpResponse:
     payments = ClaimPayment.objects.filter(claim=claim).select_related("remittance")
     context = {"claim": claim, "form": form, "payments": payments}
     return render(request, "ar/eob.html", context, status=400 if form.errors else 200)
+
+
+# --- Underpayments ----------------------------------------------------------------------
+
+
+@scoped_page(PERM, current_practice=False)
+def underpayment_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The underpaid line against its contract; (POST) appealed or accepted, with a note."""
+    queryset = Underpayment.objects.visible_to(request.user, PERM).select_related(
+        "line__payment__remittance", "claim__payer", "practice", "owner"
+    )
+    item: Underpayment = get_scoped_or_404(queryset, pk=pk)
+    form = forms.UnderpaymentForm(
+        request.POST if request.method == "POST" else None, initial={"version": item.version}
+    )
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                services.underpayment_resolve(
+                    actor=acting_user(request),
+                    item=item,
+                    outcome=form.cleaned_data["outcome"],
+                    note=form.cleaned_data["note"],
+                    expected_version=form.cleaned_data["version"],
+                )
+            except work_services.ItemConflict as exc:
+                messages.error(request, str(exc))
+                item.refresh_from_db()
+                status = 409
+            except ValidationError as exc:
+                _form_errors(form, exc)
+            except PermissionDenied:
+                raise Http404("Not found.") from None
+            else:
+                messages.success(request, "Underpayment resolved.")
+                return redirect("underpayment-detail", pk=item.pk)
+    context = {"item": item, "line": item.line, "form": form}
+    return render(request, "ar/underpayment.html", context, status=status)

@@ -12,12 +12,13 @@ from django.utils import timezone
 
 from ar import services
 from ar.choices import UnmatchedStatus
-from ar.models import Remittance, UnmatchedRemittance
+from ar.models import Remittance, Underpayment, UnmatchedRemittance
 from claims.choices import NextAction
 from practices.choices import ClaimFormat
-from practices.models import PhiAccessLog
+from practices.models import FeeScheduleLine, PhiAccessLog
 from tests import claim_factory, factories
 from tests.ar.conftest import sample
+from tests.ar.test_x12_835 import era
 from tests.permission_matrix import Case, Endpoint, PermissionMatrixMixin
 
 POSTERS = frozenset({"sam", "bill", "vera", "val"})  # post_payments on Sunrise
@@ -82,6 +83,17 @@ class TestRemittanceMatrix(PermissionMatrixMixin):
         world.batch = _run(world, sample(PAID_IN_FULL))
         world.item = UnmatchedRemittance.objects.get(payment__remittance=world.batch)
         world.preview = _run(world, sample(PAID_IN_FULL).replace("0242886304", "P-1"), True)
+        under = _claim(world, "PCN-UNDER", "Underwood", "120.00")
+        FeeScheduleLine.objects.create(
+            practice=world.sunrise,
+            payer=under.payer,
+            procedure_code="D1110",
+            allowed_amount=Decimal("110.00"),
+            effective_from=dt.date(2020, 1, 1),
+        )
+        lines = ["CLP*PCN-UNDER*1*120*80*20*12*U1", "SVC*HC:D1110*120*80**1"]
+        _run(world, era([*lines, "CAS*PR*2*20", "CAS*CO*45*20"], "80", trace="U-1"))
+        world.underpayment = Underpayment.objects.get(claim=under)
 
     endpoints = [
         Endpoint(
@@ -187,6 +199,29 @@ class TestRemittanceMatrix(PermissionMatrixMixin):
             done=lambda c: Remittance.objects.filter(
                 payments__claim=c.world.eob_claim, source="paper"
             ).exists(),
+        ),
+        Endpoint(
+            "underpayment",
+            "get",
+            lambda w: f"/remittances/underpayments/{w.underpayment.pk}/",
+            POSTERS,
+            route="underpayment-detail",
+        ),
+        Endpoint(
+            "underpayment resolve",
+            "post",
+            lambda w: f"/remittances/underpayments/{w.underpayment.pk}/",
+            POSTERS,
+            ok_status=302,
+            data=lambda w: {
+                "outcome": "appealed",
+                "note": "appeal ref 12",
+                "version": w.underpayment.version,
+            },
+            route="underpayment-detail",
+            done=lambda c: (
+                Underpayment.objects.get(pk=c.world.underpayment.pk).status == "appealed"
+            ),
         ),
         Endpoint(
             "api remittances",

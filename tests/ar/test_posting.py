@@ -4,6 +4,7 @@ paper EOB, the command, and scoping to the importer's practice."""
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from decimal import Decimal
 from io import StringIO
@@ -15,9 +16,16 @@ from django.db import DatabaseError, connection, connections, transaction
 
 from ar import services
 from ar.choices import ClaimPaymentState, RemittanceStatus, UnmatchedStatus
-from ar.models import ClaimPayment, Remittance, ServiceLinePayment, UnmatchedRemittance
+from ar.models import (
+    ClaimPayment,
+    Remittance,
+    ServiceLinePayment,
+    Underpayment,
+    UnmatchedRemittance,
+)
 from claims.models import Claim
 from denials.models import Denial
+from practices.models import FeeScheduleLine
 from practices.services import membership_revoke
 from tests import factories
 from tests.ar.conftest import SAMPLES, sample
@@ -380,3 +388,51 @@ def test_primary_paid_drafts_the_secondary_claim_once(world, make_claim, post):
     assert "paid 900.00" in note and "CO-45 200.00" in note and "PR-2 100.00" in note
     # Claims of patients without a secondary coverage get none.
     assert Claim.objects.filter(pms_claim_number="PCN000001").count() == 1
+
+
+def test_underpaid_line_is_flagged_and_becomes_a_work_item(world, make_claim, payer, post):
+    FeeScheduleLine.objects.create(
+        practice=world.sunrise,
+        payer=payer,
+        procedure_code="93000",
+        allowed_amount=D("1100.00"),
+        effective_from=dt.date(2020, 1, 1),
+    )
+    claim = make_claim("PCN000003", "Taylor", [("93000", "1200.00")])
+    make_claim("PCN000001", "Martin", [("99214", "900.00")])
+
+    post(sample(BUNDLING))
+
+    line = ServiceLinePayment.objects.get(payment__claim=claim)
+    assert line.underpaid_by == D("100.00")  # 1100 contracted - 900 paid - 100 patient
+    item = Underpayment.objects.get()
+    assert (item.claim, item.amount, item.contracted, item.received) == (
+        claim,
+        D("100.00"),
+        D("1100.00"),
+        D("1000.00"),
+    )
+    assert item.next_action == "appeal_underpayment" and item.owner == world.bill
+    assert item.next_action_due <= item.appeal_deadline
+    assert "underpaid by $100.00" in claim.activities.filter(kind="note").get().text
+    # No fee line for 99214: nothing flagged there.
+    assert not ServiceLinePayment.objects.filter(
+        payment__patient_control_number="PCN000001", underpaid_by__isnull=False
+    ).exists()
+
+    services.underpayment_resolve(
+        actor=world.bill, item=item, outcome="accepted", note="payer contract renegotiated"
+    )
+    item.refresh_from_db()
+    assert (item.status, item.next_action, item.is_open) == ("accepted", "", False)
+
+
+def test_command_without_user_gives_unmatched_items_an_owner(world):
+    call_command(
+        "import_remittance",
+        str(SAMPLES / "x12sdk-generated-paid-in-full.835"),
+        practice="sunrise",
+        stdout=StringIO(),
+    )
+    item = UnmatchedRemittance.objects.get()
+    assert item.owner is not None and item.owner.username in ("bill", "sam", "val", "vera")
