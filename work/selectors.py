@@ -13,8 +13,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import EmptyResultSet
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import BooleanField, Count, Field, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
@@ -135,21 +136,78 @@ def my_day_page(
 def my_day_counts(
     user: Any, practice_id: int | None = None, today: dt.date | None = None
 ) -> dict[str, int]:
-    """How much of my day is overdue and how much is due today (one query per type)."""
+    """How much of my day is overdue and how much is due today (one query per type), each
+    capped like a queue total: a value above ``COUNT_CAP`` means "more than that"."""
     today = today or timezone.localdate()
     totals = {"total": 0, "overdue": 0, "due_today": 0}
     for item_type in registry.types():
         items = my_day_of_type(item_type, user, today)
         if practice_id is not None:
             items = items.filter(practice_id=practice_id)
-        counts = items.order_by().aggregate(
-            total=Count("pk"),
-            overdue=Count("pk", filter=Q(next_action_due__lt=today)),
-            due_today=Count("pk", filter=Q(next_action_due=today)),
+        counts = capped_counts(
+            {
+                "overdue": items.filter(next_action_due__lt=today),
+                "due_today": items.filter(next_action_due=today),
+            }
         )
-        for key in totals:
-            totals[key] += counts[key] or 0
-    return totals
+        totals["overdue"] += counts["overdue"]
+        totals["due_today"] += counts["due_today"]
+    totals["total"] = totals["overdue"] + totals["due_today"]
+    return {key: min(value, COUNT_CAP + 1) for key, value in totals.items()}
+
+
+# --- capped counts ----------------------------------------------------------------------
+
+# A queue's total is counted up to this many rows and shown as "1,000+" beyond: an exact
+# COUNT(*) reads every row of the queue on every page (1.4 -> 4.4 ms from 10k to 100k
+# claims), a capped one at most COUNT_CAP + 1 index entries.
+COUNT_CAP = 1000
+
+
+def capped_counts(querysets: dict[str, QuerySet[Any]], cap: int | None = None) -> dict[str, int]:
+    """Each queryset's row count up to ``cap + 1`` (``cap + 1``: more than ``cap``; default
+    ``COUNT_CAP``), all in one query: ``SELECT (SELECT COUNT(*) FROM (... LIMIT cap + 1))``."""
+    cap = COUNT_CAP if cap is None else cap
+    counts = dict.fromkeys(querysets, 0)
+    parts: list[str] = []
+    params: list[Any] = []
+    names: list[str] = []
+    alias = None
+    for name, queryset in querysets.items():
+        sliced = queryset.order_by().values("pk")[: cap + 1]
+        try:
+            sql, args = sliced.query.get_compiler(queryset.db).as_sql()
+        except EmptyResultSet:  # .none(): nothing to count
+            continue
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS capped_{len(parts)})")
+        params.extend(args)
+        names.append(name)
+        alias = queryset.db
+    if not parts or alias is None:
+        return counts
+    with connections[alias].cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        row = cursor.fetchone()
+    counts.update(zip(names, row, strict=True))
+    return counts
+
+
+def capped_count(queryset: QuerySet[Any], cap: int | None = None) -> int:
+    """The queryset's row count up to ``cap + 1`` (one query)."""
+    return capped_counts({"n": queryset}, cap)["n"]
+
+
+def count_label(
+    value: int, cap: int | None = None, at_least: int = 0, last_page: bool = False
+) -> str:
+    """``537``, or ``1,000+`` for a capped count. ``at_least``: the rows up to the end of the
+    page shown, so a page past the cap says "of 1,050+", and the last page the exact total."""
+    cap = COUNT_CAP if cap is None else cap
+    if value <= cap:
+        return f"{value:,}"
+    if last_page and at_least:
+        return f"{at_least:,}"
+    return f"{max(cap, at_least):,}+"
 
 
 # --- queues of one type -----------------------------------------------------------------

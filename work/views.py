@@ -193,7 +193,7 @@ def queue(request: HttpRequest, slug: str) -> HttpResponse:
             queue=current,
             page=page,
             counts=None,
-            total=items.count(),
+            total=selectors.capped_count(items),
             filters=filters,
             table_template=current.table_template,
             sorts={key: label for key, (_f, _d, label) in current.sorts.items()},
@@ -204,11 +204,17 @@ def queue(request: HttpRequest, slug: str) -> HttpResponse:
     query.pop("after", None)
     query.pop("trail", None)
     phi_log.record_read(request, [row.item for row in context["page"].rows], what=f"queue {slug}")
+    pages = _pages(request, query, context["page"])
     context.update(
         rows=[(row.item, row.why) for row in context["page"].rows],
         base_query=query.urlencode(),
         can_see_owners=access.has(VIEW_KPIS),
-        pages=_pages(request, query, context["page"]),
+        pages=pages,
+        # Totals are capped (selectors.COUNT_CAP): "1,000+", "1,050+" on a page past it.
+        total_label=selectors.count_label(
+            context["total"], at_least=pages["end"], last_page=not pages["next"]
+        ),
+        count_labels={k: selectors.count_label(v) for k, v in (context["counts"] or {}).items()},
     )
     return render(request, "work/queue.html", context)
 
@@ -283,7 +289,9 @@ def work_next(request: HttpRequest) -> HttpResponse:
     if item is None:
         messages.info(request, "Nothing left in your day. Well done.")
         return redirect("queue", slug=MY_DAY)
-    return redirect(registry.type_of(item).detail_url_name, pk=item.pk)
+    # The item page knows it came from My day: "Save and next" goes on through it.
+    url = reverse(registry.type_of(item).detail_url_name, kwargs={"pk": item.pk})
+    return redirect(f"{url}?from={MY_DAY}")
 
 
 class BulkForm(forms.Form):
