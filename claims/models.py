@@ -92,6 +92,9 @@ class Claim(WorkItem):
             models.Index(fields=["practice", "status"]),
             models.Index(fields=["owner", "next_action_due"]),
             models.Index(fields=["practice", "-priority", "-id"], name="claim_queue_rank"),
+            # "Work next" and My day: one owner's claims of a practice in rank order, so the
+            # candidate query skips only that owner's held rows, not everybody's.
+            models.Index(fields=["owner", "practice", "-priority", "-id"], name="claim_owner_rank"),
         ]
 
     def __str__(self) -> str:
