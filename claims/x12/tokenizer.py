@@ -181,7 +181,10 @@ def tokenize(
         if not piece:
             raise X12Error(index, "", "empty segment (two segment terminators in a row)")
         seg_id = piece.split(delims.element, 1)[0]
-        bad = next((c for c in piece if not c.isprintable() or c == "\ufffd"), None)
+        bad = None
+        # str.isprintable() runs in C; the character loop only for a segment that fails it.
+        if not piece.isprintable() or "\ufffd" in piece:
+            bad = next((c for c in piece if not c.isprintable() or c == "\ufffd"), None)
         if bad is not None:
             raise X12Error(index, seg_id[:10], f"unexpected character {bad!r} (binary data?)")
         if not _SEGMENT_ID.fullmatch(seg_id) or seg_id not in known:

@@ -1,0 +1,272 @@
+"""835 remittance benchmark: a generated N-claim 835, parsed by our parser and by the
+``edi-835-parser`` package side by side (parse only, same file, same run), then posted on
+PostgreSQL to N submitted claims, then posted again (the same file: nothing new).
+
+    python bench/remit_bench.py --claims 25000 [--database-url postgresql://...]
+    python bench/remit_bench.py --claims 25000 --parse-only
+
+Like ``import_bench.py`` it refuses to post without a postgresql:// URL (``--database-url``
+or ``DATABASE_URL``), (re)creates a dedicated database (``billing_ops_remit_bench`` unless
+``--db-name``) and migrates it. The dataset: one practice, one biller, one payer, N
+submitted claims (bulk-inserted, each with its own patient and one or two lines); the 835
+pays every claim: CO-45 and PR-2 on every line, so each claim is paid and balances. The
+posting goes through ``ar.services`` exactly as the page, the API task and the command.
+
+Printed per step: seconds (and this process's CPU seconds), claims per second, queries,
+and the peak RSS of the process. No assertions on time: a measuring tool, not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import resource
+import sys
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+CODES = [("99213", Decimal("95.00")), ("85025", Decimal("32.50")), ("93000", Decimal("48.75"))]
+PAYER_ID = "1417776310"
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--claims", type=int, default=25000)
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
+    parser.add_argument("--db-name", default="billing_ops_remit_bench")
+    parser.add_argument("--parse-only", action="store_true", help="no database: parsers only")
+    parser.add_argument("--out", type=Path, help="also write the generated 835 here")
+    parser.add_argument("--profile", action="store_true", help="cProfile the posting (top 25)")
+    return parser.parse_args()
+
+
+def lines_of(n: int) -> list[tuple[str, Decimal]]:
+    return CODES[: 1 + n % 2]
+
+
+def generate(claims: int) -> str:
+    """An 835 paying claims B0000001..: per line, charge = paid + CO-45 + PR-2."""
+    segments = [
+        "ISA*00*          *00*          *30*BENCHPAYER     *30*BENCHPROV      *260101*1200*^*"
+        "00501*000000001*0*T*:",
+        "GS*HP*BENCHPAYER*BENCHPROV*20260101*1200*1*X*005010X221A1",
+        "ST*835*0001",
+        "BPR*I*{total}*C*ACH************20260115",
+        f"TRN*1*BENCH-{claims}*{PAYER_ID}",
+        "N1*PR*BENCH HEALTH PLAN",
+        "N1*PE*BENCH CLINIC*XX*1234567893",
+        "LX*1",
+    ]
+    total = Decimal("0.00")
+    for n in range(1, claims + 1):
+        lines = lines_of(n)
+        charge = sum((c for _, c in lines), Decimal("0.00"))
+        paid = sum(((c * 7 / 10).quantize(Decimal("0.01")) for _, c in lines), Decimal("0.00"))
+        total += paid
+        patient = sum(((c / 10).quantize(Decimal("0.01")) for _, c in lines), Decimal("0.00"))
+        segments.append(f"CLP*B{n:07d}*1*{charge}*{paid}*{patient}*12*PCN{n:09d}")
+        segments.append(f"NM1*QC*1*PATIENT{n}*ALEX****MI*M{n:08d}")
+        for code, line_charge in lines:
+            line_paid = (line_charge * 7 / 10).quantize(Decimal("0.01"))
+            line_patient = (line_charge / 10).quantize(Decimal("0.01"))
+            segments.append(f"SVC*HC:{code}*{line_charge}*{line_paid}**1")
+            segments.append("DTM*472*20260105")
+            segments.append(f"CAS*CO*45*{line_charge - line_paid - line_patient}")
+            segments.append(f"CAS*PR*2*{line_patient}")
+    segments[3] = segments[3].format(total=total)
+    count = len(segments) - 2 + 1
+    segments += [f"SE*{count}*0001", "GE*1*1", "IEA*1*000000001"]
+    return "~\n".join(segments) + "~\n"
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def timed(label: str, claims: int, fn: Any, count_queries: bool = True) -> Any:
+    queries = 0
+
+    def count(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        nonlocal queries
+        queries += 1
+        return execute(sql, params, many, context)
+
+    if count_queries:
+        from django.db import connection
+
+        wrapper: Any = connection.execute_wrapper(count)
+    else:
+        from contextlib import nullcontext
+
+        wrapper = nullcontext()
+    with wrapper:
+        started, cpu = time.perf_counter(), time.process_time()
+        result = fn()
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    rate = claims / seconds if seconds else float("inf")
+    print(
+        f"{label:<36} {seconds:8.2f} s (CPU {cpu:6.2f} s) {rate:9.1f} claims/s "
+        f"{queries:9,} queries  peak RSS {peak_rss_mb():6.0f} MB"
+    )
+    return result
+
+
+def compare_parsers(text: str, claims: int) -> None:
+    import edi_835_parser
+
+    from ar.x12_835 import parse_835
+
+    ours = timed("parse: ours (ar.x12_835)", claims, lambda: parse_835(text), False)
+    assert len(ours.claims) == claims
+    with tempfile.NamedTemporaryFile("w", suffix=".835", delete=False) as handle:
+        handle.write(text)
+    try:
+        theirs = timed(
+            "parse: edi-835-parser 1.8.0", claims, lambda: edi_835_parser.parse(handle.name), False
+        )
+        assert len(theirs.to_dataframe()) > 0
+    finally:
+        os.unlink(handle.name)
+
+
+def prepare_database(url: str, name: str) -> str:
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    base, _, _ = url.rpartition("/")
+    return f"{base}/{name}"
+
+
+def dataset(claims: int) -> tuple[Any, Any]:
+    """One practice, a biller, a payer and N submitted claims, bulk-inserted."""
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from claims.models import Claim, ClaimLine
+    from practices import services
+    from practices.choices import ClaimFormat, PracticeKind, Role
+    from practices.models import Coverage, Patient, Payer, Practice, Provider
+
+    call_command("migrate", verbosity=0)
+    practice = Practice.objects.create(name="Bench", slug="bench", kind=PracticeKind.MEDICAL)
+    biller = get_user_model().objects.create_user(username="bench.biller", password=None)
+    services.membership_set(actor=None, user=biller, practice=practice, role=Role.BILLER)
+    payer = Payer.objects.create(
+        practice=practice, name="Bench Health", payer_id=PAYER_ID, claim_format="837P"
+    )
+    provider = Provider.objects.create(
+        practice=practice, first_name="Pat", last_name="Bench", npi="1234567893"
+    )
+    patients = Patient.objects.bulk_create(
+        Patient(
+            practice=practice,
+            account_number=f"A{n:07d}",
+            first_name="Alex",
+            last_name=f"Patient{n}",
+            date_of_birth=dt.date(1980, 1, 1),
+        )
+        for n in range(1, claims + 1)
+    )
+    coverages = Coverage.objects.bulk_create(
+        Coverage(practice=practice, patient=p, payer=payer, subscriber_name="x", cob_order=1)
+        for p in patients
+    )
+    day, today = dt.date(2026, 1, 5), timezone.localdate()
+    rows = Claim.objects.bulk_create(
+        Claim(
+            practice=practice,
+            patient=p,
+            coverage=c,
+            payer=payer,
+            provider=provider,
+            pms_claim_number=f"B{n:07d}",
+            claim_format=ClaimFormat.PROFESSIONAL,
+            service_date_from=day,
+            service_date_to=day,
+            status="submitted",
+            next_action="wait",
+            wait_reason="payer answer",
+            next_action_due=today,
+            owner=biller,
+            timely_filing_deadline=day + dt.timedelta(days=365),
+            total_billed=sum((charge for _, charge in lines_of(n)), Decimal("0.00")),
+            version=1,
+        )
+        for n, (p, c) in enumerate(zip(patients, coverages, strict=True), start=1)
+    )
+    ClaimLine.objects.bulk_create(
+        ClaimLine(claim=claim, line_number=i, procedure_code=code, charge=charge, service_date=day)
+        for n, claim in enumerate(rows, start=1)
+        for i, (code, charge) in enumerate(lines_of(n), start=1)
+    )
+    return practice, biller
+
+
+def post(practice: Any, biller: Any, text: str) -> Any:
+    from ar import services
+
+    batch = services.remittance_upload(
+        actor=biller,
+        practice=practice,
+        content=text.encode(),
+        filename="bench.835",
+        enqueue=False,
+    )
+    return services.remittance_run(batch.pk)
+
+
+def main() -> None:
+    args = parse_args()
+    text = generate(args.claims)
+    if args.out:
+        args.out.write_text(text)
+    print(f"835 with {args.claims:,} claims: {len(text) / 1e6:.1f} MB")
+    url = args.database_url
+    if args.parse_only:
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "billing_ops.settings.test")
+        import django
+
+        django.setup()
+        compare_parsers(text, args.claims)
+        return
+    if not url or not url.startswith(("postgres://", "postgresql://")):
+        sys.exit("remit_bench posts on PostgreSQL: pass --database-url postgresql://...")
+    os.environ["DATABASE_URL"] = prepare_database(url, args.db_name)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "billing_ops.settings.test")
+    import django
+
+    django.setup()
+    compare_parsers(text, args.claims)
+    practice, biller = dataset(args.claims)
+    print(f"dataset ready, peak RSS {peak_rss_mb():.0f} MB")
+    if args.profile:
+        import cProfile
+        import pstats
+
+        profiler = cProfile.Profile()
+        first = profiler.runcall(post, practice, biller, text)
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(15)
+    else:
+        first = timed("post (835 -> claims)", args.claims, lambda: post(practice, biller, text))
+    print(
+        f"  status {first.status}, posted {first.posted_count}, unmatched {first.unmatched_count}"
+    )
+    again = timed("re-import (same file)", args.claims, lambda: post(practice, biller, text))
+    print(f"  status {again.status}, posted {again.posted_count}, skipped {again.skipped_count}")
+
+
+if __name__ == "__main__":
+    main()
