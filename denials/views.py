@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from billing_ops.access import request_access
 from billing_ops.pages import get_scoped_or_404, scoped_page
 from claims.attachments import visible_attachments
-from denials import appeals, codes, forms, letters, loop, services
+from denials import appeals, codes, forms, letters, loop, panels, services
 from denials.choices import ProposalStatus
 from denials.models import Appeal, CategoryRule, Denial, ReasonCode, RuleProposal
 from practices import permissions as perms
@@ -72,6 +72,7 @@ def _render(request: HttpRequest, denial: Denial, status: int = 200, **bound: An
             for code in denial.rarcs
         ],
         "guidance": codes.GUIDANCE[denial.category],
+        "panels": panels.render_denial_panels(request, denial),
         "appeals": denial.appeals.all(),
         "write_offs": denial.write_offs.all(),
         "activities": denial.activities.select_related("actor")[:200],
