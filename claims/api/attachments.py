@@ -16,6 +16,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from billing_ops.api import ScopedViewSet
+from billing_ops.pages import get_scoped_or_404
 from claims import attachments as claim_attachments
 from claims.api.responses import BAD_REQUEST, NOT_FOUND
 from claims.choices import AttachmentStatus
@@ -61,8 +62,14 @@ class AttachmentSerializer(serializers.ModelSerializer):
         )
 
 
+class AttachmentStatusSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=AttachmentStatus.choices)
+    file = serializers.FileField(required=False, allow_null=True, default=None)
+
+
 class ClaimAttachmentActions(ScopedViewSet):
-    """The ``attachments`` action of ``ClaimViewSet``, which supplies the claim scope."""
+    """The ``attachments`` and ``attachment_status`` actions of ``ClaimViewSet``, which
+    supplies the claim scope."""
 
     @extend_schema(
         methods=["GET"], responses={200: AttachmentSerializer(many=True), 404: NOT_FOUND}
@@ -95,3 +102,33 @@ class ClaimAttachmentActions(ScopedViewSet):
         return Response(
             AttachmentSerializer(attachment, context=context).data, status=status.HTTP_201_CREATED
         )
+
+    @extend_schema(
+        request=AttachmentStatusSerializer,
+        responses={200: AttachmentSerializer, 400: BAD_REQUEST, 404: NOT_FOUND},
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"attachments/(?P<attachment_pk>[0-9]+)/status",
+        parser_classes=[MultiPartParser, FormParser, JSONParser],
+        filter_backends=[],
+    )
+    def attachment_status(
+        self, request: Any, pk: str | None = None, attachment_pk: str | None = None
+    ) -> Response:
+        """Move an attachment on: requested → received → sent (a file is needed from
+        "received" on; send it with the move if the request had none)."""
+        claim = self.get_object()
+        attachment = get_scoped_or_404(
+            claim_attachments.visible_attachments(request.user, claim), pk=attachment_pk
+        )
+        serializer = AttachmentStatusSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        attachment = self.call_service(
+            claim_attachments.attachment_set_status,
+            attachment=attachment,
+            **serializer.validated_data,
+        )
+        context = self.get_serializer_context()
+        return Response(AttachmentSerializer(attachment, context=context).data)

@@ -226,10 +226,10 @@ def test_the_scrub_card_flags_a_bad_diagnosis_pointer(world, client_for):
     assert "points to a diagnosis the claim does not have" in card[:2000]
 
 
-def _requested(world: Any, claim: Claim, label: str = "Narrative") -> Attachment:
-    return attachments.attachment_add(
-        actor=world.bill, claim=claim, kind=AttachmentKind.NARRATIVE, label=label
-    )
+def _requested(
+    world: Any, claim: Claim, label: str = "Narrative", kind: str = AttachmentKind.NARRATIVE
+) -> Attachment:
+    return attachments.attachment_add(actor=world.bill, claim=claim, kind=kind, label=label)
 
 
 def test_attachment_moves_requested_received_sent(world, make_claim, client_for):
@@ -285,4 +285,42 @@ class TestAttachmentStatusMatrix(PermissionMatrixMixin):
                 Attachment.objects.get(pk=c.world.eob.pk).status == AttachmentStatus.SENT
             ),
         ),
+        Endpoint(
+            "attachment status api",
+            "post",
+            lambda w: f"/api/v1/claims/{w.claim.pk}/attachments/{w.eob.pk}/status/",
+            WORKERS,
+            api=True,
+            data=lambda w: {"status": AttachmentStatus.SENT},
+            route="api:api-claim-attachment-status",
+            arrange=_eob_requested,
+            done=lambda c: (
+                Attachment.objects.get(pk=c.world.eob.pk).status == AttachmentStatus.SENT
+            ),
+        ),
     ]
+
+
+def test_the_api_moves_an_attachment_through_the_service(world, make_claim, client_for):
+    claim = make_claim()
+    # vendor staff see non-clinical kinds only
+    attachment = _requested(world, claim, "Primary EOB", AttachmentKind.EOB)
+    client = client_for(world.vera)
+    url = f"/api/v1/claims/{claim.pk}/attachments/{attachment.pk}/status/"
+    response = client.post(url, {"status": "sent"}, content_type="application/json")
+    assert response.status_code == 400 and "file" in response.json()
+    upload = SimpleUploadedFile("n.pdf", PDF, content_type="application/pdf")
+    response = client.post(url, {"status": "received", "file": upload})
+    assert response.status_code == 200, response.content
+    assert response.json()["status"] == "received" and response.json()["has_file"]
+    attachment.refresh_from_db()
+    assert attachment.status == AttachmentStatus.RECEIVED
+    assert ClaimActivity.objects.filter(
+        claim=claim, kind=ActivityKind.ATTACHMENT, actor=world.vera
+    ).exists()
+    # another claim's id with this attachment: not found
+    other = make_claim()
+    wrong = f"/api/v1/claims/{other.pk}/attachments/{attachment.pk}/status/"
+    assert (
+        client.post(wrong, {"status": "sent"}, content_type="application/json").status_code == 404
+    )

@@ -158,7 +158,7 @@ def test_work_next_hands_out_and_leaves_queue_after_next_action(world, client_fo
     client = client_for(world.bill)
     response = client.post("/queues/work-next/")
     top = Claim.objects.get(pms_claim_number="C00001")
-    assert response["Location"] == f"/claims/{top.pk}/"
+    assert response["Location"] == f"/claims/{top.pk}/?from=my-day"
     top.refresh_from_db()
     assert top.locked_by == world.bill
     # The next call skips the held claim.
