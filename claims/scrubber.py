@@ -39,13 +39,14 @@ def missing_member_id(claim: Claim, lines: list[ClaimLine], today: dt.date) -> l
 def missing_diagnosis_pointer(
     claim: Claim, lines: list[ClaimLine], today: dt.date
 ) -> list[Finding]:
-    if claim.claim_format != ClaimFormat.PROFESSIONAL:
-        return []  # dental claims carry no diagnosis pointers as a rule
+    # Dental claims need no pointers as a rule, but a pointer they do carry must point at
+    # a diagnosis of the claim (the payer rejects one that does not).
+    professional = claim.claim_format == ClaimFormat.PROFESSIONAL
     findings = []
     count = len(claim.diagnosis_codes)
     for line in lines:
         pointers = line.diagnosis_pointers
-        if not pointers:
+        if not pointers and professional:
             message = f"Line {line.line_number} ({line.procedure_code}) has no diagnosis pointer."
             findings.append(
                 Finding("missing_diagnosis_pointer", Severity.ERROR, message, line.line_number)

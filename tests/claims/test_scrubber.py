@@ -67,6 +67,17 @@ def test_missing_diagnosis_pointer_on_professional_claims(world, make_claim):
     assert rules_of(good) == {}
 
 
+def test_a_dental_pointer_to_a_missing_diagnosis_is_flagged(make_claim):
+    # the demo payer is dental: no pointer is fine, a pointer past the claim's diagnoses not
+    assert rules_of(make_claim(lines=[{"procedure_code": "D2740", "charge": "900"}])) == {}
+    wrong = make_claim(
+        diagnosis_codes=["K02.52"],
+        lines=[{"procedure_code": "D2740", "charge": "900", "diagnosis_pointers": [3]}],
+        service_date_from=days_ago(4),
+    )
+    assert rules_of(wrong) == {"missing_diagnosis_pointer": "error"}
+
+
 def test_future_service_date(make_claim):
     assert rules_of(make_claim(service_date_from=local_today() + dt.timedelta(days=2))) == {
         "future_service_date": "error"
