@@ -219,3 +219,21 @@ def test_queue_totals_cost_the_same_queries_past_the_cap(world, client_for, make
         assert len(ctx) == few[url], url
         counting = [q["sql"] for q in ctx.captured_queries if "COUNT(" in q["sql"].upper()]
         assert counting and all("LIMIT 1001" in sql for sql in counting if "claims_claim" in sql)
+
+
+# --- N+1 detection -----------------------------------------------------------------------
+
+
+def test_an_n_plus_one_fails_a_test(world, make_claim, settings):
+    """django-zeal is on in the test settings: a related object loaded once per row raises
+    (every request of the test client runs inside its context, see settings/test.py)."""
+    from zeal import NPlusOneError, zeal_context
+
+    assert "zeal.middleware.zeal_middleware" in settings.MIDDLEWARE
+    for _ in range(3):
+        make_claim()
+    with zeal_context(), pytest.raises(NPlusOneError, match=r"Claim\.payer"):
+        [claim.payer.name for claim in Claim.objects.all()]
+    with zeal_context():  # the same read with its join is fine
+        names = [claim.payer.name for claim in Claim.objects.select_related("payer")]
+    assert len(names) == 3
