@@ -63,6 +63,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--profile", action="store_true", help="cProfile one payer AR request (top functions)"
     )
+    parser.add_argument(
+        "--held", type=int, default=250, help="claims held by the user for the work_next EXPLAIN"
+    )
     return parser.parse_args()
 
 
@@ -89,6 +92,7 @@ def prepare_database(url: str, name: str, reuse: bool) -> bool:
 def setup_django(url: str) -> None:
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "billing_ops.settings.test")
+    os.environ.setdefault("BILLING_OPS_ZEAL", "0")  # no N+1 detector in the measured requests
     import django
 
     django.setup()
@@ -267,6 +271,9 @@ def measure(args: argparse.Namespace) -> None:
         "/queues/my-day/": "my day, first page",
         f"/queues/payer-ar/?after={cursor_token}": f"payer AR, deep page (row {depth:,})",
         "/queues/payer-ar/?sort=due&status=denied": "payer AR, denied by due date",
+        "/queues/rejections/": "rejections, first page",
+        "/queues/unassigned/": "unassigned, first page",
+        "/queues/all-open/": "all open, first page",
     }
     print()
     print(f"Queue pages ({args.requests} requests each after 2 warm-up, django.test.Client):")
@@ -279,8 +286,36 @@ def measure(args: argparse.Namespace) -> None:
         queries = list(ctx.captured_queries)  # the next request resets connection.queries
         sql_ms = sum(float(q["time"]) for q in queries) * 1000
         samples = timed(lambda url=url: client.get(url), args.requests)
-        print(row(label, samples, f"   {len(queries):2d} queries ({sql_ms:.1f} ms SQL)"))
+        ratio = percentile(samples, 50) / sql_ms if sql_ms else 0.0
+        print(
+            row(
+                label,
+                samples,
+                f"   {len(queries):2d} queries ({sql_ms:.1f} ms SQL, page/SQL {ratio:.1f}x)",
+            )
+        )
         captured[label] = queries
+
+    print()
+    print(f"API GET /api/v1/claims/?queue= ({args.requests} requests each after 2 warm-up):")
+    for slug in queues.API_QUEUES:
+        url = f"/api/v1/claims/?queue={slug}"
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        with CaptureQueriesContext(connection) as ctx:
+            client.get(url)
+        queries = list(ctx.captured_queries)
+        sql_ms = sum(float(q["time"]) for q in queries) * 1000
+        listing = max(queries, key=lambda q: float(q["time"]))
+        samples = timed(lambda url=url: client.get(url), args.requests)
+        print(
+            row(
+                f"api ?queue={slug}",
+                samples,
+                f"   {len(queries):2d} queries ({sql_ms:.1f} ms "
+                f"SQL, slowest {float(listing['time']) * 1000:.1f} ms)",
+            )
+        )
     print()
     print("Queries of one request (time, first 150 characters):")
     for label, queries in captured.items():
@@ -308,6 +343,19 @@ def measure(args: argparse.Namespace) -> None:
     queries = list(ctx.captured_queries)
     work.release(claim, user)
     print(row("work_next", samples, f"   {len(queries):2d} queries"))
+    # Hold some of the user's claims (as a busy biller does), then time work_next again:
+    # the candidate query must not walk past the held rows of everybody.
+    held = []
+    for _ in range(args.held):
+        item = work.work_next(actor=user, practice_id=practice.pk)
+        if item is None:
+            break
+        held.append(item)
+    samples = timed(
+        lambda: work.release(work.work_next(actor=user, practice_id=practice.pk), user),
+        args.work_next,
+    )
+    print(row(f"work_next + release, {len(held)} held", samples))
 
     # The queries behind the pages, as keyset_page and the view run them.
     order = ("-priority", "-pk")
@@ -332,6 +380,7 @@ def measure(args: argparse.Namespace) -> None:
     plans: dict[str, Any] = {
         "payer AR first page": payer_ar.order_by(*order)[:51],
         "payer AR count": ("count", payer_ar),
+        "payer AR count, capped at 1,001 rows (the page's)": ("capped", payer_ar),
         "my day first page": my_day.order_by(*order)[:51],
         f"payer AR deep page (row {depth:,})": deep.order_by(*order)[:51],
         f"payer AR deep page (row {depth:,}), row-value cursor": row_value.order_by(*order)[:51],
@@ -339,14 +388,26 @@ def measure(args: argparse.Namespace) -> None:
             :51
         ],
         "payer AR, denied: count": ("count", denied),
-        "work_next candidate (FOR UPDATE SKIP LOCKED)": candidates[:1],
+        f"work_next candidate, {len(held)} held (FOR UPDATE SKIP LOCKED)": candidates[:1],
     }
+    # The API's ?queue=payer-ar before issue 10 (pk IN the queue's rows) and now.
+    scoped = Claim.objects.visible_to(user, queues.CLAIM.permission).filter(practice=practice)
+    api_order = ("-priority", "-id")
+    plans["API ?queue=payer-ar, old: pk IN (queue subquery)"] = scoped.filter(
+        pk__in=selectors.queue_queryset(registry.queue("payer-ar"), user).values("pk")
+    ).order_by(*api_order)[:51]
+    plans["API ?queue=payer-ar, now: the queue's filter on the scoped claims"] = (
+        queues.claims_in_queue("payer-ar", user, scoped).order_by(*api_order)[:51]
+    )
     for label, plan in plans.items():
         print()
         print(f"EXPLAIN ANALYZE: {label}")
         with transaction.atomic():  # FOR UPDATE needs one; nothing is written
-            if isinstance(plan, tuple):  # what QuerySet.count() runs
-                sql, params = plan[1].order_by().values("pk").query.sql_with_params()
+            if isinstance(plan, tuple):  # what QuerySet.count() / selectors.capped_count run
+                rows = plan[1].order_by().values("pk")
+                if plan[0] == "capped":
+                    rows = rows[:1001]
+                sql, params = rows.query.sql_with_params()
                 with connection.cursor() as cursor:
                     cursor.execute(
                         f"EXPLAIN (ANALYZE, BUFFERS) SELECT COUNT(*) FROM ({sql}) AS q", params
@@ -354,6 +415,8 @@ def measure(args: argparse.Namespace) -> None:
                     print("\n".join(r[0] for r in cursor.fetchall()))
             else:
                 print(plan.explain(analyze=True, buffers=True))
+    for item in held:
+        work.release(item, user)
 
 
 def main() -> None:
