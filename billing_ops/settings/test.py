@@ -22,4 +22,11 @@ if os.environ.get("BILLING_OPS_ZEAL", "1") != "0":
     INSTALLED_APPS = [*INSTALLED_APPS, "zeal"]
     MIDDLEWARE = [*MIDDLEWARE, "zeal.middleware.zeal_middleware"]  # noqa: F405
     ZEAL_RAISE = True
-    ZEAL_ALLOWLIST: list[dict[str, str]] = []
+    ZEAL_ALLOWLIST: list[dict[str, str]] = [
+        # work.services.lock_for_update: every write service takes its item's row lock
+        # (SELECT ... FOR UPDATE by id) itself, so a request that writes the same claim or
+        # denial twice (a call that also sets the next action) or a bulk change of N items
+        # locks row by row on purpose: a repeated .get() there is a lock, not a lazy read.
+        {"model": "claims.Claim", "field": "get()"},
+        {"model": "denials.Denial", "field": "get()"},
+    ]
