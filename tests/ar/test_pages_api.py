@@ -171,3 +171,15 @@ def test_no_move_to_paid_without_amounts(world, client_for, make_claim):
             raise AssertionError(f"moved to {status} without amounts")
     claim.refresh_from_db()
     assert claim.status == "accepted"
+
+
+def test_unmatched_payments_show_in_their_queue_and_my_day(world, client_for, post):
+    post(sample("x12sdk-generated-paid-in-full.835"))
+    item = UnmatchedRemittance.objects.get()
+    bill = client_for(world.bill)
+    for url in ("/queues/unmatched-remittances/", "/queues/my-day/"):
+        response = bill.get(url)
+        assert response.status_code == 200, url
+        assert f"/remittances/unmatched/{item.pk}/" in response.content.decode(), url
+    fran = client_for(world.fran).get("/queues/unmatched-remittances/")
+    assert f"/remittances/unmatched/{item.pk}/" not in fran.content.decode()
