@@ -183,3 +183,15 @@ def test_unmatched_payments_show_in_their_queue_and_my_day(world, client_for, po
         assert f"/remittances/unmatched/{item.pk}/" in response.content.decode(), url
     fran = client_for(world.fran).get("/queues/unmatched-remittances/")
     assert f"/remittances/unmatched/{item.pk}/" not in fran.content.decode()
+
+
+def test_denial_page_shows_the_remittance_lines(world, client_for, bundling_claims, post):
+    from denials.models import Denial
+
+    batch = post(sample(BUNDLING))
+    denial = Denial.objects.get(claim=bundling_claims[0])
+    page = client_for(world.bill).get(f"/denials/{denial.pk}/").content.decode()
+    assert 'id="remittance-lines"' in page
+    assert f"/remittances/{batch.pk}/" in page and "CO-97 300.00" in page
+    # Another practice's user cannot open the denial (nor its lines).
+    assert client_for(world.mia).get(f"/denials/{denial.pk}/").status_code == 404
