@@ -215,6 +215,15 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # Fields of the same name with different choices (a claim's next actions and a
+    # denial's, say) get one named enum each instead of a hashed suffix.
+    "ENUM_NAME_OVERRIDES": {
+        "ClaimNextActionEnum": "claims.choices.NextAction",
+        "DenialNextActionEnum": "denials.choices.NextAction",
+        "AttachmentStatusEnum": "claims.choices.AttachmentStatus",
+        "PaymentSourceEnum": "ar.choices.PaymentSource",
+        "RemittanceStatusEnum": "ar.choices.RemittanceStatus",
+    },
 }
 
 # --- Celery: filesystem broker under var/ unless CELERY_BROKER_URL is set -------------

@@ -12,6 +12,8 @@ from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.plumbing import ResolvedComponent
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from billing_ops.access import holders_among, visible_practice_ids
@@ -30,6 +32,7 @@ class WorkableRelatedField(serializers.PrimaryKeyRelatedField):
         return model.objects.visible_to(self.context["request"].user, perms.WORK_CLAIMS)
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class ClaimWorkerField(serializers.PrimaryKeyRelatedField):
     """A user who may work claims at one of the caller's practices (the claim's own practice
     is checked by the serializer, which knows it)."""
