@@ -529,7 +529,7 @@ def claim(world: Any, make_claim: Any) -> Claim:
 def test_release_gives_the_claim_back_to_the_queue(world, client_for, claim):
     bill = client_for(world.bill)
     taken = bill.post("/queues/work-next/")
-    assert taken["Location"] == f"/claims/{claim.pk}/"
+    assert taken["Location"] == f"/claims/{claim.pk}/?from=my-day"
     claim.refresh_from_db()
     assert claim.locked_by == world.bill and claim.locked_until is not None
     # Held: "work next" has nothing else to hand out.
@@ -541,7 +541,7 @@ def test_release_gives_the_claim_back_to_the_queue(world, client_for, claim):
     claim.refresh_from_db()
     assert (claim.locked_by, claim.locked_until) == (None, None)
     # Released: the next "work next" hands it out again.
-    assert bill.post("/queues/work-next/")["Location"] == f"/claims/{claim.pk}/"
+    assert bill.post("/queues/work-next/")["Location"] == f"/claims/{claim.pk}/?from=my-day"
 
 
 def test_release_never_ends_somebody_elses_hold(world, client_for, claim):
