@@ -34,6 +34,7 @@ from denials.choices import (
 )
 from denials.models import Appeal, Denial
 from practices import permissions as perms
+from practices.phi_log import PhiReadViewSetMixin
 from work.services import ItemConflict, item_set_next_action
 
 NOT_FOUND = OpenApiResponse(description="No such denial (or not one you may work).")
@@ -131,8 +132,13 @@ class DenialFilter(django_filters.FilterSet):
         responses={200: DenialSerializer, 400: BAD_REQUEST, 404: NOT_FOUND, 409: CONFLICT},
     ),
 )
-class DenialViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
-    """Denials of the practices where the caller holds ``work_claims``."""
+class DenialViewSet(  # type: ignore[misc]  # the mixin and DRF both declare `action`
+    PhiReadViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet
+):
+    """Denials of the practices where the caller holds ``work_claims``; reads are logged
+    as PHI reads of the claims' patients."""
+
+    phi_what = "denials API"
 
     queryset = Denial.objects.select_related("claim__payer", "line")
     serializer_class = DenialSerializer

@@ -39,7 +39,12 @@ from tests.permission_matrix import Case, Endpoint, PermissionMatrixMixin
 
 WORKERS = frozenset({"sam", "bill", "vera", "val"})
 MANAGERS = frozenset({"sam"})
-TODAY = timezone.localdate()
+
+
+def local_today() -> dt.date:
+    """Today in the practice's time zone, read when a test uses it (a constant read at
+    import goes stale when a run crosses midnight)."""
+    return timezone.localdate()
 
 
 def _denied_claim(practice: Any, actor: Any, number: str) -> Any:
@@ -68,7 +73,7 @@ def build_scene(world: Any) -> None:
         group_code="CO",
         carc="50",
         amount=Decimal("120.00"),
-        received_on=TODAY - dt.timedelta(days=1),
+        received_on=local_today() - dt.timedelta(days=1),
     )
     world.appeal = appeals.appeal_create(actor=world.bill, denial=world.denial)
     maple_claim = _denied_claim(world.maple, world.mia, "DEN-MAPLE-1")
@@ -78,7 +83,7 @@ def build_scene(world: Any) -> None:
         group_code="CO",
         carc="16",
         amount=Decimal("80.00"),
-        received_on=TODAY,
+        received_on=local_today(),
     )
     world.proposal = RuleProposal.objects.create(
         practice=world.sunrise,
@@ -86,8 +91,8 @@ def build_scene(world: Any) -> None:
         carc="16",
         procedure_code="D1110",
         occurrences=3,
-        first_seen=TODAY - dt.timedelta(days=20),
-        last_seen=TODAY,
+        first_seen=local_today() - dt.timedelta(days=20),
+        last_seen=local_today(),
     )
     world.rule = services.category_rule_set(
         actor=world.sam, practice=world.sunrise, carc="B7", category=DenialCategory.CODING
@@ -119,7 +124,7 @@ def proposal_status(c: Case) -> str:
 
 
 def mark_sent(c: Case) -> None:
-    Appeal.objects.filter(pk=c.world.appeal.pk).update(sent_on=TODAY, method="fax")
+    Appeal.objects.filter(pk=c.world.appeal.pk).update(sent_on=local_today(), method="fax")
 
 
 class TestDenialPages(PermissionMatrixMixin):
@@ -210,7 +215,7 @@ class TestDenialPages(PermissionMatrixMixin):
             data=lambda w: {
                 "letter": "Matrix letter",
                 "method": "fax",
-                "deadline": (TODAY + dt.timedelta(days=20)).isoformat(),
+                "deadline": (local_today() + dt.timedelta(days=20)).isoformat(),
             },
             route="appeal-detail",
             done=lambda c: appeal_of(c.world).letter == "Matrix letter",

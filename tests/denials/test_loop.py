@@ -19,14 +19,19 @@ from denials.choices import ProposalStatus
 from denials.models import RuleProposal
 
 pytestmark = pytest.mark.django_db
-TODAY = timezone.localdate()
+
+
+def local_today() -> dt.date:
+    """Today in the practice's time zone, read when a test uses it (a constant read at
+    import goes stale when a run crosses midnight)."""
+    return timezone.localdate()
 
 
 def _deny(make_claim: Any, make_denial: Any, days_ago: int, **claim: Any) -> Any:
     made = make_claim(**claim)
     line = made.lines.get(line_number=1)  # D2740
     return make_denial(
-        claim=made, line=line, carc="252", received_on=TODAY - dt.timedelta(days=days_ago)
+        claim=made, line=line, carc="252", received_on=local_today() - dt.timedelta(days=days_ago)
     )
 
 
@@ -41,14 +46,14 @@ def test_three_in_ninety_days_propose_a_rule(world: Any, make_claim: Any, make_d
     assert (proposal.carc, proposal.procedure_code, proposal.occurrences) == ("252", "D2740", 3)
     assert proposal.payer == make_claim.payer
     assert proposal.status == ProposalStatus.PROPOSED
-    assert proposal.first_seen == TODAY - dt.timedelta(days=60)
+    assert proposal.first_seen == local_today() - dt.timedelta(days=60)
 
 
 def test_claim_level_denials_and_other_codes_do_not_count(
     world: Any, make_claim: Any, make_denial: Any
 ) -> None:
     for days in (1, 2, 3):
-        make_denial(carc="252", received_on=TODAY - dt.timedelta(days=days))  # no line
+        make_denial(carc="252", received_on=local_today() - dt.timedelta(days=days))  # no line
         made = make_claim()
         make_denial(claim=made, line=made.lines.first(), carc=str(days + 4))
     assert not RuleProposal.objects.exists()

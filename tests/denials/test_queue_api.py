@@ -13,16 +13,27 @@ from django.utils import timezone
 from denials import services
 from denials.choices import DenialCategory, NextAction, RootCause
 from denials.models import Appeal
+from practices.choices import AccessAction
+from practices.models import PhiAccessLog
 from work.choices import WAIT
 
 pytestmark = pytest.mark.django_db
-TODAY = timezone.localdate()
+
+
+def local_today() -> dt.date:
+    """Today in the practice's time zone, read when a test uses it (a constant read at
+    import goes stale when a run crosses midnight)."""
+    return timezone.localdate()
 
 
 def test_rank_is_amount_times_urgency_of_the_deadline(world: Any, make_denial: Any) -> None:
-    big_far = make_denial(amount="5000.00", received_on=TODAY)  # 90 days left
-    big_near = make_denial(carc="4", amount="5000.00", received_on=TODAY - dt.timedelta(days=85))
-    small_near = make_denial(carc="16", amount="50.00", received_on=TODAY - dt.timedelta(days=85))
+    big_far = make_denial(amount="5000.00", received_on=local_today())  # 90 days left
+    big_near = make_denial(
+        carc="4", amount="5000.00", received_on=local_today() - dt.timedelta(days=85)
+    )
+    small_near = make_denial(
+        carc="16", amount="50.00", received_on=local_today() - dt.timedelta(days=85)
+    )
     assert big_near.priority > big_far.priority > small_near.priority
     assert "5 days to appeal deadline" in big_near.priority_explanation
 
@@ -48,8 +59,10 @@ def test_queue_page_filters_by_category_route_carc_and_payer(
 def test_my_day_shows_the_denial_not_its_claim(
     world: Any, make_denial: Any, client_for: Any
 ) -> None:
-    denial = make_denial(received_on=TODAY - dt.timedelta(days=89))  # due today (deadline)
-    services.denial_request_records(actor=world.bill, denial=denial, what="Notes", due=TODAY)
+    denial = make_denial(received_on=local_today() - dt.timedelta(days=89))  # due today (deadline)
+    services.denial_request_records(
+        actor=world.bill, denial=denial, what="Notes", due=local_today()
+    )
     page = client_for(world.bill).get("/queues/my-day/").content.decode()
     assert f">{denial.number}<" in page
     assert f">{denial.claim.pms_claim_number}</a>" not in page  # the claim waits on it
@@ -69,7 +82,7 @@ def test_api_lists_filters_and_patches(world: Any, make_denial: Any, client_for:
             "version": necessity.version,
             "root_cause": RootCause.DOCUMENTATION,
             "next_action": NextAction.WAIT,
-            "next_action_due": (TODAY + dt.timedelta(days=5)).isoformat(),
+            "next_action_due": (local_today() + dt.timedelta(days=5)).isoformat(),
             "wait_reason": "the practice's notes",
         },
         content_type="application/json",
@@ -113,3 +126,20 @@ def test_api_creates_an_appeal_with_a_drafted_letter(
     appeal = Appeal.objects.get(pk=response.json()["id"])
     assert appeal.created_by == world.bill
     assert "$300.00" in appeal.letter
+
+
+def test_denials_api_reads_are_logged_as_phi_reads_of_the_claims_patients(
+    world: Any, client_for: Any, make_denial: Any
+) -> None:
+    denial = make_denial()
+    client = client_for(world.bill)
+
+    assert client.get("/api/v1/denials/").status_code == 200
+    assert client.get(f"/api/v1/denials/{denial.pk}/").status_code == 200
+    rows = list(PhiAccessLog.objects.filter(user=world.bill).order_by("pk"))
+    assert [(r.what, r.patient_ids, r.action) for r in rows] == [
+        ("denials API list", [denial.claim.patient_id], AccessAction.API),
+        ("denials API retrieve", [denial.claim.patient_id], AccessAction.API),
+    ]
+    assert client_for(world.mia).get(f"/api/v1/denials/{denial.pk}/").status_code == 404
+    assert not PhiAccessLog.objects.filter(user=world.mia).exists()

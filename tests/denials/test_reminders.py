@@ -19,18 +19,23 @@ from work.choices import NotificationKind
 from work.models import Notification
 
 pytestmark = pytest.mark.django_db
-TODAY = timezone.localdate()
+
+
+def local_today() -> dt.date:
+    """Today in the practice's time zone, read when a test uses it (a constant read at
+    import goes stale when a run crosses midnight)."""
+    return timezone.localdate()
 
 
 def test_alerts_at_30_14_and_3_days_once_each(world: Any, make_denial: Any) -> None:
     # The payer's window is 90 days: received 60 days ago, the deadline is 30 days away.
-    denial = make_denial(received_on=TODAY - dt.timedelta(days=60))
-    assert denial.appeal_deadline == TODAY + dt.timedelta(days=30)
+    denial = make_denial(received_on=local_today() - dt.timedelta(days=60))
+    assert denial.appeal_deadline == local_today() + dt.timedelta(days=30)
 
-    first = reminders.send_appeal_deadline_alerts(TODAY)
-    again = reminders.send_appeal_deadline_alerts(TODAY)
-    later = reminders.send_appeal_deadline_alerts(TODAY + dt.timedelta(days=16))
-    last = reminders.send_appeal_deadline_alerts(TODAY + dt.timedelta(days=27))
+    first = reminders.send_appeal_deadline_alerts(local_today())
+    again = reminders.send_appeal_deadline_alerts(local_today())
+    later = reminders.send_appeal_deadline_alerts(local_today() + dt.timedelta(days=16))
+    last = reminders.send_appeal_deadline_alerts(local_today() + dt.timedelta(days=27))
 
     assert (first["created"], again["created"], later["created"], last["created"]) == (1, 0, 1, 1)
     kinds = set(Notification.objects.filter(item_id=denial.pk).values_list("kind", flat=True))
@@ -46,12 +51,12 @@ def test_alerts_at_30_14_and_3_days_once_each(world: Any, make_denial: Any) -> N
 
 
 def test_no_alert_once_the_appeal_is_sent_or_far_away(world: Any, make_denial: Any) -> None:
-    sent = make_denial(received_on=TODAY - dt.timedelta(days=80))
+    sent = make_denial(received_on=local_today() - dt.timedelta(days=80))
     appeal = appeals.appeal_create(actor=world.bill, denial=sent, method="fax")
     appeals.appeal_send(actor=world.bill, appeal=appeal)
-    make_denial(carc="4", received_on=TODAY)  # 90 days away
+    make_denial(carc="4", received_on=local_today())  # 90 days away
 
-    assert reminders.send_appeal_deadline_alerts(TODAY)["created"] == 0
+    assert reminders.send_appeal_deadline_alerts(local_today())["created"] == 0
 
 
 def test_the_task_is_scheduled() -> None:

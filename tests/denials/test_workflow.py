@@ -29,7 +29,14 @@ from work.choices import WAIT
 from work.services import ItemConflict
 
 pytestmark = pytest.mark.django_db
-TODAY = timezone.localdate()
+
+
+def local_today() -> dt.date:
+    """Today in the practice's time zone, read when a test uses it (a constant read at
+    import goes stale when a run crosses midnight)."""
+    return timezone.localdate()
+
+
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
@@ -39,7 +46,7 @@ def test_resubmitted_denial_waits_for_the_payer(world: Any, make_denial: Any) ->
         actor=world.bill, denial=denial, note="Added modifier", expected_version=denial.version
     )
     assert denial.next_action == WAIT
-    assert denial.next_action_due == TODAY + dt.timedelta(days=30)
+    assert denial.next_action_due == local_today() + dt.timedelta(days=30)
     assert denial.activities.filter(kind="resubmitted", actor=world.bill).exists()
     denial.claim.refresh_from_db()
     assert denial.claim.next_action == WAIT
@@ -160,7 +167,7 @@ def test_upheld_appeal_asks_for_the_next_level(world: Any, make_denial: Any) -> 
     denial.refresh_from_db()
     assert denial.is_open and denial.next_action == NextAction.APPEAL
     second = appeals.appeal_create(actor=world.bill, denial=denial, level=AppealLevel.SECOND)
-    assert second.deadline == TODAY + dt.timedelta(days=60)
+    assert second.deadline == local_today() + dt.timedelta(days=60)
 
 
 def test_vendor_staff_cannot_attach_clinical_documents(world: Any, make_denial: Any) -> None:
@@ -208,7 +215,7 @@ def test_the_denial_page_escapes_imported_text(
         group_code="CO",
         carc="50",
         amount="10",
-        received_on=TODAY,
+        received_on=local_today(),
         source="835",
         source_ref="<script>alert(1)</script>",
     )
