@@ -346,3 +346,7 @@ class Underpayment(WorkItem):
             int(self.amount) + 5 * urgency,
             (f"${self.amount:,.2f} underpaid", f"appeal window closes in {days} day(s)"),
         )
+
+
+# 277CA acknowledgements live in their own module; imported here so Django registers them.
+from ar.ack_models import Acknowledgement, ClaimAcknowledgement  # noqa: E402, F401

@@ -48,6 +48,8 @@ class Claim(WorkItem):
     pms_claim_number = models.CharField("PMS claim number", max_length=40)
     # The payer's own number for the claim (ICN/DCN), what a payer's phone agent asks for.
     payer_claim_number = models.CharField(max_length=50, blank=True)
+    # Why the clearinghouse/payer rejected it (277CA STC codes and our wording).
+    rejection_reason = models.CharField(max_length=300, blank=True)
     claim_format = models.CharField(max_length=10, choices=ClaimFormat.choices)
     # Empty on a claim imported without a date (no DTP*472): a draft the scrubber blocks.
     service_date_from = models.DateField(null=True, blank=True)

@@ -287,8 +287,12 @@ def claim_transition(
     next_action: str | None = None,
     next_action_due: dt.date | None = None,
     wait_reason: str | None = None,
+    rejection_reason: str | None = None,
+    payer_claim_number: str | None = None,
 ) -> Claim:
-    """Move a claim along the status machine; an invalid move is refused with the reason."""
+    """Move a claim along the status machine; an invalid move is refused with the reason.
+
+    A 277CA acknowledgement also gives the rejection reason and the payer's claim number."""
     require_practice_perm(actor, perms.WORK_CLAIMS, claim.practice)
     claim = _locked(claim, expected_version)
     if to_status not in ClaimStatus.values:
@@ -326,6 +330,10 @@ def claim_transition(
         claim.accepted_on_first_submission = to_status == ClaimStatus.ACCEPTED
     previous = claim.status
     claim.status = to_status
+    if rejection_reason is not None:
+        claim.rejection_reason = rejection_reason[:300]
+    if payer_claim_number:
+        claim.payer_claim_number = payer_claim_number[:50]
     release_hold(claim, actor)
     if to_status in FINAL_STATUSES:
         claim.next_action, claim.next_action_due, claim.wait_reason = "", None, ""
