@@ -10,7 +10,9 @@ class Migration(migrations.Migration):
     dependencies = [
         ("practices", "0006_invites_recovery_codes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
-        migrations.swappable_dependency(settings.KNOX_TOKEN_MODEL),
+        # knox's last migration, not its first: knox 0002 rebuilds the token table, and
+        # on SQLite a foreign key made before that rebuild no longer matches its key.
+        ("knox", "0009_extend_authtoken_field"),
     ]
 
     operations = [
