@@ -177,6 +177,15 @@ class Assignment(models.Model):
     engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="assignments")
     service_areas = models.JSONField(default=list)
     ends_on = models.DateField(null=True, blank=True)
+    # Who takes the person's open work at the practice over when the assignment ends by
+    # date (named with the end date; handed over by the 15-minute job at the end).
+    successor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     revoked_at = models.DateTimeField(null=True, blank=True)
     history = HistoricalRecords()
 
