@@ -18,3 +18,4 @@ class NotificationKind(models.TextChoices):
     APPEAL_30 = "appeal_30", "Appeal deadline in 30 days"
     APPEAL_14 = "appeal_14", "Appeal deadline in 14 days"
     APPEAL_3 = "appeal_3", "Appeal deadline in 3 days"
+    HANDOVER = "handover", "Open work handed over at an end date"
