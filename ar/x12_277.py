@@ -112,7 +112,8 @@ class ParsedClaimStatus:
     def deciding(self) -> ParsedStatus | None:
         """The status the claim's outcome follows (the first rejection, else the first)."""
         rejections = [s for s in self.statuses if s.category in REJECTED]
-        return (rejections or self.statuses or [None])[0]
+        found = rejections or self.statuses
+        return found[0] if found else None
 
     @property
     def amount(self) -> Decimal | None:

@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+from ar import ack_urls
 from ar import urls as ar_urls
 from claims import urls as claims_urls
 from claims.imports import urls as import_urls
@@ -32,6 +33,7 @@ urlpatterns = [
     path("api/v1/", include(notification_urls.api_urlpatterns)),
     path("api/v1/", include(denials_urls.api_urlpatterns)),
     path("api/v1/", include(ar_urls.api_urlpatterns)),
+    path("api/v1/", include(ack_urls.api_urlpatterns)),
     path("api/v1/", include(router.urls)),
     path("", include("practices.urls")),
     path("audit/", audit_views.audit, name="audit"),
@@ -41,5 +43,6 @@ urlpatterns = [
     path("", include(import_urls.urlpatterns)),
     path("", include(notification_urls.urlpatterns)),
     path("", include(ar_urls.urlpatterns)),
+    path("", include(ack_urls.urlpatterns)),
     path("", include(denials_urls.urlpatterns)),
 ]
