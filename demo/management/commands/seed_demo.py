@@ -23,6 +23,7 @@ from simple_history.utils import bulk_create_with_history
 from claims.choices import OPEN_STATUSES
 from claims.models import Claim, Estimate
 from demo.claims import seed_claims
+from demo.remittances import reset_remittances, seed_remittances
 from practices import services
 from practices.choices import (
     ClaimFormat,
@@ -178,6 +179,9 @@ class Command(BaseCommand):
                 slug: seed_claims(practice, users, random.Random(f"claims-{slug}"))
                 for slug, practice in practices.items()
             }
+            # The payer's side: 835s, a paper EOB, denials and appeals (once per practice).
+            for practice in practices.values():
+                seed_remittances(practice, users)
         self._print_claims(practices, claims)
         self._print_logins()
 
@@ -190,6 +194,7 @@ class Command(BaseCommand):
         User = get_user_model()
         demo_users = list(User.objects.filter(username__in=[u[0] for u in USERS]))
         with pgtrigger.ignore():
+            reset_remittances(practices)
             Claim.objects.filter(practice__in=practices).delete()
             Estimate.objects.filter(practice__in=practices).delete()
             Notification.objects.filter(practice__in=practices).delete()
