@@ -46,7 +46,10 @@ class ClaimAdmin(PhiReadAdminMixin, ReadOnlyHistoryAdmin):
         "total_billed",
     ]
     list_filter = ["practice", "status", "next_action"]
-    search_fields = ["pms_claim_number", "patient__last_name"]
+    # Identifiers only: an admin search travels in the URL (?q=), hence in browser history
+    # and access logs, so no patient names (issue 8, point 3): the claim number or the
+    # patient's account number, exact.
+    search_fields = ["=pms_claim_number", "=patient__account_number"]
     raw_id_fields = ["patient", "coverage", "provider", "payer", "owner", "locked_by"]
     inlines = [ClaimLineInline]
 

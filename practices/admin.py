@@ -18,6 +18,7 @@ from typing import Any
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from knox.models import AuthToken
 from simple_history.admin import SimpleHistoryAdmin
 
 from practices import models
@@ -115,7 +116,9 @@ class PatientAdmin(PhiReadAdminMixin, ReadOnlyHistoryAdmin):
     phi_what = "admin patient"
     list_display = ["last_name", "first_name", "practice", "account_number", "date_of_birth"]
     list_filter = ["practice"]
-    search_fields = ["last_name", "first_name", "account_number"]
+    # The account number only: an admin search travels in the URL (?q=), hence in browser
+    # history and access logs, so no names there (issue 8, point 3).
+    search_fields = ["=account_number"]
 
 
 @admin.register(models.Coverage)
@@ -139,6 +142,56 @@ class AppointmentAdmin(PhiReadAdminMixin, ReadOnlyHistoryAdmin):
 class FeeScheduleLineAdmin(ReadOnlyHistoryAdmin):
     list_display = ["payer", "procedure_code", "modifier", "allowed_amount", "effective_from"]
     list_filter = ["practice", "payer"]
+
+
+# knox's own AuthToken admin makes tokens without our record (practices.tokens): no name,
+# no via, no expiry rule, no last use, so they do not work here. Tokens are made on the
+# tokens page or with the create_api_token command; the admin only lists them.
+if admin.site.is_registered(AuthToken):
+    admin.site.unregister(AuthToken)
+
+
+@admin.register(models.ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """API tokens, read-only: who, which, when made, expiry, last use and revocation (the
+    secret is never stored; knox keeps only its hash)."""
+
+    list_display = [
+        "user",
+        "name",
+        "hint",
+        "via",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+    ]
+    list_filter = ["via", ("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["user__username", "name"]
+    list_select_related = ["user"]
+    exclude = ["token"]
+    readonly_fields = [
+        "user",
+        "name",
+        "hint",
+        "via",
+        "created_at",
+        "created_by",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+        "revoked_by",
+        "revoke_reason",
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(models.PhiAccessLog)

@@ -145,7 +145,7 @@ class PatientViewSet(
             user=request.user,
             patients=Patient.objects.filter(pk__in=ids).only("pk", "practice_id"),
             action=AccessAction.EXPORT,
-            path=request.get_full_path(),
+            path=request.path,  # no query string: filters may name a patient
         )
         return response
 
@@ -177,7 +177,7 @@ class PhiReadLogMixin:
             user=request.user,
             patients=Patient.objects.filter(pk__in=ids).only("pk", "practice_id"),
             action=AccessAction.EXPORT,
-            path=request.get_full_path(),
+            path=request.path,  # no query string: filters may name a patient
         )
         return response
 
