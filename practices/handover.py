@@ -24,6 +24,10 @@ class OpenWork:
     reassign: Callable[[Any, Any, Any, int], int]
     # (user, practice id) -> users who may take over every type the user has open there.
     candidates: Callable[[Any, int], list[Any]]
+    # (user, successor or None, practice id, what ended) -> items moved: the system's
+    # handover when access ends by date (successor, else the billing functions' owners,
+    # and the managers are told).
+    at_end: Callable[[Any, Any, int, str], int] | None = None
 
 
 _providers: list[OpenWork] = []
@@ -47,6 +51,13 @@ def open_work(user: Any, practice_id: int) -> dict[str, int]:
 def hand_over(*, actor: Any, from_user: Any, to_user: Any, practice_id: int) -> int:
     """Reassign every open item of ``from_user`` at a practice to ``to_user``."""
     return sum(p.reassign(actor, from_user, to_user, practice_id) for p in _providers)
+
+
+def hand_over_at_end(*, from_user: Any, successor: Any, practice_id: int, ended: str) -> int:
+    """When access ends by date (the 15-minute job): every open item of ``from_user`` at a
+    practice to ``successor`` if named and able, else to the owners of the billing
+    functions, telling the managers (``ended`` says what ended, without PHI)."""
+    return sum(p.at_end(from_user, successor, practice_id, ended) for p in _providers if p.at_end)
 
 
 def successor_candidates(user: Any, practice_id: int) -> list[Any]:

@@ -41,6 +41,29 @@ def membership_change_role(*, actor: Any, membership: Membership, role: str) -> 
     )
 
 
+def _successor_at_end(user: Any, practice_id: int, ends_on: dt.date | None, successor: Any) -> Any:
+    """Who takes the person's open work over when an end date arrives: required (and
+    able to work every type of it) while they own open items; kept only with an end date."""
+    if ends_on is None:
+        return None
+    if successor is not None and successor.pk == user.pk:
+        raise ValidationError({"successor": "Choose somebody else to take the work over."})
+    counts = handover.open_work(user, practice_id)
+    if not counts:
+        return successor
+    if successor is None:
+        total = sum(counts.values())
+        raise ValidationError(
+            {
+                "successor": f"{user} owns {total} open item(s): choose who takes them over "
+                "when the assignment ends."
+            }
+        )
+    if successor.pk not in {u.pk for u in handover.successor_candidates(user, practice_id)}:
+        raise ValidationError({"successor": f"{successor} cannot take all of that work over."})
+    return successor
+
+
 @transaction.atomic
 def assignment_change(
     *,
@@ -48,26 +71,74 @@ def assignment_change(
     assignment: Assignment,
     service_areas: Iterable[str],
     ends_on: dt.date | None,
+    successor: Any = None,
 ) -> Assignment:
     """Change a vendor staff member's areas and end date (the engagement's areas bound
-    them; an end date ends the assignment after that day, in force on the next request)."""
+    them; an end date ends the assignment after that day, in force on the next request).
+    With an end date, a person who owns open items needs a successor: the 15-minute job
+    hands the items over when the end takes effect (``hand_over_ended_assignments``)."""
     if assignment.revoked_at is not None:
         raise ValidationError("This assignment has been revoked; invite the person again.")
-    return services.assignment_set(
+    services.require_staff_manager(actor, assignment.staff, assignment.engagement)
+    successor = _successor_at_end(
+        assignment.staff.user, assignment.engagement.practice_id, ends_on, successor
+    )
+    changed = services.assignment_set(
         actor=actor,
         staff=assignment.staff,
         engagement=assignment.engagement,
         service_areas=service_areas,
         ends_on=ends_on,
     )
+    if changed.successor_id != (successor.pk if successor else None):
+        changed.successor = successor
+        changed._history_user = actor  # type: ignore[attr-defined]
+        changed.save(update_fields=["successor"])
+    return changed
 
 
 @transaction.atomic
-def assignment_end_on(*, actor: Any, assignment: Assignment, ends_on: dt.date) -> Assignment:
+def assignment_end_on(
+    *, actor: Any, assignment: Assignment, ends_on: dt.date, successor: Any = None
+) -> Assignment:
     """End an assignment on a date (today or later), keeping its areas."""
     return assignment_change(
-        actor=actor, assignment=assignment, service_areas=assignment.service_areas, ends_on=ends_on
+        actor=actor,
+        assignment=assignment,
+        service_areas=assignment.service_areas,
+        ends_on=ends_on,
+        successor=successor,
     )
+
+
+def ended_assignments(today: dt.date) -> QuerySet[Assignment]:
+    """Assignments out of force by date (theirs or their engagement's), not revoked."""
+    return (
+        Assignment.objects.filter(revoked_at__isnull=True)
+        .filter(Q(ends_on__lt=today) | Q(engagement__ends_on__lt=today))
+        .select_related("staff__user", "engagement__practice", "successor")
+        .order_by("pk")
+    )
+
+
+def hand_over_ended_assignments(today: dt.date | None = None) -> int:
+    """The 15-minute job's first step: the open work of everybody whose assignment has
+    ended by date moves on (to the successor named with the end date, else to the billing
+    functions' owners, the managers told), before their permission rows are deleted.
+    A second run finds nothing left to move. Returns the items moved."""
+    today = today or timezone.localdate()
+    moved = 0
+    for assignment in ended_assignments(today):
+        user, practice = assignment.staff.user, assignment.engagement.practice
+        last_day = min(d for d in (assignment.ends_on, assignment.engagement.ends_on) if d)
+        ended = f"{user}'s assignment at {practice} ended on {last_day.isoformat()}"
+        moved += handover.hand_over_at_end(
+            from_user=user,
+            successor=assignment.successor,
+            practice_id=practice.pk,
+            ended=ended,
+        )
+    return moved
 
 
 def _hand_over(actor: Any, user: Any, practice_id: int, new_owner: Any) -> int:

@@ -82,11 +82,30 @@ class RoleForm(PracticeBoundForm):
     role = forms.ChoiceField(choices=Role.choices)
 
 
+def _people_choice(field: Any, candidates: list[Any]) -> None:
+    field.queryset = User._default_manager.filter(pk__in=[u.pk for u in candidates])
+    field.label_from_instance = lambda u: u.get_full_name() or u.get_username()
+
+
 class AssignmentForm(PracticeBoundForm):
     service_areas = forms.MultipleChoiceField(
         choices=ServiceArea.choices, widget=forms.CheckboxSelectMultiple
     )
     ends_on = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    successor = forms.ModelChoiceField(
+        queryset=User._default_manager.none(),
+        required=False,
+        label="Takes their open work over when it ends",
+        help_text="Needed with an end date while they own open items: everything moves to "
+        "this person when the end takes effect.",
+    )
+
+    def __init__(self, *args: Any, candidates: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if candidates:
+            _people_choice(self.fields["successor"], candidates)
+        else:
+            del self.fields["successor"]
 
 
 class RevokeForm(PracticeBoundForm):
@@ -94,9 +113,7 @@ class RevokeForm(PracticeBoundForm):
 
     def __init__(self, *args: Any, candidates: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        owner_field: Any = self.fields["new_owner"]
-        owner_field.queryset = User._default_manager.filter(pk__in=[u.pk for u in candidates])
-        owner_field.label_from_instance = lambda u: u.get_full_name() or u.get_username()
+        _people_choice(self.fields["new_owner"], candidates)
 
 
 class AcceptForm(forms.Form):
@@ -279,12 +296,16 @@ def assignment_edit(request: HttpRequest, pk: int) -> HttpResponse:
     stale = step_up_response(request)
     if stale is not None:
         return stale
+    person = assignment.staff.user
+    open_work = handover.open_work(person, practice.pk)
+    candidates = handover.successor_candidates(person, practice.pk) if open_work else []
     initial = {
         "practice": practice.pk,
         "service_areas": assignment.service_areas,
         "ends_on": assignment.ends_on,
+        "successor": assignment.successor_id,
     }
-    form = AssignmentForm(request.POST or None, initial=initial)
+    form = AssignmentForm(request.POST or None, initial=initial, candidates=candidates)
     _same_practice(form, practice)
     if request.method == "POST" and form.is_valid():
         _, ok = _run(
@@ -294,11 +315,18 @@ def assignment_edit(request: HttpRequest, pk: int) -> HttpResponse:
             assignment=assignment,
             service_areas=form.cleaned_data["service_areas"],
             ends_on=form.cleaned_data["ends_on"],
+            successor=form.cleaned_data.get("successor"),
         )
         if ok:
-            messages.success(request, f"{assignment.staff.user}'s assignment is changed.")
+            messages.success(request, f"{person}'s assignment is changed.")
             return redirect("people")
-    context = {"form": form, "practice": practice, "assignment": assignment}
+    context = {
+        "form": form,
+        "practice": practice,
+        "assignment": assignment,
+        "open_work": open_work,
+        "open_total": sum(open_work.values()),
+    }
     return render(request, "practices/people/assignment_edit.html", context)
 
 

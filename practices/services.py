@@ -19,8 +19,8 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from billing_ops.access import forget, has_perm
+from practices import handover, tokens
 from practices import permissions as perms
-from practices import tokens
 from practices.choices import AccessAction, Role, ServiceArea
 from practices.models import (
     Appointment,
@@ -221,11 +221,28 @@ def _refuse_self_revoke(actor: Any, user: Any) -> None:
         raise ValidationError("You cannot revoke your own access.", code="self_revoke")
 
 
+def _refuse_dropping_work(actor: Any, user: Any, practice_id: int) -> None:
+    # An administrator's direct revoke (shell, admin) must not drop the person's open work
+    # into Unassigned: it is refused while they own any; the people page's revoke
+    # (practices.people_services) hands it over first, in the same transaction.
+    if actor is None or not actor.is_superuser:
+        return
+    counts = handover.open_work(user, practice_id)
+    if counts:
+        raise ValidationError(
+            f"{user} owns {sum(counts.values())} open item(s) here: revoke on the people "
+            "page, which asks who takes them over.",
+            code="open_work",
+        )
+
+
 @transaction.atomic
 def membership_revoke(*, actor: Any, membership: Membership) -> Membership:
-    """End a membership; the user loses that practice on their next request."""
+    """End a membership; the user loses that practice on their next request. An
+    administrator's revoke is refused while the person owns open items there."""
     require_practice_perm(actor, perms.MANAGE_ACCESS, membership.practice)
     _refuse_self_revoke(actor, membership.user)
+    _refuse_dropping_work(actor, membership.user, membership.practice_id)
     membership.is_active = False
     _save(membership, actor)
     sync_user_access(membership.user)
@@ -313,9 +330,11 @@ def assignment_set(
 
 @transaction.atomic
 def assignment_revoke(*, actor: Any, assignment: Assignment) -> Assignment:
-    """End an assignment now: the vendor user's next request no longer sees the practice."""
+    """End an assignment now: the vendor user's next request no longer sees the practice.
+    An administrator's revoke is refused while the person owns open items there."""
     require_staff_manager(actor, assignment.staff, assignment.engagement)
     _refuse_self_revoke(actor, assignment.staff.user)
+    _refuse_dropping_work(actor, assignment.staff.user, assignment.engagement.practice_id)
     assignment.revoked_at = timezone.now()
     _save(assignment, actor)
     sync_user_access(assignment.staff.user)

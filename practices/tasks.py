@@ -2,12 +2,16 @@
 
 from celery import shared_task
 
-from practices import services
+from practices import people_services, services
 
 
 @shared_task(bind=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
 def expire_ended_assignments(self) -> int:  # noqa: ANN001
-    """Revoke practice permissions of assignments and engagements past their end date."""
+    """Revoke practice permissions of assignments and engagements past their end date,
+    after handing the open work of their people over (the successor named with the end
+    date, else the billing functions' owners, the managers told): nothing falls to
+    Unassigned silently when the rows go."""
+    people_services.hand_over_ended_assignments()
     return services.expire_ended_assignments()
 
 
