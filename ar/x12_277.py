@@ -205,7 +205,8 @@ class _Parser:
             self.problem(X12Error(1, "ST", "no ST segment: this is not a 277CA transaction"))
         elif not self.seen_se and segments:
             self.problem(segments[-1].error("the transaction has no SE segment"))
-        for claim in self.result.claims:
+        # A claim without its number or status (unless a segment of it was malformed).
+        for claim in self.result.claims if not self.errors else []:
             if not claim.patient_control_number:
                 self.problem(
                     X12Error(claim.segment, "HL", "the claim has no TRN*2 (our claim number)")
@@ -217,11 +218,11 @@ class _Parser:
     def seg_ST(self, s: Segment) -> None:
         if self.seen_st:
             raise s.error("a second ST: send one 277CA transaction per file")
+        self.seen_st, self.st_index, self.st_control = True, s.index, s.el(2)
         if s.el(1) != "277":
             raise s.error(f"ST01 {s.el(1)!r} is not 277 (a claim acknowledgement)")
         if s.el(3) and s.el(3) != "005010X214":
             raise s.error(f"ST03 {s.el(3)!r} is not 005010X214 (the 277CA guide)")
-        self.seen_st, self.st_index, self.st_control = True, s.index, s.el(2)
 
     def seg_SE(self, s: Segment) -> None:
         self.seen_se = True
