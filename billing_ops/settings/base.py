@@ -223,6 +223,8 @@ SPECTACULAR_SETTINGS = {
         "AttachmentStatusEnum": "claims.choices.AttachmentStatus",
         "PaymentSourceEnum": "ar.choices.PaymentSource",
         "RemittanceStatusEnum": "ar.choices.RemittanceStatus",
+        "AcknowledgementStatusEnum": "ar.ack_models.AckStatus",
+        "AcknowledgementOutcomeEnum": "ar.ack_models.AckOutcome",
     },
 }
 
