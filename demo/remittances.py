@@ -125,15 +125,15 @@ def seed_remittances(
     if chosen is None:
         return 0
     paid_on = today - dt.timedelta(days=PAID_DAYS_AGO)
-    first = [(i, s, c) for i, (s, c) in enumerate(zip(SCENARIOS, chosen, strict=True))]
-    batch = _post(practice, actor, 1, paid_on, [x for x in first if x[1].file == 1])
-    for index, scenario, claim in first:
+    rows = [(i, s, c) for i, (s, c) in enumerate(zip(SCENARIOS, chosen, strict=True))]
+    batch = _post(practice, actor, 1, paid_on, [x for x in rows if x[1].file == 1])
+    for index, scenario, claim in rows:
         if scenario.how == "paper":
             _paper(actor, claim, index, paid_on)
-    for index, scenario, claim in first:
+    for index, scenario, claim in rows:
         if scenario.appeal:
             _appeal(actor, batch, index, scenario, claim, today)
-    later = [x for x in first if x[1].file == 2 or x[1].how == "reversed"]
+    later = [x for x in rows if x[1].file == 2 or x[1].how == "reversed"]
     _post(practice, actor, 2, today - dt.timedelta(days=SECOND_DAYS_AGO), later, reverse=True)
     return 3  # two 835s and the paper EOB
 
@@ -166,7 +166,7 @@ def _choose(practice: Practice, today: dt.date) -> list[Claim] | None:
     claims = [
         c
         for c in candidates.filter(payer_id=best["payer_id"])
-        .select_related("patient", "coverage", "payer")
+        .select_related("patient", "coverage", "payer", "practice")
         .prefetch_related("lines")
         .order_by("pms_claim_number")
         if c.lines.all() and sum((ln.charge for ln in c.lines.all()), ZERO) == c.total_billed
@@ -212,57 +212,63 @@ def _cas(adjustments: Adjustments, sign: int = 1) -> list[str]:
     return [f"CAS*{g}*{c}*{_money(sign * a)}" for g, c, a in adjustments]
 
 
-def _clp(index: int, scenario: Scenario, claim: Claim, sign: int = 1) -> tuple[Decimal, list[str]]:
-    """The CLP loop of one claim payment and what it pays."""
+def _service_lines(
+    scenario: Scenario, claim: Claim, sign: int
+) -> tuple[Decimal, Decimal, list[str]]:
+    """(paid, patient share, SVC loops) of a claim paid line by line; for a partial
+    payment line 2 is denied with the scenario's group and CARC."""
     fees = posting.contracted_fees(claim, [ln.procedure_code for ln in claim.lines.all()])
-    dental = claim.practice.kind == PracticeKind.DENTAL
+    qualifier = "AD" if claim.practice.kind == PracticeKind.DENTAL else "HC"
+    paid = patient = ZERO
+    segments: list[str] = []
+    for n, line in enumerate(claim.lines.all(), start=1):
+        denied = scenario.how == "partial" and n == 2
+        if denied:
+            line_paid, adj = ZERO, [(scenario.group, scenario.carc, line.charge)]
+        else:
+            line_paid, adj = _line_amounts(fees, line, scenario.share)
+        paid += line_paid
+        patient += adj_pr(adj)
+        mods = "".join(f":{m}" for m in line.modifiers[:4])
+        segments.append(
+            f"SVC*{qualifier}:{line.procedure_code}{mods}*{_money(sign * line.charge)}"
+            f"*{_money(sign * line_paid)}**1"
+        )
+        if line.service_date:
+            segments.append(f"DTM*472*{line.service_date:%Y%m%d}")
+        segments += _cas(adj, sign)
+        if denied:
+            segments += [f"LQ*HE*{code}" for code in scenario.rarcs]
+        else:
+            segments.append(f"AMT*B6*{_money(sign * (line_paid + adj_pr(adj)))}")
+    return sign * paid, sign * patient, segments
+
+
+def _clp(index: int, scenario: Scenario, claim: Claim, sign: int = 1) -> tuple[Decimal, list[str]]:
+    """The CLP loop of one claim payment (``sign`` -1: its reversal) and what it pays. A
+    denied claim is denied at claim level (no service lines)."""
     number = claim.pms_claim_number
     if scenario.how == "unmatched":
         number = number.replace("-", "")  # keyed in without its dash: no such claim
-    body: list[str] = []
-    paid = patient = ZERO
     if scenario.how == "denied":
-        head = f"CLP*{number}*4*{_money(claim.total_billed)}*0*0*12*{payer_claim_number(index)}"
-        body += _cas([(scenario.group, scenario.carc, claim.total_billed)])
+        status, paid, patient, lines = "4", ZERO, ZERO, []
+        claim_cas = _cas([(scenario.group, scenario.carc, claim.total_billed)])
     else:
-        for n, line in enumerate(claim.lines.all(), start=1):
-            denied = scenario.how == "partial" and n == 2
-            if denied:
-                line_paid, adj = ZERO, [(scenario.group, scenario.carc, line.charge)]
-            else:
-                line_paid, adj = _line_amounts(fees, line, scenario.share)
-            paid += line_paid
-            patient += sum((a for g, _c, a in adj if g == "PR"), ZERO)
-            qualifier = "AD" if dental else "HC"
-            mods = "".join(f":{m}" for m in line.modifiers[:4])
-            body.append(
-                f"SVC*{qualifier}:{line.procedure_code}{mods}*{_money(sign * line.charge)}"
-                f"*{_money(sign * line_paid)}**1"
-            )
-            if line.service_date:
-                body.append(f"DTM*472*{line.service_date:%Y%m%d}")
-            body += _cas(adj, sign)
-            if not denied:
-                body.append(f"AMT*B6*{_money(sign * (line_paid + adj_pr(adj)))}")
-            if denied:
-                body += [f"LQ*HE*{code}" for code in scenario.rarcs]
-        status = "22" if sign < 0 else "1"
-        head = (
-            f"CLP*{number}*{status}*{_money(sign * claim.total_billed)}*{_money(sign * paid)}"
-            f"*{_money(sign * patient)}*12*{payer_claim_number(index)}"
-        )
-    patient_row = claim.patient
-    member = claim.coverage.member_id or f"M{patient_row.pk:06d}"
-    segments = [head]
-    if scenario.how == "denied":
-        segments += body
-        body = []
-    segments.append(f"NM1*QC*1*{patient_row.last_name}*{patient_row.first_name}****MI*{member}")
+        status, claim_cas = ("22" if sign < 0 else "1"), []
+        paid, patient, lines = _service_lines(scenario, claim, sign)
+    person = claim.patient
+    member = claim.coverage.member_id or f"M{person.pk:06d}"
+    segments = [
+        f"CLP*{number}*{status}*{_money(sign * claim.total_billed)}*{_money(paid)}"
+        f"*{_money(patient)}*12*{payer_claim_number(index)}",
+        *claim_cas,
+        f"NM1*QC*1*{person.last_name}*{person.first_name}****MI*{member}",
+    ]
     if scenario.how == "denied" and scenario.rarcs:
         segments.append("MOA***" + "*".join(scenario.rarcs))
     if claim.service_date_from:
         segments.append(f"DTM*232*{claim.service_date_from:%Y%m%d}")
-    return sign * paid, segments + body
+    return paid, segments + lines
 
 
 def adj_pr(adjustments: Adjustments) -> Decimal:
