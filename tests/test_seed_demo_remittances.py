@@ -165,3 +165,18 @@ def test_second_run_adds_nothing(seeded: str) -> None:
 
     assert payer_side() == first
     assert "(0 new)" in out
+
+
+@pytest.mark.slow
+def test_reset_removes_the_payer_side_and_posts_it_afresh(seeded: str) -> None:
+    before = payer_side()["counts"]
+
+    out = StringIO()
+    call_command("seed_demo", "--reset", stdout=out)
+
+    assert "Demo reset: 2 practices emptied" in out.getvalue()
+    after = payer_side()["counts"]
+    for label in ("ar.Remittance", "ar.ClaimPayment", "denials.Denial", "denials.Appeal"):
+        assert after[label] == before[label], label
+    assert Remittance.objects.filter(trace="DEMO-SD-1").count() == 1
+    assert set(Denial.objects.values_list("category", flat=True)) == set(DenialCategory.values)
