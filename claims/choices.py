@@ -47,6 +47,8 @@ PAYER_AR_STATUSES = frozenset(
 
 class NextAction(models.TextChoices):
     WAIT = "wait", "Wait"
+    # A new draft: nothing was sent yet, so nothing is to be "corrected" (issue 9).
+    PREPARE_AND_SUBMIT = "prepare_and_submit", "Prepare and submit"
     CALL_PAYER = "call_payer", "Call payer"
     REQUEST_INFO_PRACTICE = "request_info_practice", "Request info from practice"
     REQUEST_INFO_PATIENT = "request_info_patient", "Request info from patient"

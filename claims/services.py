@@ -24,6 +24,7 @@ from claims.choices import (
     UNSUBMITTED_STATUSES,
     ActivityKind,
     ClaimStatus,
+    NextAction,
     Severity,
 )
 from claims.models import Claim, ClaimActivity, ClaimLine, Estimate, ScrubFinding
@@ -149,8 +150,8 @@ def claim_create(
     diagnosis_codes: Iterable[str] = (),
     lines: Iterable[dict[str, Any]],
     owner: Any,
-    next_action: str,
     next_action_due: dt.date,
+    next_action: str = NextAction.PREPARE_AND_SUBMIT,
     wait_reason: str = "",
     other_payer_paid: Decimal | None = None,
 ) -> Claim:

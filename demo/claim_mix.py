@@ -69,7 +69,7 @@ OVERDUE_SHARE = 0.11
 
 NEXT_ACTIONS: dict[str, list[tuple[str, int]]] = {
     S.DRAFT: [
-        (A.CORRECT_AND_RESUBMIT, 5),
+        (A.PREPARE_AND_SUBMIT, 5),
         (A.REQUEST_INFO_PRACTICE, 3),
         (A.REQUEST_INFO_PATIENT, 2),
     ],

@@ -221,7 +221,7 @@ class ClaimsImport:
                     owner=ctx.owner,
                     next_action=NextAction.REQUEST_INFO_PRACTICE
                     if not dates
-                    else NextAction.CORRECT_AND_RESUBMIT,
+                    else NextAction.PREPARE_AND_SUBMIT,
                     next_action_due=today,
                     **fields,
                 )

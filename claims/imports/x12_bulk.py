@@ -170,7 +170,7 @@ class BulkNewClaims:
             practice=ctx.practice,
             claims=new,
             owner=ctx.owner,
-            next_action=NextAction.CORRECT_AND_RESUBMIT,
+            next_action=NextAction.PREPARE_AND_SUBMIT,
             next_action_due=timezone.localdate(),
         )
         for index, exc in created.errors.items():

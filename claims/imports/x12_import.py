@@ -414,7 +414,7 @@ class X12Import:
             owner=ctx.owner,
             # Undated: someone must get the date of service from the practice first.
             next_action=(
-                NextAction.REQUEST_INFO_PRACTICE if undated else NextAction.CORRECT_AND_RESUBMIT
+                NextAction.REQUEST_INFO_PRACTICE if undated else NextAction.PREPARE_AND_SUBMIT
             ),
             next_action_due=timezone.localdate(),
             **self._fields(claim, patient),

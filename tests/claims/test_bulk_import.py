@@ -116,7 +116,7 @@ def test_a_bulk_import_keeps_history_timeline_owner_next_action_and_priority(
         # Owner and next action: the importer's, checked by the work core's invariant.
         assert (claim.owner, claim.next_action, claim.next_action_due) == (
             world.mia,
-            NextAction.CORRECT_AND_RESUBMIT,
+            NextAction.PREPARE_AND_SUBMIT,
             today,
         )
         assert claim.version == 1

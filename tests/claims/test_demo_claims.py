@@ -24,6 +24,7 @@ from claims.choices import (
     TRANSITIONS,
     ActivityKind,
     ClaimStatus,
+    NextAction,
 )
 from claims.models import Claim, ClaimActivity, ClaimLine
 from claims.priority import compute
@@ -72,6 +73,14 @@ def test_every_claim_keeps_the_next_action_invariant(seeded: str) -> None:
     open_claims = claims.filter(status__in=OPEN_STATUSES)
     assert open_claims.count() > 1000
     assert not open_claims.filter(owner__isnull=True).exists()
+
+
+def test_demo_drafts_are_prepared_not_corrected(seeded: str) -> None:
+    """Issue 9: a draft never sent is "prepare and submit", not "correct and resubmit"."""
+    drafts = Claim.objects.filter(status=ClaimStatus.DRAFT)
+    actions = Counter(drafts.values_list("next_action", flat=True))
+    assert actions[NextAction.CORRECT_AND_RESUBMIT] == 0
+    assert actions[NextAction.PREPARE_AND_SUBMIT] > actions[NextAction.REQUEST_INFO_PRACTICE] > 0
 
 
 def test_every_status_in_every_practice(seeded: str) -> None:

@@ -160,7 +160,7 @@ def test_csv_claim_without_any_service_date_is_an_undated_draft(world, sunrise_p
     )
     assert [line.service_date for line in partly.lines.all()] == [None, dt.date(2026, 1, 8)]
     assert not partly.findings.exists()
-    assert partly.next_action == NextAction.CORRECT_AND_RESUBMIT
+    assert partly.next_action == NextAction.PREPARE_AND_SUBMIT
 
 
 def test_csv_bad_service_date_is_still_an_error(world, sunrise_patient):

@@ -169,3 +169,26 @@ def test_follow_up_is_counted_and_validated(world, make_claim):
         "Delta rep Ann, ref 123",
         world.bill,
     )
+
+
+def test_a_new_draft_is_prepared_and_submitted_by_default(world, make_claim):
+    """Issue 9: a new draft was given "correct and resubmit" though nothing was sent."""
+    template = make_claim()
+    claim = services.claim_create(
+        actor=world.bill,
+        patient=template.patient,
+        coverage=template.coverage,
+        provider=template.provider,
+        pms_claim_number="NEW-1",
+        service_date_from=template.service_date_from,
+        lines=[{"procedure_code": "D1110", "charge": Decimal("120.00")}],
+        owner=world.bill,
+        next_action_due=TODAY(),
+    )
+    claim.refresh_from_db()
+    assert (claim.status, claim.next_action, claim.next_action_due) == (
+        S.DRAFT,
+        NextAction.PREPARE_AND_SUBMIT,
+        TODAY(),
+    )
+    assert claim.get_next_action_display() == "Prepare and submit"
