@@ -75,11 +75,24 @@ def contracted_fees(claim: Claim, codes: list[str]) -> dict[str, Decimal]:
 
 
 def underpaid_by(fees: dict[str, Decimal], line: ParsedLine) -> Decimal | None:
-    """Contracted allowed x units minus what the line got (paid + patient share), if above 0."""
+    """Contracted allowed x units minus what the line got (paid + patient share), if above 0.
+
+    A denied part of the line (an adjustment a denial is opened for) is not also an
+    underpayment: it is worked once, as the denial."""
     fee = fees.get(line.procedure_code)
     if fee is None:
         return None
-    short = (fee * line.units).quantize(Decimal("0.01")) - line.paid - line.patient_responsibility
+    denied = sum(
+        (
+            amount
+            for _, _, amount in matching.denied_adjustments(
+                (a.group, a.reason_code, a.amount) for a in line.adjustments
+            )
+        ),
+        Decimal("0"),
+    )
+    contracted = (fee * line.units).quantize(Decimal("0.01"))
+    short = contracted - line.paid - line.patient_responsibility - denied
     return short if short > 0 else None
 
 

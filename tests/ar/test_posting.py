@@ -427,6 +427,25 @@ def test_underpaid_line_is_flagged_and_becomes_a_work_item(world, make_claim, pa
     assert (item.status, item.next_action, item.is_open) == ("accepted", "", False)
 
 
+def test_a_denied_line_is_a_denial_not_also_an_underpayment(world, make_claim, payer, post):
+    # PCN000001: 900.00 charged, 600.00 paid, CO-97 300.00 on the line (bundling).
+    FeeScheduleLine.objects.create(
+        practice=world.sunrise,
+        payer=payer,
+        procedure_code="99214",
+        allowed_amount=D("900.00"),
+        effective_from=dt.date(2020, 1, 1),
+    )
+    claim = make_claim("PCN000001", "Martin", [("99214", "900.00")])
+
+    post(sample(BUNDLING))
+
+    line = ServiceLinePayment.objects.get(payment__claim=claim)
+    assert line.underpaid_by is None
+    assert not Underpayment.objects.exists()
+    assert claim.denials.get().amount == D("300.00")
+
+
 def test_command_without_user_gives_unmatched_items_an_owner(world):
     call_command(
         "import_remittance",
