@@ -26,6 +26,7 @@ from hypothesis import settings as hypothesis_settings
 from schemathesis import GenerationMode
 
 from ar import services as remittance_services
+from ar.acknowledgements import acknowledgement_import
 from denials import services as denial_services
 from tests import factories
 from tests.ar.conftest import sample
@@ -83,6 +84,12 @@ def existing_ids(world: Any, make_claim: Any) -> dict[str, int]:
             content=sample("x12sdk-generated-paid-in-full.835").encode(),
             filename="fuzz.835",
             enqueue=False,
+        ).pk,
+        "/api/v1/acknowledgements/": acknowledgement_import(
+            actor=world.bill,
+            practice=world.sunrise,
+            content=sample("imsweb-277ca-accepted.txt").encode(),
+            filename="fuzz.txt",
         ).pk,
         "/api/v1/denials/": denial_services.open_denial(
             actor=world.bill,
