@@ -61,8 +61,8 @@ def import_list(request: HttpRequest) -> HttpResponse:
                 "ask someone who may edit patients to import this file.",
             )
         else:
-            what = "Preview" if job.dry_run else "Import"
-            messages.success(request, f"{what} of {job.filename} queued.")
+            # No flash message: the job page shows the live status ("queued" only while
+            # the job waits), so nothing says "queued" after it finished (issue 9).
             return redirect("import-detail", job.pk)
     jobs = (
         ImportJob.objects.visible_to(request.user, perms.WORK_CLAIMS)
@@ -125,7 +125,6 @@ def import_run(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except (PermissionDenied, ValidationError):
         raise Http404("Not found.") from None
-    messages.success(request, f"Import of {job.filename} queued.")
     return redirect("import-detail", job.pk)
 
 

@@ -220,11 +220,12 @@ def test_claims_file_creates_claims_with_lines(world, patients, ref):
     assert c101.lines.get(line_number=2).surfaces == "MOD"
     assert c101.coverage.cob_order == 2
     assert c102.total_billed == Decimal("85.00")
-    # A new draft: owned by the importer, "correct and resubmit" due today (see report).
+    # A new draft: owned by the importer, "prepare and submit" due today (issue 9: nothing
+    # was sent yet, so "correct and resubmit" did not fit).
     assert (c100.status, c100.owner, c100.next_action, c100.next_action_due) == (
         ClaimStatus.DRAFT,
         world.bill,
-        NextAction.CORRECT_AND_RESUBMIT,
+        NextAction.PREPARE_AND_SUBMIT,
         timezone.localdate(),
     )
     assert c100.activities.get().kind == ActivityKind.CREATED
@@ -873,6 +874,35 @@ def test_upload_page_previews_then_imports(world, client_for, patients):
     assert sunrise_claims().count() == 3
 
 
+def test_job_page_shows_live_status_not_a_stale_queued_message(world, client_for, patients):
+    """Issue 9: "… queued." stayed on the page after the import had finished."""
+    client = in_sunrise(client_for(world.bill), world)
+    response = client.post(
+        "/imports/",
+        {"file": upload(FILES / "claims.csv"), "kind": "", "dry_run": "", "column_mapping": ""},
+        follow=True,
+    )
+    job = ImportJob.objects.latest("pk")
+    assert response.redirect_chain == [(f"/imports/{job.pk}/", 302)]
+    # Pending: the status says queued, and the progress part polls itself.
+    html = response.content.decode()
+    assert "claims.csv queued" not in html and 'id="job-queued"' in html
+    assert 'hx-trigger="every 2s"' in html
+    poll = client.get(f"/imports/{job.pk}/", headers={"HX-Request": "true"}).content.decode()
+    assert "Queued:" in poll and "Waiting to run" in poll
+
+    services.run_import_job(job.pk)
+    # Done: the next poll (and a reload) show the result, and nothing says queued.
+    for page in (
+        client.get(f"/imports/{job.pk}/", headers={"HX-Request": "true"}),
+        client.get(f"/imports/{job.pk}/"),
+    ):
+        html = page.content.decode()
+        assert "queued" not in html.lower() and 'hx-trigger="every 2s"' not in html
+        assert "Imported " in html and ">Done<" in html
+    assert sunrise_claims().count() == 3
+
+
 def test_detail_page_lists_rejected_rows(world, client_for, patients):
     job = run_file(world, FILES / "claims_one_bad_row.csv")
     response = in_sunrise(client_for(world.vera), world).get(f"/imports/{job.pk}/")
@@ -928,11 +958,16 @@ def test_import_pages_need_work_claims(world, client_for, ref, persona, allowed)
     job = run_file(world, FILES / "claims_one_bad_row.csv")
     client = in_sunrise(client_for(world.users[persona]), world)
     expected = 200 if allowed else 404
-    assert client.get("/imports/").status_code == expected
-    assert client.get(f"/imports/{job.pk}/").status_code == expected
+    listing = client.get("/imports/")
+    detail = client.get(f"/imports/{job.pk}/")
     download = client.get("/imports/templates/claims.csv")
+    assert (listing.status_code, detail.status_code, download.status_code) == (expected,) * 3
+    # What each answer carries: the job and its rejected row, the template file; or nothing.
+    shown = b"claims_one_bad_row.csv" in listing.content and b'id="job-errors"' in detail.content
+    template = b"".join(download.streaming_content) if allowed else download.content
     download.close()
-    assert download.status_code == expected
+    assert shown is allowed
+    assert (template == (TEMPLATES / "claims.csv").read_bytes()) is allowed
 
 
 def test_other_practice_cannot_see_or_run_sunrise_jobs(world, client_for, patients):
@@ -1042,10 +1077,14 @@ def test_api_refuses_practices_without_work_claims(world, client_for, ref, perso
 
 
 def test_api_patients_file_needs_edit_patients(world, client_for, ref):
+    patients_before = set(Patient.objects.values_list("pk", flat=True))
     response = client_for(world.vera).post(
         API, {"practice": world.sunrise.pk, "file": upload(FILES / "patients.csv")}
     )
     assert response.status_code == 404  # like every refused write of the API
+    # Refused means nothing happened: no job queued, no patient added.
+    assert not ImportJob.objects.exists()
+    assert set(Patient.objects.values_list("pk", flat=True)) == patients_before
 
 
 # --- a real worker ----------------------------------------------------------------------
