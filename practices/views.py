@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -20,6 +20,7 @@ from practices import permissions as perms
 from practices.account_views import safe_next
 from practices.forms import PracticeSwitchForm
 from practices.models import Assignment, Membership, Patient
+from practices.search import matching_patients
 from practices.selectors import access_rows
 from practices.stepup import step_up_response
 
@@ -56,7 +57,8 @@ PATIENT_SEARCH_KEY = "patient_search"
 
 
 class PatientListView(ScopedPageMixin, ListView):
-    """Patients of the current practice, searchable by name or account number.
+    """Patients of the current practice, searchable by name, date of birth, phone, account
+    or member number.
 
     Searching is a POST that keeps the term in the session and redirects to the plain list
     URL (post/redirect/get); the list and its pages (``?page=N``) apply the kept term."""
@@ -84,11 +86,9 @@ class PatientListView(ScopedPageMixin, ListView):
         queryset = super().get_queryset()
         query = self.search_term()
         if query:
-            queryset = queryset.filter(
-                Q(last_name__icontains=query)
-                | Q(first_name__icontains=query)
-                | Q(account_number__iexact=query)
-            )
+            # Names in any order ("Okafor, Ada" as the list shows it), date of birth, phone
+            # digits, account or member number (issue 9).
+            queryset = matching_patients(queryset, query)
         return queryset.order_by("last_name", "first_name", "pk")
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
