@@ -115,6 +115,17 @@ def test_same_account_number_is_fine_in_another_practice(world, client_for):
     )
 
     assert response.status_code == 201, response.content
+    # Two patients now share the number, one per practice; the Sunrise one is untouched.
+    account = world.sunrise_patient.account_number
+    sharing = Patient.objects.filter(account_number=account).order_by("practice__name")
+    assert [(p.practice, p.pk) for p in sharing] == [
+        (world.maple, response.json()["id"]),
+        (world.sunrise, world.sunrise_patient.pk),
+    ]
+    created = sharing[0]
+    assert (created.last_name, created.history.get().history_user) == ("Newcomer", world.mia)
+    world.sunrise_patient.refresh_from_db()
+    assert world.sunrise_patient.history.count() == 1
 
 
 # --- update ---------------------------------------------------------------------------
