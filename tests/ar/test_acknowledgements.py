@@ -15,6 +15,7 @@ from ar.ack_models import Acknowledgement, ClaimAcknowledgement
 from ar.acknowledgements import acknowledgement_import
 from claims.choices import ActivityKind
 from claims.models import Claim, ClaimActivity
+from claims.services import claim_transition
 from tests.ar.conftest import SAMPLES, sample
 
 ACCEPTED = "imsweb-277ca-accepted.txt"
@@ -189,3 +190,13 @@ def test_api_upload_applies_now_and_refuses_a_malformed_file(world, make_claim, 
     refused = client.post("/api/v1/acknowledgements/", data)
     assert refused.status_code == 400 and refused.json()["status"] == "refused"
     assert refused.json()["entries"][0]["segment"] == 22
+
+
+def test_old_file_does_not_reject_a_resubmitted_claim_again(world, make_claim, run):
+    claim = make_claim(REJECTED_PCN, "Clilname", [("D1110", "199.14")])
+    run(sample(REJECTED))
+    for status in ("draft", "ready", "submitted"):
+        claim = claim_transition(actor=world.bill, claim=claim, to_status=status)
+    again = run(sample(REJECTED))
+    claim.refresh_from_db()
+    assert (again.already_count, again.rejected_count, claim.status) == (1, 0, "submitted")
