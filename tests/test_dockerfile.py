@@ -59,7 +59,7 @@ def test_the_collectstatic_step_runs_with_the_dockerfiles_environment(tmp_path: 
         env=env,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "staticfiles" / "staticfiles.json").is_file()

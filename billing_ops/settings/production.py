@@ -1,6 +1,7 @@
 """Production settings: secrets required, HTTPS only, PostgreSQL and Redis."""
 
 from django.core.exceptions import ImproperlyConfigured
+from whitenoise.compress import Compressor
 
 from billing_ops.env import env_bool, env_int, env_optional, env_str
 
@@ -32,6 +33,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# Source maps serve developers' tools, not pages: collected but not compressed. WeasyPrint
+# brings brotli, and brotli on the API docs' 3.6 MB of maps took most of collectstatic.
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [*Compressor.SKIP_COMPRESS_EXTENSIONS, "map"]
 
 # E-mail: base.py defaults to the console backend, which `check --deploy` rejects
 # (mail.E001) and which would silently drop mail; production defaults to SMTP.
