@@ -20,4 +20,6 @@ def current_practice_context(request: HttpRequest) -> dict[str, Any]:
         "can_manage_access": practice is not None and access.has(perms.MANAGE_ACCESS),
         # Payers and providers (practices.reference_views): managers only.
         "can_manage_payers": practice is not None and access.has(perms.MANAGE_SOPS),
+        # Remittances (835) and acknowledgements (277CA): the insurance billing area.
+        "can_post_payments": practice is not None and access.has(perms.POST_PAYMENTS),
     }

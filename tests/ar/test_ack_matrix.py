@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from ar.ack_models import Acknowledgement
@@ -101,3 +102,11 @@ class TestAcknowledgementMatrix(PermissionMatrixMixin):
             route="api:api-acknowledgement-detail",
         ),
     ]
+
+
+@pytest.mark.django_db
+def test_the_nav_links_remittances_and_acknowledgements_for_payment_posters_only(world, client_for):
+    page = client_for(world.bill).get("/patients/").content.decode()
+    assert 'href="/remittances/"' in page and 'href="/acknowledgements/"' in page
+    page = client_for(world.fran).get("/patients/").content.decode()
+    assert 'href="/remittances/"' not in page and 'href="/acknowledgements/"' not in page
