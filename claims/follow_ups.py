@@ -17,6 +17,7 @@ from django.db import transaction
 from claims import services
 from claims.choices import ActivityKind
 from claims.models import Claim, ClaimActivity
+from claims.timeline import log_next_action
 from practices import permissions as perms
 from practices.services import require_practice_perm
 from work.choices import WAIT
@@ -90,8 +91,5 @@ def claim_log_follow_up_and_next_action(
         outcome=outcome.strip(),
         next_step=next_step.strip(),
     )
-    text = f"Next: {choices[next_action]}, due {next_action_due:%m/%d/%Y}"
-    if claim.wait_reason:
-        text += f" (waiting for {claim.wait_reason})"
-    services.log_activity(claim, actor, ActivityKind.NEXT_ACTION, text)
+    log_next_action(claim, actor)
     return claim

@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from claims.choices import FINAL_STATUSES, TRANSITIONS, ActivityKind, ClaimStatus, NextAction
+from claims.choices import FINAL_STATUSES, TRANSITIONS, ActivityKind, ClaimStatus
 from claims.models import Claim, ClaimActivity
+from claims.timeline import log_next_action
 from practices import permissions as perms
 from practices.services import require_practice_perm
 from work.services import lock_for_update, release_hold, save_checked
@@ -117,11 +118,5 @@ def claim_record_adjudication(
     )
     if claim.next_action:
         # Like every other change of next action, it shows on the timeline.
-        label = dict(NextAction.choices).get(claim.next_action, claim.next_action)
-        text = f"Next: {label}, due {claim.next_action_due:%m/%d/%Y}"
-        if claim.wait_reason:
-            text += f" (waiting for {claim.wait_reason})"
-        ClaimActivity.objects.create(
-            claim=claim, actor=actor, kind=ActivityKind.NEXT_ACTION, text=text
-        )
+        log_next_action(claim, actor)
     return claim
