@@ -40,6 +40,8 @@ export REDIS_URL="redis://127.0.0.1:${REDIS_PORT}/1"
 export BILLING_OPS_VAR_DIR="$work/var"
 export DJANGO_SETTINGS_MODULE=billing_ops.settings.test
 
+# FAST=1 skips the static checks (for a quick rerun of a few tests while working).
+if [ -z "${FAST:-}" ]; then
 .venv/bin/ruff check .
 .venv/bin/ruff format --check . >/dev/null || { .venv/bin/ruff format --check .; exit 1; }
 # Types: strict on work/ and billing_ops/ (config in pyproject.toml [tool.mypy]); the
@@ -49,6 +51,7 @@ export DJANGO_SETTINGS_MODULE=billing_ops.settings.test
 .venv/bin/lint-imports --no-cache >/dev/null || { .venv/bin/lint-imports --no-cache; exit 1; }
 .venv/bin/python manage.py makemigrations --check --dry-run >/dev/null \
   || { echo "Model changes without migrations: run manage.py makemigrations." >&2; exit 1; }
+fi
 set +e
 .venv/bin/python -m pytest "$@"
 status=$?

@@ -30,3 +30,11 @@ if os.environ.get("BILLING_OPS_ZEAL", "1") != "0":
         {"model": "claims.Claim", "field": "get()"},
         {"model": "denials.Denial", "field": "get()"},
     ]
+
+# The live server (browser tests) answers each request on a new thread: close its
+# connection when the request ends instead of leaving one per thread open for 60 s, and let
+# a request stuck behind a row lock fail with PostgreSQL's "lock timeout" (a diagnosis in
+# the test's log) rather than hang until the browser gives up.
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):  # noqa: F405
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c lock_timeout=15s"  # noqa: F405
