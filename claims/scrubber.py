@@ -190,8 +190,16 @@ RULES: list[Rule] = [
 ]
 
 
+def register_rule(rule: Rule) -> None:
+    """Add a rule from a higher layer (eligibility: inactive coverage at verification, a
+    missing prior authorization), from its ``AppConfig.ready``; registering twice is a
+    no-op."""
+    if rule not in RULES:
+        RULES.append(rule)
+
+
 def scrub(claim: Claim, today: dt.date | None = None) -> list[Finding]:
-    """Run every rule over a claim and its lines."""
+    """Run every rule over a claim and its lines (built-in and registered)."""
     today = today or timezone.localdate()
     lines = list(claim.lines.order_by("line_number"))
     return [finding for rule in RULES for finding in rule(claim, lines, today)]
