@@ -244,7 +244,8 @@ class Attachment(models.Model):
 
 
 class PayerRule(models.Model):
-    """A structured payer house rule: codes matching a pattern need an attachment or modifier."""
+    """A structured payer house rule: codes matching a pattern need an attachment, a modifier
+    or a prior authorization."""
 
     practice_lookup = "practice"
 
@@ -257,6 +258,9 @@ class PayerRule(models.Model):
         max_length=20, choices=AttachmentKind.choices, blank=True
     )
     required_modifier = models.CharField(max_length=2, blank=True)
+    # The payer wants a prior authorization for these codes: eligibility's scrub rule
+    # refuses a line without a valid approved one on the service date.
+    needs_authorization = models.BooleanField(default=False)
     description = models.CharField(max_length=300)
     is_active = models.BooleanField(default=True)
     history = HistoricalRecords()
@@ -266,7 +270,9 @@ class PayerRule(models.Model):
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=~models.Q(required_attachment="", required_modifier=""),
+                condition=~models.Q(
+                    required_attachment="", required_modifier="", needs_authorization=False
+                ),
                 name="payer_rule_requires_something",
             )
         ]

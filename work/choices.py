@@ -19,3 +19,5 @@ class NotificationKind(models.TextChoices):
     APPEAL_14 = "appeal_14", "Appeal deadline in 14 days"
     APPEAL_3 = "appeal_3", "Appeal deadline in 3 days"
     HANDOVER = "handover", "Open work handed over at an end date"
+    AUTH_EXPIRY = "auth_expiry", "Prior authorization expiring"
+    AUTH_UNITS = "auth_units", "Prior authorization units running low"
