@@ -13,3 +13,45 @@ class BillingFunctionKind(models.TextChoices):
     PATIENT_STATEMENTS = "patient_statements", "Patient statements"
     ELIGIBILITY = "eligibility", "Eligibility"
     RECARE = "recare", "Recare"
+
+
+class Sourcing(models.TextChoices):
+    IN_HOUSE = "in_house", "In-house"
+    VENDOR = "vendor", "Vendor"
+
+
+class SignOffStatus(models.TextChoices):
+    OPEN = "open", "Waiting for sign-off"
+    SIGNED = "signed", "Signed"
+    SUPERSEDED = "superseded", "Superseded by a newer version"
+
+
+class SignOffAction(models.TextChoices):
+    WAIT = "wait", "Wait"
+    SIGN_OFF = "sign_off", "Read and sign off the SOP"
+
+
+# Which practice permission performs each function, and the service area it belongs to
+# (the hand-off page groups by area; the SOP pages show a function's SOP to its performers).
+FUNCTION_PERMISSION: dict[str, str] = {
+    BillingFunctionKind.CHARGE_CAPTURE: "work_claims",
+    BillingFunctionKind.CODING_REVIEW: "work_claims",
+    BillingFunctionKind.CLAIM_SUBMISSION: "work_claims",
+    BillingFunctionKind.CLAIM_FOLLOW_UP: "work_claims",
+    BillingFunctionKind.PAYMENT_POSTING: "post_payments",
+    BillingFunctionKind.DENIAL_FOLLOW_UP: "work_claims",
+    BillingFunctionKind.PATIENT_STATEMENTS: "work_patient_billing",
+    BillingFunctionKind.ELIGIBILITY: "verify_eligibility",
+    BillingFunctionKind.RECARE: "work_recare",
+}
+FUNCTION_AREA: dict[str, str] = {
+    BillingFunctionKind.CHARGE_CAPTURE: "insurance_billing",
+    BillingFunctionKind.CODING_REVIEW: "insurance_billing",
+    BillingFunctionKind.CLAIM_SUBMISSION: "insurance_billing",
+    BillingFunctionKind.CLAIM_FOLLOW_UP: "insurance_billing",
+    BillingFunctionKind.PAYMENT_POSTING: "insurance_billing",
+    BillingFunctionKind.DENIAL_FOLLOW_UP: "insurance_billing",
+    BillingFunctionKind.PATIENT_STATEMENTS: "patient_billing",
+    BillingFunctionKind.ELIGIBILITY: "insurance_verification",
+    BillingFunctionKind.RECARE: "recare",
+}

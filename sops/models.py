@@ -1,11 +1,12 @@
-"""Billing functions and their owners (SOPs, payer rules and escalations come later)."""
+"""Billing functions and their owners; SOPs, their versions and sign-offs live in
+``sops.sop_models`` (imported at the end so Django registers them with this app)."""
 
 from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
 
 from billing_ops.scoping import PracticeScopedQuerySet
-from sops.choices import BillingFunctionKind
+from sops.choices import BillingFunctionKind, Sourcing
 
 
 class BillingFunction(models.Model):
@@ -25,6 +26,11 @@ class BillingFunction(models.Model):
     escalation_contact = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    sourcing = models.CharField(
+        "in-house or vendor", max_length=10, choices=Sourcing.choices, default=Sourcing.IN_HOUSE
+    )
+    # How to reach the owner for this function ("ext. 214, 8-4 weekdays", a shared inbox).
+    how_to_reach = models.CharField(max_length=300, blank=True)
     history = HistoricalRecords()
 
     objects = PracticeScopedQuerySet.as_manager()
@@ -36,3 +42,8 @@ class BillingFunction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} at {self.practice}"
+
+
+from sops.sop_models import Sop, SopSignOff, SopSignOffRequest, SopVersion  # noqa: E402
+
+__all__ = ["BillingFunction", "Sop", "SopSignOff", "SopSignOffRequest", "SopVersion"]
