@@ -350,3 +350,12 @@ class Underpayment(WorkItem):
 
 # 277CA acknowledgements live in their own module; imported here so Django registers them.
 from ar.ack_models import Acknowledgement, ClaimAcknowledgement  # noqa: E402, F401
+
+# Patient accounts (ledger, follow-ups, adjustment requests) live in their own module.
+from ar.ledger_models import (  # noqa: E402, F401
+    AccountActivity,
+    AdjustmentRequest,
+    FollowUp,
+    LedgerEntry,
+    PatientAccount,
+)
