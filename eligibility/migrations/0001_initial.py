@@ -9,146 +9,475 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('practices', '0009_assignment_successor'),
+        ("practices", "0009_assignment_successor"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='EligibilityCheck',
+            name="EligibilityCheck",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('next_action_due', models.DateField(blank=True, null=True)),
-                ('wait_reason', models.CharField(blank=True, max_length=300)),
-                ('locked_until', models.DateTimeField(blank=True, null=True)),
-                ('priority', models.IntegerField(default=0)),
-                ('priority_reasons', models.JSONField(blank=True, default=list)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('due_at', models.DateTimeField(help_text='T-72 h: when the check should be started.')),
-                ('target_at', models.DateTimeField(help_text='T-24 h: when it should be done.')),
-                ('next_action', models.CharField(blank=True, choices=[('wait', 'Wait'), ('verify', 'Verify eligibility'), ('request_info_patient', 'Request info from patient')], max_length=30)),
-                ('status', models.CharField(choices=[('not_done', 'Not done'), ('active', 'Verified: active'), ('inactive', 'Inactive'), ('needs_info', 'Needs info')], default='not_done', max_length=12)),
-                ('method', models.CharField(blank=True, choices=[('portal', 'Payer portal'), ('phone', 'Phone'), ('x12_271', '270/271')], max_length=10)),
-                ('plan_name', models.CharField(blank=True, max_length=200)),
-                ('group_number', models.CharField(blank=True, max_length=40)),
-                ('member_id', models.CharField(blank=True, max_length=40)),
-                ('reference', models.CharField(blank=True, max_length=80, verbose_name='reference number')),
-                ('copay', models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True)),
-                ('coinsurance_percent', models.DecimalField(blank=True, decimal_places=2, max_digits=5, null=True)),
-                ('deductible', models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True)),
-                ('deductible_remaining', models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True)),
-                ('annual_max_remaining', models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True)),
-                ('frequency_limits', models.JSONField(blank=True, default=list)),
-                ('problems', models.JSONField(blank=True, default=list)),
-                ('note', models.TextField(blank=True)),
-                ('raw', models.JSONField(blank=True, default=dict)),
-                ('verified_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('closed_reason', models.CharField(blank=True, choices=[('verified', 'Verified active'), ('cancelled', 'Appointment cancelled')], max_length=10)),
-                ('appointment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='eligibility_checks', to='practices.appointment')),
-                ('coverage', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='eligibility_checks', to='practices.coverage')),
-                ('locked_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('payer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='practices.payer')),
-                ('practice', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='practices.practice')),
-                ('verified_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("next_action_due", models.DateField(blank=True, null=True)),
+                ("wait_reason", models.CharField(blank=True, max_length=300)),
+                ("locked_until", models.DateTimeField(blank=True, null=True)),
+                ("priority", models.IntegerField(default=0)),
+                ("priority_reasons", models.JSONField(blank=True, default=list)),
+                ("version", models.PositiveIntegerField(default=1)),
+                (
+                    "due_at",
+                    models.DateTimeField(help_text="T-72 h: when the check should be started."),
+                ),
+                ("target_at", models.DateTimeField(help_text="T-24 h: when it should be done.")),
+                (
+                    "next_action",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("wait", "Wait"),
+                            ("verify", "Verify eligibility"),
+                            ("request_info_patient", "Request info from patient"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("not_done", "Not done"),
+                            ("active", "Verified: active"),
+                            ("inactive", "Inactive"),
+                            ("needs_info", "Needs info"),
+                        ],
+                        default="not_done",
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "method",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("portal", "Payer portal"),
+                            ("phone", "Phone"),
+                            ("x12_271", "270/271"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("plan_name", models.CharField(blank=True, max_length=200)),
+                ("group_number", models.CharField(blank=True, max_length=40)),
+                ("member_id", models.CharField(blank=True, max_length=40)),
+                (
+                    "reference",
+                    models.CharField(blank=True, max_length=80, verbose_name="reference number"),
+                ),
+                (
+                    "copay",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True),
+                ),
+                (
+                    "coinsurance_percent",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=5, null=True),
+                ),
+                (
+                    "deductible",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True),
+                ),
+                (
+                    "deductible_remaining",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True),
+                ),
+                (
+                    "annual_max_remaining",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True),
+                ),
+                ("frequency_limits", models.JSONField(blank=True, default=list)),
+                ("problems", models.JSONField(blank=True, default=list)),
+                ("note", models.TextField(blank=True)),
+                ("raw", models.JSONField(blank=True, default=dict)),
+                ("verified_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "closed_reason",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("verified", "Verified active"),
+                            ("cancelled", "Appointment cancelled"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "appointment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="eligibility_checks",
+                        to="practices.appointment",
+                    ),
+                ),
+                (
+                    "coverage",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="eligibility_checks",
+                        to="practices.coverage",
+                    ),
+                ),
+                (
+                    "locked_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "payer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="practices.payer",
+                    ),
+                ),
+                (
+                    "practice",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="practices.practice",
+                    ),
+                ),
+                (
+                    "verified_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['due_at', 'pk'],
+                "ordering": ["due_at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='CheckActivity',
+            name="CheckActivity",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('created', 'Created'), ('result', 'Result recorded'), ('moved', 'Appointment moved'), ('closed', 'Closed'), ('next_action', 'Next action'), ('owner', 'Owner'), ('edit', 'Edit')], max_length=20)),
-                ('at', models.DateTimeField(auto_now_add=True)),
-                ('text', models.TextField(blank=True)),
-                ('actor', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('check_item', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='activities', to='eligibility.eligibilitycheck')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("created", "Created"),
+                            ("result", "Result recorded"),
+                            ("moved", "Appointment moved"),
+                            ("closed", "Closed"),
+                            ("next_action", "Next action"),
+                            ("owner", "Owner"),
+                            ("edit", "Edit"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("at", models.DateTimeField(auto_now_add=True)),
+                ("text", models.TextField(blank=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "check_item",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="activities",
+                        to="eligibility.eligibilitycheck",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'check activities',
-                'ordering': ['-at', '-pk'],
+                "verbose_name_plural": "check activities",
+                "ordering": ["-at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalEligibilityCheck',
+            name="HistoricalEligibilityCheck",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('next_action_due', models.DateField(blank=True, null=True)),
-                ('wait_reason', models.CharField(blank=True, max_length=300)),
-                ('priority', models.IntegerField(default=0)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('due_at', models.DateTimeField(help_text='T-72 h: when the check should be started.')),
-                ('target_at', models.DateTimeField(help_text='T-24 h: when it should be done.')),
-                ('next_action', models.CharField(blank=True, choices=[('wait', 'Wait'), ('verify', 'Verify eligibility'), ('request_info_patient', 'Request info from patient')], max_length=30)),
-                ('status', models.CharField(choices=[('not_done', 'Not done'), ('active', 'Verified: active'), ('inactive', 'Inactive'), ('needs_info', 'Needs info')], default='not_done', max_length=12)),
-                ('method', models.CharField(blank=True, choices=[('portal', 'Payer portal'), ('phone', 'Phone'), ('x12_271', '270/271')], max_length=10)),
-                ('plan_name', models.CharField(blank=True, max_length=200)),
-                ('group_number', models.CharField(blank=True, max_length=40)),
-                ('member_id', models.CharField(blank=True, max_length=40)),
-                ('reference', models.CharField(blank=True, max_length=80, verbose_name='reference number')),
-                ('copay', models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True)),
-                ('coinsurance_percent', models.DecimalField(blank=True, decimal_places=2, max_digits=5, null=True)),
-                ('deductible', models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True)),
-                ('deductible_remaining', models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True)),
-                ('annual_max_remaining', models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True)),
-                ('frequency_limits', models.JSONField(blank=True, default=list)),
-                ('problems', models.JSONField(blank=True, default=list)),
-                ('note', models.TextField(blank=True)),
-                ('raw', models.JSONField(blank=True, default=dict)),
-                ('verified_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(blank=True, editable=False)),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('closed_reason', models.CharField(blank=True, choices=[('verified', 'Verified active'), ('cancelled', 'Appointment cancelled')], max_length=10)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.TextField(null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('appointment', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='practices.appointment')),
-                ('coverage', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='practices.coverage')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('owner', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('payer', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='practices.payer')),
-                ('practice', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='practices.practice')),
-                ('verified_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("next_action_due", models.DateField(blank=True, null=True)),
+                ("wait_reason", models.CharField(blank=True, max_length=300)),
+                ("priority", models.IntegerField(default=0)),
+                ("version", models.PositiveIntegerField(default=1)),
+                (
+                    "due_at",
+                    models.DateTimeField(help_text="T-72 h: when the check should be started."),
+                ),
+                ("target_at", models.DateTimeField(help_text="T-24 h: when it should be done.")),
+                (
+                    "next_action",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("wait", "Wait"),
+                            ("verify", "Verify eligibility"),
+                            ("request_info_patient", "Request info from patient"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("not_done", "Not done"),
+                            ("active", "Verified: active"),
+                            ("inactive", "Inactive"),
+                            ("needs_info", "Needs info"),
+                        ],
+                        default="not_done",
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "method",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("portal", "Payer portal"),
+                            ("phone", "Phone"),
+                            ("x12_271", "270/271"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("plan_name", models.CharField(blank=True, max_length=200)),
+                ("group_number", models.CharField(blank=True, max_length=40)),
+                ("member_id", models.CharField(blank=True, max_length=40)),
+                (
+                    "reference",
+                    models.CharField(blank=True, max_length=80, verbose_name="reference number"),
+                ),
+                (
+                    "copay",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True),
+                ),
+                (
+                    "coinsurance_percent",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=5, null=True),
+                ),
+                (
+                    "deductible",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True),
+                ),
+                (
+                    "deductible_remaining",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True),
+                ),
+                (
+                    "annual_max_remaining",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True),
+                ),
+                ("frequency_limits", models.JSONField(blank=True, default=list)),
+                ("problems", models.JSONField(blank=True, default=list)),
+                ("note", models.TextField(blank=True)),
+                ("raw", models.JSONField(blank=True, default=dict)),
+                ("verified_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(blank=True, editable=False)),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "closed_reason",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("verified", "Verified active"),
+                            ("cancelled", "Appointment cancelled"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.TextField(null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "appointment",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="practices.appointment",
+                    ),
+                ),
+                (
+                    "coverage",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="practices.coverage",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "payer",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="practices.payer",
+                    ),
+                ),
+                (
+                    "practice",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="practices.practice",
+                    ),
+                ),
+                (
+                    "verified_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical eligibility check',
-                'verbose_name_plural': 'historical eligibility checks',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical eligibility check",
+                "verbose_name_plural": "historical eligibility checks",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.AddIndex(
-            model_name='eligibilitycheck',
-            index=models.Index(fields=['practice', 'closed_at'], name='eligibility_practic_eb4df1_idx'),
+            model_name="eligibilitycheck",
+            index=models.Index(
+                fields=["practice", "closed_at"], name="eligibility_practic_eb4df1_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='eligibilitycheck',
-            index=models.Index(fields=['owner', 'next_action_due'], name='eligibility_owner_i_32f849_idx'),
+            model_name="eligibilitycheck",
+            index=models.Index(
+                fields=["owner", "next_action_due"], name="eligibility_owner_i_32f849_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='eligibilitycheck',
-            index=models.Index(fields=['practice', '-priority', '-id'], name='eligibility_queue_rank'),
+            model_name="eligibilitycheck",
+            index=models.Index(
+                fields=["practice", "-priority", "-id"], name="eligibility_queue_rank"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='eligibilitycheck',
-            constraint=models.UniqueConstraint(fields=('appointment', 'coverage'), name='one_check_per_appointment_coverage'),
+            model_name="eligibilitycheck",
+            constraint=models.UniqueConstraint(
+                fields=("appointment", "coverage"), name="one_check_per_appointment_coverage"
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='checkactivity',
-            trigger=pgtrigger.compiler.Trigger(name='append_only', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;", hash='c4d8a1ef13cab2d61b9d871a057c43c0a718817c', operation='UPDATE OR DELETE', pgid='pgtrigger_append_only_cc52c', table='eligibility_checkactivity', when='BEFORE')),
+            model_name="checkactivity",
+            trigger=pgtrigger.compiler.Trigger(
+                name="append_only",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;",
+                    hash="c4d8a1ef13cab2d61b9d871a057c43c0a718817c",
+                    operation="UPDATE OR DELETE",
+                    pgid="pgtrigger_append_only_cc52c",
+                    table="eligibility_checkactivity",
+                    when="BEFORE",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='historicaleligibilitycheck',
-            trigger=pgtrigger.compiler.Trigger(name='append_only', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;", hash='a3c03c956faf6196358fb0c7b4d88e0db0fa1d62', operation='UPDATE OR DELETE', pgid='pgtrigger_append_only_1c08e', table='eligibility_historicaleligibilitycheck', when='BEFORE')),
+            model_name="historicaleligibilitycheck",
+            trigger=pgtrigger.compiler.Trigger(
+                name="append_only",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;",
+                    hash="a3c03c956faf6196358fb0c7b4d88e0db0fa1d62",
+                    operation="UPDATE OR DELETE",
+                    pgid="pgtrigger_append_only_1c08e",
+                    table="eligibility_historicaleligibilitycheck",
+                    when="BEFORE",
+                ),
+            ),
         ),
     ]
