@@ -130,3 +130,7 @@ class CheckActivity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on {self.check_item}"
+
+
+from eligibility.auth_models import AuthorizationActivity, PriorAuthorization  # noqa: E402, F401
+from eligibility.recare_models import RecareActivity, RecareItem  # noqa: E402, F401
