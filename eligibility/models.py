@@ -134,3 +134,8 @@ class CheckActivity(models.Model):
 
 from eligibility.auth_models import AuthorizationActivity, PriorAuthorization  # noqa: E402, F401
 from eligibility.recare_models import RecareActivity, RecareItem  # noqa: E402, F401
+from eligibility.response_models import (  # noqa: E402, F401
+    Eligibility270Export,
+    EligibilityResponseImport,
+    EligibilityResponseMember,
+)
