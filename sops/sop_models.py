@@ -115,7 +115,8 @@ class SopSignOff(models.Model):
 class SopSignOffRequest(WorkItem):
     """A work item: one performer of the function has not signed the current version."""
 
-    version = models.ForeignKey(SopVersion, on_delete=models.PROTECT, related_name="requests")
+    # Not ``version``: that is the work item's optimistic-locking counter.
+    sop_version = models.ForeignKey(SopVersion, on_delete=models.PROTECT, related_name="requests")
     status = models.CharField(
         max_length=12, choices=SignOffStatus.choices, default=SignOffStatus.OPEN
     )
@@ -128,7 +129,7 @@ class SopSignOffRequest(WorkItem):
         ordering = ["-created_at", "-pk"]
         constraints = [
             models.UniqueConstraint(
-                fields=["version", "owner"],
+                fields=["sop_version", "owner"],
                 condition=models.Q(status="open"),
                 name="one_open_sign_off_request",
             )
@@ -136,7 +137,7 @@ class SopSignOffRequest(WorkItem):
         indexes = [models.Index(fields=["owner", "next_action_due"])]
 
     def __str__(self) -> str:
-        return f"Sign off {self.version}"
+        return f"Sign off {self.sop_version}"
 
     @property
     def is_open(self) -> bool:
