@@ -207,7 +207,32 @@ def ledger_post(
     says which way it moves). A refund returns at most the account's credit."""
     require_billing(actor, account.practice_id)
     account = lock_for_update(account, None, "patient")
-    value = _check(account, kind, money(amount), method, account.balance)
+    return post_locked(
+        actor,
+        account,
+        kind=kind,
+        amount=money(amount),
+        method=method,
+        reference=reference.strip(),
+        memo=memo.strip(),
+        entry_date=entry_date,
+    )
+
+
+def post_locked(
+    actor: Actor,
+    account: PatientAccount,
+    *,
+    kind: str,
+    amount: Decimal,
+    method: str = "",
+    reference: str = "",
+    memo: str = "",
+    entry_date: dt.date | None = None,
+) -> LedgerEntry:
+    """For services that hold the account's lock (approvals, plans): check the kind's
+    rules, append the entry, refresh and save the account."""
+    value = _check(account, kind, amount, method, account.balance)
     entry = _append(
         actor,
         account,
@@ -215,8 +240,8 @@ def ledger_post(
         amount=value,
         entry_date=entry_date,
         method=method,
-        reference=reference.strip(),
-        memo=memo.strip(),
+        reference=reference,
+        memo=memo,
     )
     refresh(account, actor)
     save_checked(account, actor)
@@ -325,4 +350,3 @@ def entries_sum(account: PatientAccount) -> Decimal:
     """The sum of the account's entries, read from the ledger itself."""
     total = LedgerEntry.objects.filter(account=account).aggregate(total=Sum("amount"))["total"]
     return total if total is not None else ZERO
-

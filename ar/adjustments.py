@@ -1,0 +1,188 @@
+"""Adjustment requests on patient accounts: write-off, small balance, hardship, refund,
+credit. At or under the practice's threshold (on its live engagement), or asked by
+someone who approves adjustments, the ledger entry posts at once; above it the request
+waits in "Approvals" for a manager, and the account waits for the decision. Vendor staff
+may request but never approve (they never hold APPROVE_ADJUSTMENTS).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from ar.account_choices import (
+    AccountAction,
+    AdjustmentKind,
+    AdjustmentStatus,
+    ApprovalAction,
+    EntryKind,
+)
+from ar.ledger import STATEMENT_DAYS, log, money, post_locked, require_billing
+from ar.ledger_models import ZERO, AdjustmentRequest, PatientAccount
+from billing_ops.access import has_perm, holders
+from practices import permissions as perms
+from practices.models import Engagement
+from work.choices import WAIT
+from work.services import lock_for_update, release_hold, save_checked
+
+if TYPE_CHECKING:
+    from billing_ops.access import Actor
+
+APPROVAL_DAYS = 5
+DEFAULT_THRESHOLD = Decimal("100.00")
+
+
+def threshold(practice_id: int, kind: str) -> Decimal:
+    """The live engagement's approval threshold for this kind (refunds have their own);
+    without an engagement, the practice's default."""
+    today = timezone.localdate()
+    engagement = (
+        Engagement.objects.filter(practice_id=practice_id, starts_on__lte=today)
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
+        .order_by("starts_on", "pk")
+        .first()
+    )
+    if engagement is None:
+        return ZERO if kind == AdjustmentKind.REFUND else DEFAULT_THRESHOLD
+    if kind == AdjustmentKind.REFUND:
+        return engagement.refund_approval_threshold
+    return engagement.adjustment_approval_threshold
+
+
+def _limit(account: PatientAccount, kind: str, amount: Decimal) -> None:
+    if kind == AdjustmentKind.REFUND:
+        credit = max(-account.balance, ZERO)
+        if amount > credit:
+            raise ValidationError(
+                {"amount": f"A refund can return at most the ${credit:,.2f} credit."}
+            )
+    elif amount > max(account.balance, ZERO):
+        raise ValidationError(
+            {"amount": f"Adjust at most the ${max(account.balance, ZERO):,.2f} balance."}
+        )
+
+
+def _post(actor: Actor, account: PatientAccount, request: AdjustmentRequest) -> None:
+    _limit(account, request.kind, request.amount)
+    kind = EntryKind.REFUND if request.kind == AdjustmentKind.REFUND else EntryKind.ADJUSTMENT
+    request.entry = post_locked(
+        actor,
+        account,
+        kind=kind,
+        amount=request.amount,
+        memo=f"{request.get_kind_display()}: {request.reason}",
+    )
+    request.status = AdjustmentStatus.POSTED
+
+
+def approver_for(practice_id: int) -> Any:
+    return holders(perms.APPROVE_ADJUSTMENTS, practice_id).order_by("username").first()
+
+
+@transaction.atomic
+def adjustment_request(
+    *, actor: Actor, account: PatientAccount, kind: str, amount: Decimal | str, reason: str
+) -> AdjustmentRequest:
+    """Ask for an adjustment: posted now at or under the threshold (or when the actor
+    approves adjustments), else waiting for a manager."""
+    require_billing(actor, account.practice_id)
+    account = lock_for_update(account, None, "patient")
+    if kind not in AdjustmentKind.values:
+        raise ValidationError({"kind": f"Unknown adjustment {kind!r}."})
+    value = money(amount)
+    if value <= 0:
+        raise ValidationError({"amount": "Enter an amount above $0.00."})
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why."})
+    _limit(account, kind, value)
+    approves = actor is None or has_perm(actor, perms.APPROVE_ADJUSTMENTS, account.practice_id)
+    needs_approval = value > threshold(account.practice_id, kind) and not approves
+    request = AdjustmentRequest(
+        practice_id=account.practice_id,
+        account=account,
+        kind=kind,
+        amount=value,
+        reason=reason.strip()[:500],
+        requested_by=actor,
+        version=0,
+    )
+    label = f"{AdjustmentKind(kind).label} of ${value:,.2f}"
+    if needs_approval:
+        manager = approver_for(account.practice_id)
+        if manager is None:
+            raise ValidationError("Nobody at this practice approves adjustments yet.")
+        request.owner, request.next_action = manager, ApprovalAction.DECIDE
+        request.next_action_due = timezone.localdate() + dt.timedelta(days=APPROVAL_DAYS)
+        save_checked(request, actor)
+        if account.is_open:
+            account.next_action, account.next_action_due = WAIT, request.next_action_due
+            account.wait_reason = f"approval of a {label.lower()}"[:300]
+            save_checked(account, actor)
+        log(account, actor, "adjustment", f"{label} requested: {request.reason}")
+        return request
+    request.status = AdjustmentStatus.POSTED
+    request.decided_by, request.decided_at = actor, timezone.now()
+    _post(actor, account, request)
+    save_checked(request, actor)
+    return request
+
+
+def _decided(actor: Actor, request: AdjustmentRequest, expected_version: int | None) -> Any:
+    if actor is not None and not has_perm(actor, perms.APPROVE_ADJUSTMENTS, request.practice_id):
+        raise PermissionDenied("Only a practice manager approves adjustments.")
+    request = lock_for_update(request, expected_version)
+    if not request.is_open:
+        raise ValidationError(f"This request is already {request.get_status_display().lower()}.")
+    account = lock_for_update(request.account, None, "patient")
+    return request, account
+
+
+def _account_back(account: PatientAccount, actor: Actor) -> None:
+    """The decision is in: an account that waited for it gets its follow-up back."""
+    if account.is_open and account.next_action == WAIT:
+        account.next_action = AccountAction.SEND_STATEMENT
+        account.next_action_due = timezone.localdate() + dt.timedelta(days=STATEMENT_DAYS)
+        account.wait_reason = ""
+        save_checked(account, actor)
+
+
+def _close(request: AdjustmentRequest, actor: Actor) -> None:
+    request.decided_by, request.decided_at = actor, timezone.now()
+    request.next_action, request.next_action_due, request.wait_reason = "", None, ""
+    release_hold(request, actor)
+    save_checked(request, actor)
+
+
+@transaction.atomic
+def adjustment_approve(
+    *, actor: Actor, request: AdjustmentRequest, expected_version: int | None = None
+) -> AdjustmentRequest:
+    """A manager approves: the ledger entry posts (the limits are checked again now)."""
+    request, account = _decided(actor, request, expected_version)
+    _post(actor, account, request)
+    _close(request, actor)
+    account.refresh_from_db()
+    _account_back(account, actor)
+    log(account, actor, "approved", f"{request} approved")
+    return request
+
+
+@transaction.atomic
+def adjustment_refuse(
+    *, actor: Actor, request: AdjustmentRequest, note: str, expected_version: int | None = None
+) -> AdjustmentRequest:
+    """A manager refuses, saying why; nothing is posted."""
+    if not note.strip():
+        raise ValidationError({"note": "Say why the request is refused."})
+    request, account = _decided(actor, request, expected_version)
+    request.status, request.decision_note = AdjustmentStatus.REFUSED, note.strip()[:500]
+    _close(request, actor)
+    _account_back(account, actor)
+    log(account, actor, "refused", f"{request} refused: {request.decision_note}")
+    return request
