@@ -55,3 +55,20 @@ FUNCTION_AREA: dict[str, str] = {
     BillingFunctionKind.ELIGIBILITY: "insurance_verification",
     BillingFunctionKind.RECARE: "recare",
 }
+
+
+class EscalationStatus(models.TextChoices):
+    OPEN = "open", "Waiting for the answer"
+    ANSWERED = "answered", "Answered"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class EscalationAction(models.TextChoices):
+    WAIT = "wait", "Wait"
+    ANSWER = "answer", "Answer the question"
+
+
+class EscalationStage(models.IntegerChoices):
+    FIRST = 0, "With the function's owner (or backup when away)"
+    BACKUP = 1, "Overdue: with the backup"
+    MANAGER = 2, "Overdue: with the practice manager"

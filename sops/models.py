@@ -44,6 +44,14 @@ class BillingFunction(models.Model):
         return f"{self.get_kind_display()} at {self.practice}"
 
 
+from sops.escalation_models import Escalation  # noqa: E402
 from sops.sop_models import Sop, SopSignOff, SopSignOffRequest, SopVersion  # noqa: E402
 
-__all__ = ["BillingFunction", "Sop", "SopSignOff", "SopSignOffRequest", "SopVersion"]
+__all__ = [
+    "BillingFunction",
+    "Escalation",
+    "Sop",
+    "SopSignOff",
+    "SopSignOffRequest",
+    "SopVersion",
+]
