@@ -5,13 +5,19 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from ar import ack_urls
+from ar import account_urls, ack_urls
 from ar import urls as ar_urls
 from claims import urls as claims_urls
 from claims.imports import urls as import_urls
 from denials import urls as denials_urls
+from eligibility import auth_urls as eligibility_auth_urls
+from eligibility import recare_urls as eligibility_recare_urls
+from eligibility import response_urls as eligibility_response_urls
+from eligibility import urls as eligibility_urls
 from practices import api as practices_api
 from practices import audit_views
+from reports import urls as reports_urls
+from sops import urls as sops_urls
 from work import notification_urls
 from work import urls as work_urls
 
@@ -34,6 +40,13 @@ urlpatterns = [
     path("api/v1/", include(denials_urls.api_urlpatterns)),
     path("api/v1/", include(ar_urls.api_urlpatterns)),
     path("api/v1/", include(ack_urls.api_urlpatterns)),
+    path("api/v1/", include(account_urls.api_urlpatterns)),
+    path("api/v1/", include(sops_urls.api_urlpatterns)),
+    path("api/v1/", include(reports_urls.api_urlpatterns)),
+    path("api/v1/", include(eligibility_urls.api_urlpatterns)),
+    path("api/v1/", include(eligibility_response_urls.api_urlpatterns)),
+    path("api/v1/", include(eligibility_auth_urls.api_urlpatterns)),
+    path("api/v1/", include(eligibility_recare_urls.api_urlpatterns)),
     path("api/v1/", include(router.urls)),
     path("", include("practices.urls")),
     path("audit/", audit_views.audit, name="audit"),
@@ -44,5 +57,12 @@ urlpatterns = [
     path("", include(notification_urls.urlpatterns)),
     path("", include(ar_urls.urlpatterns)),
     path("", include(ack_urls.urlpatterns)),
+    path("", include(account_urls.urlpatterns)),
     path("", include(denials_urls.urlpatterns)),
+    path("", include(eligibility_urls.urlpatterns)),
+    path("", include(sops_urls.urlpatterns)),
+    path("", include(reports_urls.urlpatterns)),
+    path("", include(eligibility_response_urls.urlpatterns)),
+    path("", include(eligibility_auth_urls.urlpatterns)),
+    path("", include(eligibility_recare_urls.urlpatterns)),
 ]
