@@ -34,9 +34,31 @@ app.conf.beat_schedule = {
         "task": "denials.tasks.send_appeal_deadline_alerts",
         "schedule": crontab(hour=6, minute=20),
     },
+    "prior-authorization-alerts": {
+        "task": "eligibility.auth_tasks.prior_authorization_alerts",
+        "schedule": crontab(hour=6, minute=25),
+    },
+    "recare-refresh": {
+        "task": "eligibility.auth_tasks.recare_refresh",
+        "schedule": crontab(minute=40),
+    },
     "send-daily-digests": {
         "task": "work.tasks.send_daily_digests",
         "schedule": crontab(hour=6, minute=30),
+    },
+    # KPI snapshots: yesterday final and today first, after the priority refresh.
+    "rollup-kpis": {
+        "task": "reports.tasks.rollup_kpis",
+        "schedule": crontab(hour=1, minute=0),
+    },
+    "send-weekly-kpi-snapshots": {
+        "task": "reports.tasks.send_weekly_snapshots",
+        "schedule": crontab(hour=7, minute=0, day_of_week=1),
+    },
+    # One check per appointment and coverage at T-72 h (idempotent; follows reschedules).
+    "open-eligibility-checks": {
+        "task": "eligibility.tasks.open_eligibility_checks",
+        "schedule": crontab(minute="*/15"),
     },
     "escalate-overdue": {
         "task": "sops.tasks.escalate_overdue",

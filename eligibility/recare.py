@@ -208,7 +208,9 @@ def _later_booking(patient_id: int, after: dt.datetime, codes: set[str]) -> Appo
 
 def recare_sweep(today: dt.date) -> dict[str, int]:
     """Add planned treatment of missed visits (cancelled, no-show) that nobody booked
-    again, and close open items whose patient has booked. Idempotent."""
+    again, and close open items whose patient has booked: planned treatment by a later
+    visit with one of its codes, a recall by a visit from two weeks before it is due on.
+    Idempotent."""
     counts = {"added": 0, "booked": 0}
     since = timezone.now() - dt.timedelta(days=LOOKBACK_DAYS)
     missed = (
@@ -256,7 +258,11 @@ def recare_sweep(today: dt.date) -> dict[str, int]:
             after = item.source_appointment.starts_at
             booking = _later_booking(item.patient_id, after, set(item.procedure_codes))
         else:
-            booking = _later_booking(item.patient_id, start_of_today, set())
+            # A visit before the recall window (an unrelated visit next week for a recall
+            # due in three months) does not book the recall.
+            window = timezone.make_aware(dt.datetime.combine(item.due_on, dt.time.min))
+            window -= dt.timedelta(days=LEAD_DAYS)
+            booking = _later_booking(item.patient_id, max(start_of_today, window), set())
         if booking is None:
             continue
         with transaction.atomic():

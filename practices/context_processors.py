@@ -22,4 +22,12 @@ def current_practice_context(request: HttpRequest) -> dict[str, Any]:
         "can_manage_payers": practice is not None and access.has(perms.MANAGE_SOPS),
         # Remittances (835) and acknowledgements (277CA): the insurance billing area.
         "can_post_payments": practice is not None and access.has(perms.POST_PAYMENTS),
+        # Patient balances (ar accounts): front desk, billers, the patient billing area.
+        "can_work_patient_billing": practice is not None and access.has(perms.WORK_PATIENT_BILLING),
+        # The day sheet and eligibility checks: front desk, billers, verification area.
+        "can_verify_eligibility": practice is not None and access.has(perms.VERIFY_ELIGIBILITY),
+        # The recare list: managers and the recare area.
+        "can_work_recare": practice is not None and access.has(perms.WORK_RECARE),
+        # The KPI dashboard (reports): managers and vendor leads.
+        "can_view_kpis": practice is not None and access.has(perms.VIEW_KPIS),
     }

@@ -225,6 +225,13 @@ SPECTACULAR_SETTINGS = {
         "RemittanceStatusEnum": "ar.choices.RemittanceStatus",
         "AcknowledgementStatusEnum": "ar.ack_models.AckStatus",
         "AcknowledgementOutcomeEnum": "ar.ack_models.AckOutcome",
+        "PriorAuthStatusEnum": "eligibility.auth_models.AuthStatus",
+        "PriorAuthNextActionEnum": "eligibility.auth_models.AuthNextAction",
+        "PriorAuthClosedReasonEnum": "eligibility.auth_models.AuthClosedReason",
+        "RecareKindEnum": "eligibility.recare_models.RecareKind",
+        "RecareNextActionEnum": "eligibility.recare_models.RecareNextAction",
+        "RecareClosedReasonEnum": "eligibility.recare_models.RecareClosedReason",
+        "CallOutcomeEnum": "eligibility.recare_models.CallOutcome",
     },
 }
 
@@ -286,6 +293,8 @@ MAILERS = {
     }
 }
 DEFAULT_FROM_EMAIL = env_str("DJANGO_DEFAULT_FROM_EMAIL", "billing-ops@localhost")
+# Where e-mails link to (the weekly KPI snapshot): the site as its users reach it.
+SITE_URL = env_str("BILLING_OPS_SITE_URL", "http://localhost:8000")
 
 # --- Content security policy (Django's built-in CSP) ----------------------------------
 from django.utils.csp import CSP  # noqa: E402

@@ -190,7 +190,12 @@ def test_a_booked_visit_closes_an_open_recall(world: Any, patients: Any) -> None
         due_on=today() + dt.timedelta(days=20),
     )
     assert recare_sweep(today())["booked"] == 0
+    # A visit in three days is before the recall's window (due in 20 days, called from 6).
     factories.AppointmentFactory(patient=patients["R100"])
+    assert recare_sweep(today())["booked"] == 0
+    factories.AppointmentFactory(
+        patient=patients["R100"], starts_at=timezone.now() + dt.timedelta(days=18)
+    )
     assert recare_sweep(today())["booked"] == 1
     item.refresh_from_db()
     assert item.closed_reason == "booked"

@@ -23,6 +23,8 @@ from simple_history.utils import bulk_create_with_history
 from claims.choices import OPEN_STATUSES
 from claims.models import Claim, Estimate
 from demo.claims import seed_claims
+from demo.frontdesk import reset_frontdesk, seed_frontdesk
+from demo.kpis import reset_kpis, seed_kpis
 from demo.remittances import reset_remittances, seed_remittances
 from practices import services
 from practices.choices import (
@@ -182,6 +184,11 @@ class Command(BaseCommand):
             # The payer's side: 835s, a paper EOB, denials and appeals (once per practice).
             for practice in practices.values():
                 seed_remittances(practice, users)
+            # The front desk's prior authorizations and the recare lists.
+            for practice in practices.values():
+                seed_frontdesk(practice, users)
+            # A year of daily KPI snapshots, so the dashboard shows trends (bulk upserts).
+            seed_kpis(practices.values(), users)
         self._print_claims(practices, claims)
         self._print_logins()
 
@@ -197,6 +204,8 @@ class Command(BaseCommand):
             reset_remittances(practices)
             Claim.objects.filter(practice__in=practices).delete()
             Estimate.objects.filter(practice__in=practices).delete()
+            reset_frontdesk(practices)
+            reset_kpis(practices)
             Notification.objects.filter(practice__in=practices).delete()
             PhiAccessLog.objects.filter(practice__in=practices).delete()
             Patient.objects.filter(practice__in=practices).delete()
