@@ -72,3 +72,18 @@ class EscalationStage(models.IntegerChoices):
     FIRST = 0, "With the function's owner (or backup when away)"
     BACKUP = 1, "Overdue: with the backup"
     MANAGER = 2, "Overdue: with the practice manager"
+
+
+class RuleStatus(models.TextChoices):
+    UNCONFIRMED = "unconfirmed", "Unconfirmed"
+    CONFIRMED = "confirmed", "Confirmed"
+
+
+class ReviewStatus(models.TextChoices):
+    OPEN = "open", "Due for review"
+    DONE = "done", "Reviewed"
+
+
+class ReviewAction(models.TextChoices):
+    WAIT = "wait", "Wait"
+    REVIEW = "review", "Review the payer rule"

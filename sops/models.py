@@ -45,11 +45,14 @@ class BillingFunction(models.Model):
 
 
 from sops.escalation_models import Escalation  # noqa: E402
+from sops.rule_models import HouseRule, HouseRuleReview  # noqa: E402
 from sops.sop_models import Sop, SopSignOff, SopSignOffRequest, SopVersion  # noqa: E402
 
 __all__ = [
     "BillingFunction",
     "Escalation",
+    "HouseRule",
+    "HouseRuleReview",
     "Sop",
     "SopSignOff",
     "SopSignOffRequest",
