@@ -5,9 +5,12 @@ class ArConfig(AppConfig):
     name = "ar"
 
     def ready(self) -> None:
-        from ar import account_queues, panels, queues  # the app registry is ready only now
+        # The app registry is ready only now.
+        from ar import account_panel, account_queues, panels, queues
         from denials.panels import register_denial_panel
+        from practices.patient_panels import register as register_patient_panel
 
         queues.register()
         account_queues.register()
+        register_patient_panel("patient-balance", account_panel.patient_panel, order=20)
         register_denial_panel("remittance-lines", panels.remittance_lines, order=20)

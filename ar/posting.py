@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 
-from ar import matching
+from ar import ledger, matching
 from ar.choices import PaymentSource, UnderpaymentAction, UnmatchedAction
 from ar.models import (
     Adjustment,
@@ -201,6 +201,8 @@ def post_to_claim(
         wait_reason=reason,
         data={"remittance": batch.pk, "claim_payment": payment.pk},
     )
+    # The patient's share becomes a charge on their account (a reversal reverses it).
+    ledger.patient_share_posted(actor=actor, payment=payment, claim=claim)
     if plan.target in (S.DENIED, S.PARTIALLY_PAID):
         open_denials(payment, claim, actor, batch)
     if plan.target in (S.PAID, S.PARTIALLY_PAID):

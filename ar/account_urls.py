@@ -1,0 +1,36 @@
+"""Patient account pages (/patient-accounts/, /adjustment-requests/) and their API."""
+
+from django.urls import path
+
+from ar import account_views as views
+
+urlpatterns = [
+    path("patient-accounts/", views.account_list, name="patient-account-list"),
+    path("patient-accounts/export/", views.account_export, name="patient-account-export"),
+    path("patient-accounts/<int:pk>/", views.account_detail, name="patient-account-detail"),
+    path(
+        "patient-accounts/<int:pk>/follow-up/",
+        views.account_follow_up,
+        name="patient-account-follow-up",
+    ),
+    path(
+        "patient-accounts/<int:pk>/adjustments/",
+        views.account_adjustment,
+        name="patient-account-adjustment",
+    ),
+    path("patients/<int:patient_pk>/payments/", views.patient_payment, name="patient-payment"),
+    path("ledger-entries/<int:pk>/reverse/", views.entry_reverse, name="ledger-entry-reverse"),
+    path("adjustment-requests/<int:pk>/", views.request_detail, name="adjustment-request-detail"),
+    path(
+        "adjustment-requests/<int:pk>/approve/",
+        views.request_approve,
+        name="adjustment-request-approve",
+    ),
+    path(
+        "adjustment-requests/<int:pk>/refuse/",
+        views.request_refuse,
+        name="adjustment-request-refuse",
+    ),
+]
+
+api_urlpatterns: list = []

@@ -1,0 +1,304 @@
+"""Patient account pages: balances with aging (and their CSV), one account with its
+ledger, follow-ups and requests, the front desk's payment, reversals, and the manager's
+approval of adjustment requests.
+
+Scoped by WORK_PATIENT_BILLING (approvals by APPROVE_ADJUSTMENTS): another practice's
+account, or one outside the user's service areas, answers 404 like a missing one.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from ar import account_selectors as selectors
+from ar import adjustments, followups, ledger
+from ar.account_choices import AGING_BUCKETS
+from ar.account_forms import AdjustmentForm, FollowUpForm, PaymentForm, RefuseForm, ReverseForm
+from ar.ledger_models import AdjustmentRequest, LedgerEntry, PatientAccount
+from billing_ops.access import acting_user, request_access
+from billing_ops.pages import get_scoped_or_404, scoped_page
+from practices import permissions as perms
+from practices import phi_log
+from practices.choices import AccessAction
+from practices.models import Patient
+
+PERM = perms.WORK_PATIENT_BILLING
+APPROVE = perms.APPROVE_ADJUSTMENTS
+
+
+def _account(request: HttpRequest, pk: int) -> PatientAccount:
+    queryset = PatientAccount.objects.visible_to(request.user, PERM).select_related(
+        "patient", "practice", "owner"
+    )
+    return get_scoped_or_404(queryset, pk=pk)
+
+
+def _run(request: HttpRequest, call: Any) -> bool:
+    """Run a service: refused access is a 404, a refused change a message; True if done."""
+    try:
+        call()
+    except PermissionDenied:
+        raise Http404("Not found.") from None
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        return False
+    return True
+
+
+def _form_errors(request: HttpRequest, form: Any) -> None:
+    for field, errors in form.errors.items():
+        label = form.fields[field].label or field.replace("_", " ") if field in form.fields else ""
+        for error in errors:
+            messages.error(request, f"{label.capitalize()}: {error}" if label else error)
+
+
+@require_GET
+@scoped_page(PERM)
+def account_list(request: HttpRequest) -> HttpResponse:
+    """The practice's balances and credits with their aging, filterable by bucket."""
+    practice = request_access(request).practice
+    today = timezone.localdate()
+    accounts = selectors.balances(request.user, practice.pk)
+    summary = selectors.aging_summary(accounts, today)
+    bucket = request.GET.get("bucket", "")
+    if bucket in {label for label, _f, _l in AGING_BUCKETS}:
+        accounts = accounts.filter(balance__gt=0).filter(selectors.bucket_condition(bucket, today))
+    else:
+        bucket = ""
+    rows = list(accounts[:200])
+    phi_log.record_read(request, rows, what="patient balances")
+    context = {
+        "accounts": rows,
+        "summary": summary,
+        "total": selectors.total_owed(summary),
+        "bucket": bucket,
+        "today": today,
+        "practice": practice,
+    }
+    return render(request, "ar/account_list.html", context)
+
+
+def cell(value: Any) -> str:
+    """A CSV cell a spreadsheet will not run as a formula (= + - @, tab, CR neutralised)."""
+    text = str(value)
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@require_GET
+@scoped_page(PERM)
+def account_export(request: HttpRequest) -> HttpResponse:
+    """Balances and aging as CSV (this practice, this user's scope); logged as an export."""
+    practice = request_access(request).practice
+    today = timezone.localdate()
+    accounts = list(selectors.balances(request.user, practice.pk))
+    phi_log.record_read(
+        request, accounts, what="patient balances export", action=AccessAction.EXPORT
+    )
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        [
+            "account",
+            "patient",
+            "balance",
+            "oldest unpaid",
+            "days",
+            "bucket",
+            "owner",
+            "next action",
+            "due",
+        ]
+    )
+    for account in accounts:
+        patient = account.patient
+        writer.writerow(
+            [
+                cell(patient.account_number),
+                cell(f"{patient.last_name}, {patient.first_name}"),
+                cell(account.balance),
+                account.oldest_unpaid_on.isoformat() if account.oldest_unpaid_on else "",
+                account.age_days(today) if account.oldest_unpaid_on else "",
+                account.aging_bucket(today),
+                cell(account.owner.username if account.owner else ""),
+                account.next_action_label() if account.is_open else "",
+                account.next_action_due.isoformat() if account.next_action_due else "",
+            ]
+        )
+    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    name = f"patient-balances-{practice.slug}-{today.isoformat()}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@require_GET
+@scoped_page(PERM, current_practice=False)
+def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One account: balance, aging, ledger, follow-ups, requests, and the forms to act."""
+    account = _account(request, pk)
+    phi_log.record_read(request, [account], what="patient account page")
+    context = {
+        "account": account,
+        "patient": account.patient,
+        "entries": list(selectors.ledger_of(account)),
+        "follow_ups": account.follow_ups.select_related("actor")[:50],
+        "requests": account.adjustment_requests.select_related("requested_by", "decided_by")[:50],
+        "activities": account.activities.select_related("actor")[:50],
+        "payment_form": PaymentForm(),
+        "follow_up_form": FollowUpForm(),
+        "adjustment_form": AdjustmentForm(),
+        "reverse_form": ReverseForm(),
+        "threshold": adjustments.threshold(account.practice_id, "write_off"),
+        "refund_threshold": adjustments.threshold(account.practice_id, "refund"),
+        "today": timezone.localdate(),
+    }
+    return render(request, "ar/account_detail.html", context)
+
+
+def _back(request: HttpRequest, fallback: str, *args: Any) -> HttpResponse:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}):
+        return redirect(target)
+    return redirect(fallback, *args)
+
+
+@require_POST
+@scoped_page(PERM, current_practice=False)
+def patient_payment(request: HttpRequest, patient_pk: int) -> HttpResponse:
+    """The front desk takes a payment (patient page or account page): one ledger entry."""
+    queryset = Patient.objects.visible_to(request.user, PERM)
+    patient = get_scoped_or_404(queryset, pk=patient_pk)
+    form = PaymentForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return _back(request, "patient-detail", patient.pk)
+    actor = acting_user(request)
+
+    def take() -> None:
+        account = ledger.account_for(actor=actor, patient=patient)
+        ledger.ledger_post(actor=actor, account=account, kind="payment", **form.cleaned_data)
+
+    if _run(request, take):
+        messages.success(request, f"Payment of ${form.cleaned_data['amount']:,.2f} posted.")
+    return _back(request, "patient-detail", patient.pk)
+
+
+@require_POST
+@scoped_page(PERM, current_practice=False)
+def account_follow_up(request: HttpRequest, pk: int) -> HttpResponse:
+    account = _account(request, pk)
+    form = FollowUpForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+    elif _run(
+        request,
+        lambda: followups.account_follow_up(
+            actor=acting_user(request), account=account, **form.cleaned_data
+        ),
+    ):
+        messages.success(request, "Follow-up recorded.")
+    return redirect("patient-account-detail", account.pk)
+
+
+@require_POST
+@scoped_page(PERM, current_practice=False)
+def account_adjustment(request: HttpRequest, pk: int) -> HttpResponse:
+    account = _account(request, pk)
+    form = AdjustmentForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return redirect("patient-account-detail", account.pk)
+    done: list[AdjustmentRequest] = []
+    if _run(
+        request,
+        lambda: done.append(
+            adjustments.adjustment_request(
+                actor=acting_user(request), account=account, **form.cleaned_data
+            )
+        ),
+    ):
+        made = done[0]
+        if made.is_open:
+            messages.success(request, f"{made} is waiting for a manager's approval.")
+        else:
+            messages.success(request, f"{made} posted.")
+    return redirect("patient-account-detail", account.pk)
+
+
+@require_POST
+@scoped_page(PERM, current_practice=False)
+def entry_reverse(request: HttpRequest, pk: int) -> HttpResponse:
+    queryset = LedgerEntry.objects.visible_to(request.user, PERM)
+    entry = get_scoped_or_404(queryset, pk=pk)
+    form = ReverseForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+    elif _run(
+        request,
+        lambda: ledger.ledger_reverse(
+            actor=acting_user(request), entry=entry, reason=form.cleaned_data["reason"]
+        ),
+    ):
+        messages.success(request, f"{entry.get_kind_display()} #{entry.pk} reversed.")
+    return redirect("patient-account-detail", entry.account_id)
+
+
+def _request(request: HttpRequest, pk: int) -> AdjustmentRequest:
+    queryset = AdjustmentRequest.objects.visible_to(request.user, APPROVE).select_related(
+        "account__patient", "requested_by", "decided_by", "owner", "entry"
+    )
+    return get_scoped_or_404(queryset, pk=pk)
+
+
+@require_GET
+@scoped_page(APPROVE, current_practice=False)
+def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A manager's view of one request: the account's balance and ledger, approve/refuse."""
+    item = _request(request, pk)
+    account = item.account
+    phi_log.record_read(request, [account], what="adjustment request page")
+    context = {
+        "item": item,
+        "account": account,
+        "entries": list(selectors.ledger_of(account))[-20:],
+        "refuse_form": RefuseForm(),
+    }
+    return render(request, "ar/account_request.html", context)
+
+
+@require_POST
+@scoped_page(APPROVE, current_practice=False)
+def request_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    item = _request(request, pk)
+    if _run(
+        request, lambda: adjustments.adjustment_approve(actor=acting_user(request), request=item)
+    ):
+        messages.success(request, f"{item} approved and posted.")
+    return redirect("adjustment-request-detail", item.pk)
+
+
+@require_POST
+@scoped_page(APPROVE, current_practice=False)
+def request_refuse(request: HttpRequest, pk: int) -> HttpResponse:
+    item = _request(request, pk)
+    form = RefuseForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+    elif _run(
+        request,
+        lambda: adjustments.adjustment_refuse(
+            actor=acting_user(request), request=item, note=form.cleaned_data["note"]
+        ),
+    ):
+        messages.success(request, f"{item} refused.")
+    return redirect("adjustment-request-detail", item.pk)

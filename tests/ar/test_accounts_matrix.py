@@ -1,0 +1,142 @@
+"""Every patient account page in the permission matrix: the patient billing area
+(WORK_PATIENT_BILLING: sam, fran, bill, val at Sunrise) and, for approvals, managers
+(APPROVE_ADJUSTMENTS: sam only; vendor staff never). Vera (insurance billing) and vic
+(verification) see no balances; mia (Maple) nothing of Sunrise's."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ar import adjustments, ledger
+from ar.account_choices import AdjustmentStatus, EntryKind
+from ar.ledger_models import AdjustmentRequest, FollowUp, LedgerEntry
+from tests.permission_matrix import Case, Endpoint, PermissionMatrixMixin
+
+BILLING = frozenset({"sam", "fran", "bill", "val"})
+APPROVERS = frozenset({"sam"})
+
+
+def _status(c: Case) -> str:
+    return AdjustmentRequest.objects.get(pk=c.world.pending.pk).status
+
+
+class TestPatientAccountMatrix(PermissionMatrixMixin):
+    @classmethod
+    def extend_world(cls, world: Any) -> None:
+        world.account = ledger.account_for(actor=world.bill, patient=world.sunrise_patient)
+        world.charge = ledger.ledger_post(
+            actor=world.bill, account=world.account, kind="charge", amount="300"
+        )
+        world.account.refresh_from_db()
+        world.pending = adjustments.adjustment_request(
+            actor=world.fran,
+            account=world.account,
+            kind="hardship",
+            amount="150",
+            reason="Lost job",
+        )
+
+    endpoints = [
+        Endpoint(
+            "balances page",
+            "get",
+            lambda w: "/patient-accounts/",
+            BILLING,
+            marker=lambda w: w.sunrise_patient.account_number,
+            route="patient-account-list",
+        ),
+        Endpoint(
+            "balances export",
+            "get",
+            lambda w: "/patient-accounts/export/",
+            BILLING,
+            marker=lambda w: w.sunrise_patient.account_number,
+            route="patient-account-export",
+        ),
+        Endpoint(
+            "account page",
+            "get",
+            lambda w: f"/patient-accounts/{w.account.pk}/",
+            BILLING,
+            route="patient-account-detail",
+        ),
+        Endpoint(
+            "account follow-up",
+            "post",
+            lambda w: f"/patient-accounts/{w.account.pk}/follow-up/",
+            BILLING,
+            ok_status=302,
+            data=lambda w: {
+                "channel": "phone",
+                "contact": "patient",
+                "discussed": "the balance",
+                "agreed": "pays Friday",
+                "next_step": "call_patient",
+                "next_date": "2099-01-01",
+            },
+            route="patient-account-follow-up",
+            done=lambda c: FollowUp.objects.filter(actor=c.user, contact="patient").exists(),
+        ),
+        Endpoint(
+            "account adjustment",
+            "post",
+            lambda w: f"/patient-accounts/{w.account.pk}/adjustments/",
+            BILLING,
+            ok_status=302,
+            data=lambda w: {"kind": "small_balance", "amount": "10", "reason": "courtesy"},
+            route="patient-account-adjustment",
+            done=lambda c: AdjustmentRequest.objects.filter(
+                requested_by=c.user, kind="small_balance", status=AdjustmentStatus.POSTED
+            ).exists(),
+        ),
+        Endpoint(
+            "patient payment",
+            "post",
+            lambda w: f"/patients/{w.sunrise_patient.pk}/payments/",
+            BILLING,
+            ok_status=302,
+            data=lambda w: {"amount": "25.00", "method": "check", "reference": "1042"},
+            route="patient-payment",
+            done=lambda c: LedgerEntry.objects.filter(
+                posted_by=c.user, kind=EntryKind.PAYMENT, reference="1042"
+            ).exists(),
+        ),
+        Endpoint(
+            "ledger entry reverse",
+            "post",
+            lambda w: f"/ledger-entries/{w.charge.pk}/reverse/",
+            BILLING,
+            ok_status=302,
+            data=lambda w: {"reason": "posted twice"},
+            route="ledger-entry-reverse",
+            done=lambda c: LedgerEntry.objects.filter(
+                reverses=c.world.charge, posted_by=c.user
+            ).exists(),
+        ),
+        Endpoint(
+            "adjustment request page",
+            "get",
+            lambda w: f"/adjustment-requests/{w.pending.pk}/",
+            APPROVERS,
+            route="adjustment-request-detail",
+        ),
+        Endpoint(
+            "adjustment request approve",
+            "post",
+            lambda w: f"/adjustment-requests/{w.pending.pk}/approve/",
+            APPROVERS,
+            ok_status=302,
+            route="adjustment-request-approve",
+            done=lambda c: _status(c) == AdjustmentStatus.POSTED,
+        ),
+        Endpoint(
+            "adjustment request refuse",
+            "post",
+            lambda w: f"/adjustment-requests/{w.pending.pk}/refuse/",
+            APPROVERS,
+            ok_status=302,
+            data=lambda w: {"note": "offer a plan"},
+            route="adjustment-request-refuse",
+            done=lambda c: _status(c) == AdjustmentStatus.REFUSED,
+        ),
+    ]
