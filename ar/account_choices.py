@@ -88,3 +88,33 @@ def aging_bucket(days: int | None) -> str:
         if last is None or days <= last:
             return label
     return AGING_BUCKETS[-1][0]
+
+
+class DunningStage(models.TextChoices):
+    FIRST = "first", "First notice"
+    SECOND = "second", "Second notice"
+    FINAL = "final", "Final notice"
+
+
+# Stage by the age of the oldest unpaid charge (days): under 60 first, under 90 second.
+SECOND_NOTICE_DAYS = 60
+FINAL_NOTICE_DAYS = 90
+
+# What each stage says to the patient (the statement's own copy is kept on the record).
+STAGE_WORDING = {
+    DunningStage.FIRST: "Your insurance has processed your visit. The balance below is your "
+    "share. Please pay by the due date or call us to set up a payment plan.",
+    DunningStage.SECOND: "Your balance is past due. Please pay the amount below now, or call "
+    "us this week to agree a payment plan.",
+    DunningStage.FINAL: "FINAL NOTICE: your balance is more than 90 days past due. Please pay "
+    "within 14 days or call us to agree a payment plan; otherwise the account may be "
+    "referred for collection.",
+}
+
+
+def dunning_stage(days: int) -> str:
+    if days >= FINAL_NOTICE_DAYS:
+        return DunningStage.FINAL
+    if days >= SECOND_NOTICE_DAYS:
+        return DunningStage.SECOND
+    return DunningStage.FIRST
