@@ -22,7 +22,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from ar import matching, posting
+from ar import bulk_posting, matching, posting
 from ar.choices import (
     FINISHED,
     ClaimPaymentState,
@@ -161,8 +161,9 @@ def _already(batch: Remittance, outcome: Outcome) -> Remittance | None:
     return _finish(batch, RemittanceStatus.QUARANTINED, outcome)
 
 
-def remittance_run(remittance_id: int) -> Remittance | None:
-    """Run one pending batch (once: a finished batch is returned as it is)."""
+def remittance_run(remittance_id: int, *, bulk: bool = True) -> Remittance | None:
+    """Run one pending batch (once: a finished batch is returned as it is). ``bulk=False``
+    posts every payment one by one (tests compare the two paths)."""
     with transaction.atomic():
         batch = (
             Remittance.objects.select_for_update(of=("self",))
@@ -190,7 +191,7 @@ def remittance_run(remittance_id: int) -> Remittance | None:
             with transaction.atomic():  # the unique index waits for a concurrent twin
                 batch.status = RemittanceStatus.POSTED
                 batch.save()
-                _post_file(batch, parsed, outcome)
+                _post_file(batch, parsed, outcome, bulk)
         except (ValidationError, PermissionDenied) as exc:
             batch.status = RemittanceStatus.PENDING
             outcome = Outcome()
@@ -247,10 +248,16 @@ def _unmatched_entry(outcome: Outcome, plan: matching.Plan) -> None:
 # --- Posting ----------------------------------------------------------------------------
 
 
-def _post_file(batch: Remittance, parsed: ParsedRemittance, outcome: Outcome) -> None:
+def _post_file(
+    batch: Remittance, parsed: ParsedRemittance, outcome: Outcome, bulk: bool = True
+) -> None:
+    """Post every claim payment: the plain ones in bulk (``ar.bulk_posting``), the others
+    one by one (``bulk=False``: all one by one, the path the bulk one is held to)."""
     actor = batch.created_by
     plans = matching.plan_payments(batch.practice_id, batch.payer_id, parsed.claims)
-    posted = unmatched = 0
+    plain, plans = bulk_posting.split(plans) if bulk else ([], plans)
+    bulk_posting.post_plain(batch, plain, actor)
+    posted, unmatched = len(plain), 0
     for plan in plans:
         payment = posting.store_payment(batch, plan, actor)
         if plan.problem:
