@@ -12,6 +12,11 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 app.conf.beat_schedule = {
+    # Patient statements: each practice on its own day of the month (idempotent).
+    "run-statement-cycles": {
+        "task": "ar.account_tasks.run_statement_cycles",
+        "schedule": crontab(hour=5, minute=30),
+    },
     "refresh-priorities": {
         "task": "work.tasks.refresh_priorities",
         "schedule": crontab(hour=0, minute=5),
@@ -42,6 +47,11 @@ app.conf.beat_schedule = {
         "task": "eligibility.auth_tasks.recare_refresh",
         "schedule": crontab(minute=40),
     },
+    # Payer house rules due for their quarterly review become work items (idempotent).
+    "open-payer-rule-reviews": {
+        "task": "sops.tasks.open_rule_reviews",
+        "schedule": crontab(hour=5, minute=50),
+    },
     "send-daily-digests": {
         "task": "work.tasks.send_daily_digests",
         "schedule": crontab(hour=6, minute=30),
@@ -50,6 +60,10 @@ app.conf.beat_schedule = {
     "rollup-kpis": {
         "task": "reports.tasks.rollup_kpis",
         "schedule": crontab(hour=1, minute=0),
+    },
+    "refresh-kpis-today": {
+        "task": "reports.tasks.refresh_today",
+        "schedule": crontab(minute="*/15"),
     },
     "send-weekly-kpi-snapshots": {
         "task": "reports.tasks.send_weekly_snapshots",

@@ -5,14 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers
+from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from billing_ops.api import ScopedViewSet
 from practices import permissions as perms
 from practices import services
 from practices.choices import AccessAction
-from practices.models import Appointment, Coverage, Patient, Payer, Practice
+from practices.models import Appointment, Coverage, Patient, Payer, Practice, Provider
 
 
 class ScopedPracticeField(serializers.PrimaryKeyRelatedField):
@@ -200,12 +202,72 @@ class CoverageViewSet(
     filterset_fields = ["practice", "patient", "payer"]
 
 
+class WritableRelatedField(serializers.PrimaryKeyRelatedField):
+    """A patient or provider of a practice where the caller may write; others: not found."""
+
+    def get_queryset(self) -> QuerySet[Any]:
+        request = self.context["request"]
+        model = self.context["view"].related_models[self.field_name]
+        practices = Practice.objects.visible_to(request.user, perms.EDIT_PATIENTS)
+        return model.objects.filter(practice__in=practices)
+
+
+class AppointmentWriteSerializer(AppointmentSerializer):
+    """Create and update: the practice is the patient's; status changes by ``cancel``."""
+
+    patient = WritableRelatedField()
+    provider = WritableRelatedField()
+
+    class Meta(AppointmentSerializer.Meta):
+        read_only_fields = ["id", "practice", "status"]
+
+    def validate_patient(self, patient: Patient) -> Patient:
+        if self.instance is not None and patient.pk != self.instance.patient_id:
+            raise serializers.ValidationError("An appointment cannot move to another patient.")
+        return patient
+
+
 class AppointmentViewSet(
-    PhiReadLogMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet
+    PhiReadLogMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    ScopedViewSet,
 ):
-    """Appointments of visible patients."""
+    """Appointments of visible patients; create, update (reschedule) and cancel need
+    ``edit_patients`` at the practice (the appointment's eligibility checks follow)."""
 
     queryset = Appointment.objects.select_related("patient").order_by("starts_at", "pk")
     serializer_class = AppointmentSerializer
     scope_permission = perms.VIEW_PATIENTS
+    write_permission = perms.EDIT_PATIENTS
     filterset_fields = ["practice", "patient", "provider", "status"]
+    related_models = {"patient": Patient, "provider": Provider}
+
+    def get_serializer_class(self) -> Any:
+        if self.action in ("create", "update", "partial_update"):
+            return AppointmentWriteSerializer
+        return AppointmentSerializer
+
+    def perform_create(self, serializer: AppointmentWriteSerializer) -> None:
+        serializer.instance = self.call_service(
+            services.appointment_save, appointment=Appointment(), **serializer.validated_data
+        )
+
+    def perform_update(self, serializer: AppointmentWriteSerializer) -> None:
+        serializer.instance = self.call_service(
+            services.appointment_save,
+            appointment=serializer.instance,
+            **serializer.validated_data,
+        )
+
+    @extend_schema(request=None, responses=AppointmentSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Any, pk: str | None = None) -> Response:
+        """Cancel a scheduled appointment."""
+        appointment = self.get_object()  # 404 unless the caller may edit it
+        appointment = self.call_service(services.appointment_cancel, appointment=appointment)
+        return Response(
+            AppointmentSerializer(appointment, context=self.get_serializer_context()).data
+        )

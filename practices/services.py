@@ -21,7 +21,7 @@ from django.utils import timezone
 from billing_ops.access import forget, has_perm
 from practices import handover, tokens
 from practices import permissions as perms
-from practices.choices import AccessAction, Role, ServiceArea
+from practices.choices import AccessAction, AppointmentStatus, Role, ServiceArea
 from practices.models import (
     Appointment,
     Assignment,
@@ -430,6 +430,26 @@ def appointment_save(*, actor: Any, appointment: Appointment, **fields: Any) -> 
     appointment.practice_id = appointment.patient.practice_id
     require_practice_perm(actor, perms.EDIT_PATIENTS, appointment.patient.practice)
     _same_practice(appointment.patient.practice, provider=appointment.provider)
+    _save(appointment, actor)
+    return appointment
+
+
+@transaction.atomic
+def appointment_cancel(*, actor: Any, appointment: Appointment) -> Appointment:
+    """Cancel a scheduled appointment (its eligibility checks close on the next beat run);
+    a completed one stays as it was."""
+    appointment = (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("practice")
+        .get(pk=appointment.pk)
+    )
+    require_practice_perm(actor, perms.EDIT_PATIENTS, appointment.practice)
+    if appointment.status == AppointmentStatus.CANCELLED:
+        return appointment
+    if appointment.status != AppointmentStatus.SCHEDULED:
+        state = appointment.get_status_display().lower()
+        raise ValidationError({"status": f"A {state} appointment cannot be cancelled."})
+    appointment.status = AppointmentStatus.CANCELLED
     _save(appointment, actor)
     return appointment
 

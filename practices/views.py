@@ -29,9 +29,15 @@ from practices.stepup import step_up_response
 # user lands before a practice is chosen, and the switcher is how one gets chosen.
 @scoped_page(perms.VIEW_PRACTICE, current_practice=False)
 def home(request: HttpRequest) -> HttpResponse:
-    """The landing page: My day for people who work claims, else the patients list."""
-    if request_access(request).grants.practice_ids(perms.WORK_CLAIMS):
+    """The landing page: the KPI dashboard for managers and vendor leads, My day for people
+    who work claims, else the patients list."""
+    grants = request_access(request).grants
+    if grants.practice_ids(perms.VIEW_KPIS):
+        return redirect("kpi-dashboard")
+    if grants.practice_ids(perms.WORK_CLAIMS):
         return redirect("queue", slug="my-day")
+    if grants.practice_ids(perms.VERIFY_ELIGIBILITY):
+        return redirect("day-sheet")  # the front desk's day (eligibility)
     return redirect("patient-list")
 
 

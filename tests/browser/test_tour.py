@@ -58,10 +58,11 @@ def test_quick_tour_per_persona(live_server, browser_page):  # noqa: F811 (the f
     page = browser_page
     page.set_viewport_size({"width": WIDTH, "height": HEIGHT})
 
-    # Front desk: lands on the patients list and finds a patient as the list writes names.
+    # Front desk: lands on the day sheet; finds a patient as the patients list writes names.
     as_user(page, live_server, "fran.frontdesk")
     page.goto(f"{live_server.url}/")
-    page.wait_for_url("**/patients/")
+    page.wait_for_url("**/day-sheet/")
+    page.goto(f"{live_server.url}/patients/")
     first = page.locator("#patient-table tbody tr td a").first
     listed = first.inner_text()  # "Last, First"
     page.fill("#q", listed)
@@ -106,7 +107,8 @@ def test_quick_tour_per_persona(live_server, browser_page):  # noqa: F811 (the f
     # Manager: the landing says what needs her and links to the workload by owner.
     as_user(page, live_server, "sam.manager")
     page.goto(f"{live_server.url}/")
-    page.wait_for_url("**/queues/my-day/")
+    page.wait_for_url("**/kpis/")  # managers land on the KPI dashboard (issue 15)
+    page.goto(f"{live_server.url}/queues/my-day/")
     page.click("a:text-is('By owner')")
     page.wait_for_url("**/queues/owners/")
     assert "Open work by owner" in page.locator("h1").inner_text()

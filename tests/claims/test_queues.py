@@ -339,7 +339,8 @@ def test_claim_totals_are_decimal(world):
 
 def test_landing_page_is_my_day_for_claim_workers(world, client_for):
     assert client_for(world.bill).get("/")["Location"] == "/queues/my-day/"
-    assert client_for(world.fran).get("/")["Location"] == "/patients/"
+    # The front desk verifies eligibility: its day sheet.
+    assert client_for(world.fran).get("/")["Location"] == "/day-sheet/"
 
 
 def test_nightly_priority_refresh_is_idempotent(world):

@@ -138,7 +138,7 @@ class TestSignIn:
         assert client.session[SESSION_LAST_SEEN] == client.session[SESSION_STARTED]
 
         home = client.get("/", follow=True)
-        assert home.redirect_chain == [("/patients/", 302)]
+        assert home.redirect_chain == [("/day-sheet/", 302)]  # the front desk lands on its day
         assert home.status_code == 200
         assert "Sunriser" in home.text
 
