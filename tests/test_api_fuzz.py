@@ -13,6 +13,7 @@ import secrets
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,6 +29,7 @@ from schemathesis import GenerationMode
 from ar import services as remittance_services
 from ar.acknowledgements import acknowledgement_import
 from denials import services as denial_services
+from eligibility.responses import response_import
 from tests import factories
 from tests.ar.conftest import sample
 from tests.claims import conftest as claim_fixtures
@@ -90,6 +92,14 @@ def existing_ids(world: Any, make_claim: Any) -> dict[str, int]:
             practice=world.sunrise,
             content=sample("imsweb-277ca-accepted.txt").encode(),
             filename="fuzz.txt",
+        ).pk,
+        "/api/v1/eligibility-responses/": response_import(
+            actor=world.bill,
+            practice=world.sunrise,
+            content=(
+                Path(__file__).parent / "eligibility/samples/linuxforhealth-demo.271"
+            ).read_bytes(),
+            filename="fuzz.271",
         ).pk,
         "/api/v1/denials/": denial_services.open_denial(
             actor=world.bill,
