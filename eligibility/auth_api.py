@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from django.db import transaction
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -30,7 +29,7 @@ from eligibility import authorizations as services
 from eligibility.auth_models import AuthNextAction, AuthStatus, PriorAuthorization
 from practices.models import Appointment, Patient, Payer
 from practices.phi_log import PhiReadViewSetMixin
-from work.services import ItemConflict, item_set_next_action
+from work.services import ItemConflict
 
 PERM = services.PERM
 NOT_FOUND = OpenApiResponse(description="No such authorization (or not one you may work).")
@@ -227,21 +226,12 @@ class PriorAuthorizationViewSet(  # type: ignore[misc]  # the mixin and DRF both
             for k in ("next_action", "next_action_due", "wait_reason", "owner")
             if k in data
         }
-        with transaction.atomic():
-            item = self.call_service(
-                services.authorization_update,
-                authorization=item,
-                expected_version=version,
-                **data,
-            )
-            if work and item.is_open:
-                item = self.call_service(
-                    item_set_next_action,
-                    item=item,
-                    next_action=work.get("next_action", item.next_action),
-                    next_action_due=work.get("next_action_due", item.next_action_due),
-                    wait_reason=work.get("wait_reason", item.wait_reason),
-                    owner=work.get("owner"),
-                )
+        item = self.call_service(
+            services.authorization_update,
+            authorization=item,
+            expected_version=version,
+            work=work,
+            **data,
+        )
         fresh = self.get_queryset().get(pk=item.pk)
         return Response(AuthorizationSerializer(fresh).data)

@@ -40,7 +40,7 @@ from work.models import Notification
 from work.notifications import BATCH, insert_new
 from work.registry import registry
 from work.reminders import notification_for
-from work.services import lock_for_update, release_hold, save_checked
+from work.services import check_owner, lock_for_update, release_hold, save_checked
 
 if TYPE_CHECKING:
     from billing_ops.access import Actor
@@ -137,7 +137,23 @@ def _close(item: PriorAuthorization, reason: str) -> None:
     item.closed_reason = reason
 
 
+EARLIEST, LATEST = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
+
+
+def _check_dates(item: PriorAuthorization) -> None:
+    errors = {}
+    for name in ("valid_from", "valid_to"):
+        value = getattr(item, name)
+        if value is not None and not EARLIEST <= value <= LATEST:
+            errors[name] = f"{value:%m/%d/%Y} is not a plausible date."
+    if item.valid_from and item.valid_to and item.valid_from > item.valid_to:
+        errors["valid_to"] = "Ends before it starts."
+    if errors:
+        raise ValidationError(errors)
+
+
 def _check_approval(item: PriorAuthorization) -> None:
+    _check_dates(item)
     if item.status != AuthStatus.APPROVED:
         return
     errors = {}
@@ -149,8 +165,6 @@ def _check_approval(item: PriorAuthorization) -> None:
         errors["units_approved"] = "Say how many units the payer approved."
     elif item.units_used > item.units_approved:
         errors["units_used"] = "More units used than approved."
-    if item.valid_from and item.valid_to and item.valid_from > item.valid_to:
-        errors["valid_to"] = "Ends before it starts."
     if errors:
         raise ValidationError(errors)
 
@@ -217,13 +231,15 @@ def authorization_update(
     authorization: PriorAuthorization,
     expected_version: int | None = None,
     today: dt.date | None = None,
+    work: dict[str, Any] | None = None,
     **changes: Any,
 ) -> PriorAuthorization:
     """Change status (needed -> requested -> approved/denied; approved -> expired), number,
-    dates, units or codes; the next action follows the new status."""
+    dates, units or codes; the next action follows the new status unless ``work`` sets it
+    (next_action, next_action_due, wait_reason, owner), in the same locked write."""
     today = today or timezone.localdate()
     require_perm(actor, authorization.practice_id)
-    item = lock_for_update(authorization, expected_version)
+    item = lock_for_update(authorization, expected_version, "owner")
     allowed = {
         "status",
         "number",
@@ -266,11 +282,36 @@ def authorization_update(
     if item.units_used > item.units_approved and item.status == AuthStatus.APPROVED:
         raise ValidationError({"units_used": "More units used than approved."})
     _set_next(item, today)
+    if work and item.is_open:
+        parts += _apply_work(item, work)
     release_hold(item, actor)
     save_checked(item, actor, today)
     if parts:
         log_activity(item, actor, AuthActivityKind.STATUS, "; ".join(parts))
     return item
+
+
+def _apply_work(item: PriorAuthorization, work: dict[str, Any]) -> list[str]:
+    """A next action, due date, wait reason or owner given with the change (the API's
+    PATCH): checked as ``work.services.item_set_next_action`` checks them."""
+    parts = []
+    if work.get("next_action"):
+        if work["next_action"] not in AuthNextAction.values:
+            raise ValidationError({"next_action": f"Unknown next action {work['next_action']!r}."})
+        item.next_action = work["next_action"]
+    if work.get("next_action_due"):
+        item.next_action_due = work["next_action_due"]
+    item.wait_reason = (
+        work.get("wait_reason", "") if item.next_action == AuthNextAction.WAIT else ""
+    )
+    if item.next_action or item.next_action_due:
+        parts.append(f"Next: {item.get_next_action_display()}, due {item.next_action_due:%m/%d/%Y}")
+    owner = work.get("owner")
+    if owner is not None and owner.pk != item.owner_id:
+        check_owner(registry.type(PRIOR_AUTH_KEY), owner, item.practice_id)
+        parts.append(f"Owner: {item.owner} → {owner}")
+        item.owner = owner
+    return parts
 
 
 @transaction.atomic

@@ -310,6 +310,8 @@ def recare_import(
         patient = patients.get(account)
         if account and patient is None:
             row.error("patient_account", f"no patient account {account!r} at {practice}")
+        if due_on is not None and not dt.date(2000, 1, 1) <= due_on <= dt.date(2100, 12, 31):
+            row.error("due_date", f"{due_on:%m/%d/%Y} is not a plausible recall date")
         if account in seen:
             row.error("patient_account", f"the same patient as row {seen[account]}")
         seen.setdefault(account, row.number)

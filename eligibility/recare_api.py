@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from django.db import transaction
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -162,28 +161,29 @@ class RecareViewSet(  # type: ignore[misc]  # the mixin and DRF both declare `ac
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         work = {"next_action", "next_action_due", "wait_reason", "owner"} & set(data)
-        if "outcome" not in data and not work:
-            raise serializers.ValidationError("Give a call outcome or a next action or owner.")
-        with transaction.atomic():
-            if "outcome" in data:
-                item = self.call_service(
-                    services.recare_log_call,
-                    item=item,
-                    outcome=data["outcome"],
-                    next_call_on=data.get("next_call_on"),
-                    appointment=data.get("appointment"),
-                    expected_version=data["version"],
-                )
-            elif item.version != data["version"]:
-                raise ItemConflict(f"{item} was changed after you read it: nothing was saved.")
-            if work and item.is_open:
-                item = self.call_service(
-                    item_set_next_action,
-                    item=item,
-                    next_action=data.get("next_action", item.next_action),
-                    next_action_due=data.get("next_action_due", item.next_action_due),
-                    wait_reason=data.get("wait_reason", item.wait_reason),
-                    owner=data.get("owner"),
-                )
+        if ("outcome" in data) == bool(work):
+            raise serializers.ValidationError(
+                "Log a call (outcome, next_call_on, appointment) or set the next action and "
+                "owner: one of the two per request."
+            )
+        if "outcome" in data:
+            item = self.call_service(
+                services.recare_log_call,
+                item=item,
+                outcome=data["outcome"],
+                next_call_on=data.get("next_call_on"),
+                appointment=data.get("appointment"),
+                expected_version=data["version"],
+            )
+        else:
+            item = self.call_service(
+                item_set_next_action,
+                item=item,
+                next_action=data.get("next_action", item.next_action),
+                next_action_due=data.get("next_action_due", item.next_action_due),
+                wait_reason=data.get("wait_reason", item.wait_reason),
+                owner=data.get("owner"),
+                expected_version=data["version"],
+            )
         fresh = self.get_queryset().get(pk=item.pk)
         return Response(RecareSerializer(fresh).data)
