@@ -18,6 +18,7 @@ MONEY: dict[str, Any] = {"max_digits": 12, "decimal_places": 2}
 
 
 class AckStatus(models.TextChoices):
+    PENDING = "pending", "Queued"
     APPLIED = "applied", "Applied"
     PREVIEWED = "previewed", "Previewed (nothing applied)"
     REFUSED = "refused", "Refused"
@@ -50,6 +51,8 @@ class Acknowledgement(models.Model):
     not_applied_count = models.PositiveIntegerField(default=0)
     # [{"level": "error", "segment": 21, "segment_id": "STC", "message": "..."}]
     entries = models.JSONField(default=list, blank=True)
+    # The file's text while it waits for the task (``ar.tasks.run_acknowledgement``).
+    content = models.TextField(blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
