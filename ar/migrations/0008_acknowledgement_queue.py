@@ -4,20 +4,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('ar', '0007_statements'),
+        ("ar", "0007_statements"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='acknowledgement',
-            name='content',
+            model_name="acknowledgement",
+            name="content",
             field=models.TextField(blank=True),
         ),
         migrations.AlterField(
-            model_name='acknowledgement',
-            name='status',
-            field=models.CharField(choices=[('pending', 'Queued'), ('applied', 'Applied'), ('previewed', 'Previewed (nothing applied)'), ('refused', 'Refused')], max_length=10),
+            model_name="acknowledgement",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("pending", "Queued"),
+                    ("applied", "Applied"),
+                    ("previewed", "Previewed (nothing applied)"),
+                    ("refused", "Refused"),
+                ],
+                max_length=10,
+            ),
         ),
     ]
