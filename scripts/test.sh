@@ -52,8 +52,15 @@ if [ -z "${FAST:-}" ]; then
 .venv/bin/python manage.py makemigrations --check --dry-run >/dev/null \
   || { echo "Model changes without migrations: run manage.py makemigrations." >&2; exit 1; }
 fi
+# The whole suite (no arguments: `make test`) runs on TEST_WORKERS pytest-xdist workers
+# (default 2, one per core of the CI machine; 0 runs in this process). Each module (or
+# class) stays on one worker so its shared fixtures are built once.
+workers=()
+if [ "$#" = 0 ] && [ "${TEST_WORKERS:-2}" != 0 ]; then
+  workers=(-n "${TEST_WORKERS:-2}" --dist loadscope)
+fi
 set +e
-.venv/bin/python -m pytest "$@"
+.venv/bin/python -m pytest "${workers[@]}" "$@"
 status=$?
 set -e
 if [ "$status" = 5 ]; then

@@ -38,3 +38,23 @@ if os.environ.get("BILLING_OPS_ZEAL", "1") != "0":
 if DATABASES["default"]["ENGINE"].endswith("postgresql"):  # noqa: F405
     DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c lock_timeout=15s"  # noqa: F405
+
+# pytest-xdist (`make test` runs two workers): each worker has its own test database
+# (pytest-django names it per worker) and here its own Redis databases, so one worker's
+# Celery worker never takes the other's tasks and a cache clear stays in its worker.
+_xdist_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _xdist_worker.startswith("gw"):
+    import re as _re
+
+    _slot = int(_xdist_worker.removeprefix("gw"))
+
+    def _redis_db(url: str, db: int) -> str:
+        return _re.sub(r"(redis://[^/]+)(/\d+)?$", rf"\g<1>/{db}", url)
+
+    if str(CELERY_BROKER_URL).startswith("redis://"):  # noqa: F405
+        CELERY_BROKER_URL = _redis_db(CELERY_BROKER_URL, 2 + 2 * _slot)  # noqa: F405
+        # Celery reads the variable before its configuration: keep them equal (this also
+        # gives subprocesses the worker's broker).
+        os.environ["CELERY_BROKER_URL"] = CELERY_BROKER_URL
+    if CACHES["default"]["BACKEND"].endswith("RedisCache"):  # noqa: F405
+        CACHES["default"]["LOCATION"] = _redis_db(CACHES["default"]["LOCATION"], 3 + 2 * _slot)  # noqa: F405
