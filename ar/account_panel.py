@@ -29,6 +29,7 @@ def patient_panel(request: HttpRequest, patient: Patient) -> str:
         "account": account,
         "balance": balance,
         "due_at_check_in": max(balance, ZERO),
+        "last_statement": account.statements.first() if account is not None else None,
         "payment_form": PaymentForm(),
         "next": request.get_full_path(),
     }

@@ -20,6 +20,9 @@ urlpatterns = [
     ),
     path("patients/<int:patient_pk>/payments/", views.patient_payment, name="patient-payment"),
     path("ledger-entries/<int:pk>/reverse/", views.entry_reverse, name="ledger-entry-reverse"),
+    path("statements/", views.statement_list, name="statement-list"),
+    path("statements/batch/", views.statement_batch, name="statement-batch"),
+    path("statements/<int:pk>/pdf/", views.statement_pdf, name="statement-pdf"),
     path("adjustment-requests/<int:pk>/", views.request_detail, name="adjustment-request-detail"),
     path(
         "adjustment-requests/<int:pk>/approve/",

@@ -9,6 +9,7 @@ account, or one outside the user's service areas, answers 404 like a missing one
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from typing import Any
 
@@ -18,13 +19,16 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
 
 from ar import account_selectors as selectors
 from ar import adjustments, followups, ledger
+from ar import statements as statements_module
 from ar.account_choices import AGING_BUCKETS
 from ar.account_forms import AdjustmentForm, FollowUpForm, PaymentForm, RefuseForm, ReverseForm
 from ar.ledger_models import AdjustmentRequest, LedgerEntry, PatientAccount
+from ar.statement_models import Statement
 from billing_ops.access import acting_user, request_access
 from billing_ops.pages import get_scoped_or_404, scoped_page
 from practices import permissions as perms
@@ -302,3 +306,98 @@ def request_refuse(request: HttpRequest, pk: int) -> HttpResponse:
     ):
         messages.success(request, f"{item} refused.")
     return redirect("adjustment-request-detail", item.pk)
+
+
+# --- statements ------------------------------------------------------------------------
+
+
+@require_GET
+@scoped_page(PERM)
+def statement_list(request: HttpRequest) -> HttpResponse:
+    """The practice's statements by cycle, with each cycle's mailing batch."""
+    practice = request_access(request).practice
+    statements = list(
+        Statement.objects.visible_to(request.user, PERM)
+        .of_practice(practice.pk)
+        .select_related("account__patient")[:200]
+    )
+    phi_log.record_read(request, [s.account for s in statements], what="statements")
+    cycles = sorted({s.cycle_date for s in statements}, reverse=True)
+    context = {
+        "statements": statements,
+        "cycles": cycles,
+        "cycle": statements_module.cycle_of(practice.pk),
+        "practice": practice,
+    }
+    return render(request, "ar/statement_list.html", context)
+
+
+@require_GET
+@scoped_page(PERM, current_practice=False)
+def statement_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """One statement as the PDF mailed to the patient (rendered from its record)."""
+    queryset = Statement.objects.visible_to(request.user, PERM).select_related(
+        "practice", "account__patient"
+    )
+    statement = get_scoped_or_404(queryset, pk=pk)
+    phi_log.record_read(request, [statement.account], what="statement PDF")
+    response = HttpResponse(statements_module.render_pdf(statement), content_type="application/pdf")
+    number = statement.recipient.get("account_number", statement.pk)
+    name = f"statement-{number}-{statement.cycle_date}"
+    response["Content-Disposition"] = f'inline; filename="{slugify(name)}.pdf"'
+    return response
+
+
+@require_GET
+@scoped_page(PERM)
+def statement_batch(request: HttpRequest) -> HttpResponse:
+    """A cycle's statements as one CSV for the mailing house; logged as a PHI export."""
+    practice = request_access(request).practice
+    try:
+        cycle_date = dt.date.fromisoformat(request.GET.get("cycle", ""))
+    except ValueError:
+        raise Http404("Choose a cycle.") from None
+    statements = list(
+        Statement.objects.visible_to(request.user, PERM)
+        .of_practice(practice.pk)
+        .filter(cycle_date=cycle_date)
+        .select_related("account")
+        .order_by("pk")
+    )
+    phi_log.record_read(
+        request, [s.account for s in statements], what="statement batch", action=AccessAction.EXPORT
+    )
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        [
+            "statement",
+            "account",
+            "name",
+            "address 1",
+            "address 2",
+            "stage",
+            "balance",
+            "due",
+            "message",
+        ]
+    )
+    for s in statements:
+        address = [*s.recipient.get("address", []), "", ""][:2]
+        writer.writerow(
+            [
+                s.pk,
+                cell(s.recipient.get("account_number", "")),
+                cell(s.recipient.get("name", "")),
+                cell(address[0]),
+                cell(address[1]),
+                s.get_stage_display(),
+                cell(s.balance),
+                s.due_date.isoformat(),
+                cell(s.wording),
+            ]
+        )
+    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    name = f"statements-{practice.slug}-{cycle_date.isoformat()}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

@@ -5,11 +5,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from ar import adjustments, ledger
 from ar.account_choices import AdjustmentStatus, EntryKind
 from ar.ledger_models import AdjustmentRequest, FollowUp, LedgerEntry
+from ar.statement_models import Statement
+from ar.statements import statement_cycle_run
 from tests.permission_matrix import Case, Endpoint, PermissionMatrixMixin
 
 BILLING = frozenset({"sam", "fran", "bill", "val"})
@@ -28,6 +31,8 @@ class TestPatientAccountMatrix(PermissionMatrixMixin):
             actor=world.bill, account=world.account, kind="charge", amount="300"
         )
         world.account.refresh_from_db()
+        statement_cycle_run(actor=None, practice=world.sunrise, on=dt.date(2026, 12, 1))
+        world.statement = Statement.objects.get(account=world.account)
         world.pending = adjustments.adjustment_request(
             actor=world.fran,
             account=world.account,
@@ -112,6 +117,29 @@ class TestPatientAccountMatrix(PermissionMatrixMixin):
             done=lambda c: LedgerEntry.objects.filter(
                 reverses=c.world.charge, posted_by=c.user
             ).exists(),
+        ),
+        Endpoint(
+            "statements page",
+            "get",
+            lambda w: "/statements/",
+            BILLING,
+            marker=lambda w: w.sunrise_patient.account_number,
+            route="statement-list",
+        ),
+        Endpoint(
+            "statement batch",
+            "get",
+            lambda w: "/statements/batch/?cycle=2026-12-01",
+            BILLING,
+            marker=lambda w: w.sunrise_patient.account_number,
+            route="statement-batch",
+        ),
+        Endpoint(
+            "statement pdf",
+            "get",
+            lambda w: f"/statements/{w.statement.pk}/pdf/",
+            BILLING,
+            route="statement-pdf",
         ),
         Endpoint(
             "adjustment request page",
