@@ -16,14 +16,15 @@ from typing import Any
 from django.db.models import Prefetch
 from django.utils import timezone
 
+from eligibility.authorizations import appointment_auth_status
 from eligibility.choices import CheckOutcome
 from eligibility.models import EligibilityCheck
 from practices.choices import AppointmentStatus
 from practices.models import Appointment, FeeScheduleLine
 
 CENT = Decimal("0.01")
-# Whether the day sheet shows a prior-authorization column (``eligibility.authorizations``).
-AUTH_COLUMN = False
+# The day sheet shows a prior-authorization column (``eligibility.authorizations``).
+AUTH_COLUMN = True
 HUNDRED = Decimal(100)
 # The day sheet's eligibility column: the worst outcome of an appointment's checks wins.
 STATUS_ORDER = [
@@ -144,7 +145,7 @@ def day_sheet(practice_ids: Iterable[int], start: dt.date, days: int) -> list[Da
     )
     primaries = {a.pk: a.checks[0] for a in appointments if a.checks}  # type: ignore[attr-defined]
     allowed = _allowed(appointments, primaries)
-    auth: dict[int, str] = {}
+    auth = appointment_auth_status(appointments) if appointments else {}
     rows = []
     for appointment in appointments:
         found: list[EligibilityCheck] = appointment.checks  # type: ignore[attr-defined]

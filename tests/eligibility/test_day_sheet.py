@@ -13,6 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from claims.models import PayerRule
 from eligibility import selectors, services
 from eligibility.choices import CheckMethod, CheckOutcome, NextAction
 from eligibility.models import EligibilityCheck
@@ -289,3 +290,20 @@ def test_verified_before_service_counts_from_stored_data(world, when):
 
     assert figures == [(world.sunrise.pk, day, 2, 1 if when == "before" else 0)]
     assert selectors.verified_before_service([world.maple.pk], day, day) == []
+
+
+def test_the_prior_auth_column_shows_a_visit_that_needs_one(world, client_for):
+    crown = booked(world, at(tomorrow(), 9), ["D2740"])
+    cleaning = booked(world, at(tomorrow(), 10), ["D1110"])
+    PayerRule.objects.create(
+        practice=world.sunrise,
+        payer=crown.patient.coverages.get().payer,
+        procedure_code_pattern="D27*",
+        needs_authorization=True,
+        description="Crowns need a prior authorization.",
+    )
+    rows = {r.appointment.pk: r for r in selectors.day_sheet([world.sunrise.pk], tomorrow(), 1)}
+    assert rows[crown.pk].auth_status == "needed"
+    assert rows[cleaning.pk].auth_status == ""
+    page = client_for(world.fran).get("/day-sheet/")
+    assert "Prior auth" in page.text
