@@ -208,7 +208,7 @@ class ParsedMember:
         return found
 
     def _amount(self, code: str, *, remaining: bool, percent: bool = False) -> Decimal | None:
-        """The in-network amount of a benefit (else the first one given)."""
+        """The in-network individual amount of a benefit (else the first one given)."""
         rows = [
             b
             for b in self.benefits
@@ -216,7 +216,13 @@ class ParsedMember:
             and (b.percent if percent else b.amount) is not None
             and (b.period == REMAINING) == remaining
         ]
-        rows.sort(key=lambda b: 0 if b.in_network == "Y" else 1 if not b.in_network else 2)
+        # In network first, then the individual's amount before the family's.
+        rows.sort(
+            key=lambda b: (
+                0 if b.in_network == "Y" else 1 if not b.in_network else 2,
+                0 if b.coverage_level in ("", "IND") else 1,
+            )
+        )
         if not rows:
             return None
         return rows[0].percent if percent else rows[0].amount

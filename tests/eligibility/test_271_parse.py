@@ -167,3 +167,19 @@ def test_missing_trailers_and_unknown_segments_are_refused():
     assert error.segment_id == "SE" or error.segment_id == "IEA"
     (error,) = refused(text.replace("EB*L~", "XYZ*L~"))
     assert error.segment_id == "XYZ" and "unknown segment id" in error.reason
+
+
+def test_the_individual_in_network_deductible_is_chosen_over_the_familys():
+    text = (
+        sample("ours-aaa-rejections.271")
+        .replace(
+            "EB*C**35***23*50.00*****Y~\n",
+            "EB*C*FAM*35***23*150.00*****Y~\nEB*C*IND*35***23*50.00*****N~\n"
+            "EB*C*IND*35***23*50.00*****Y~\n",
+        )
+        .replace("SE*28*0001", "SE*30*0001")
+    )
+    patel = parse_271(text).members[2]
+    assert [b.coverage_level for b in patel.benefits if b.code == "C"] == ["FAM", "IND", "IND", ""]
+    assert patel.result().deductible == Decimal("50.00")
+    assert patel.result().deductible_remaining == Decimal("20.00")
