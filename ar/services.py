@@ -182,6 +182,10 @@ def remittance_run(remittance_id: int, *, bulk: bool = True) -> Remittance | Non
             _x12_entries(outcome, exc)
             return _finish(batch, RemittanceStatus.REFUSED, outcome)
         _header(batch, parsed)
+        for skipped in parsed.skipped:
+            outcome.warn(
+                skipped.reason, segment=skipped.segment_index, segment_id=skipped.segment_id
+            )
         if batch.dry_run:
             return _preview(batch, parsed, outcome)
         done = _already(batch, outcome)

@@ -138,6 +138,8 @@ class ParsedRemittance:
     payee_npi: str = ""
     claims: list[ParsedClaimPayment] = field(default_factory=list)
     provider_adjustments: list[ParsedProviderAdjustment] = field(default_factory=list)
+    # Segments the guide does not define, inside the transaction: skipped, reported.
+    skipped: list[X12Error] = field(default_factory=list)
 
 
 def _d8(segment: Segment, n: int) -> dt.date:
@@ -174,6 +176,7 @@ class _Parser:
             self.more += 1
 
     def run(self, segments: list[Segment]) -> ParsedRemittance:
+        segments = self._first_set(segments)
         for segment in segments:
             handler = getattr(self, f"seg_{segment.id}", None)
             if handler is None:
@@ -192,6 +195,28 @@ class _Parser:
         if self.seen_st and not self.seen_trn:
             self.problem(X12Error(self.st_index, "ST", "the transaction has no TRN segment"))
         return self.result
+
+    def _first_set(self, segments: list[Segment]) -> list[Segment]:
+        """Several transaction sets (ST..SE) in one interchange: each would be its own
+        remittance (its own payment and trace). A file posts all or nothing under one
+        batch key, so such a file is refused whole, naming every set; the first set is
+        still checked so that its own problems are listed too."""
+        starts = [n for n, s in enumerate(segments) if s.id == "ST"]
+        if len(starts) < 2:
+            return segments
+        sets = []
+        for n, start in enumerate(starts):
+            end = starts[n + 1] if n + 1 < len(starts) else len(segments)
+            trace = next((s.el(2) for s in segments[start:end] if s.id == "TRN"), "")
+            sets.append(f"ST at segment {segments[start].index} (trace {trace or 'none'})")
+        self.problem(
+            segments[starts[1]].error(
+                f"the interchange holds {len(starts)} transaction sets: "
+                f"{'; '.join(sets)}. Each is its own remittance: nothing in this file was "
+                "posted; send one 835 transaction set per file"
+            )
+        )
+        return segments[: starts[1]]
 
     # Envelope
     def seg_ST(self, s: Segment) -> None:
@@ -408,9 +433,11 @@ class _Parser:
 
 def parse_835(text: str) -> ParsedRemittance:
     """Parse one 835 transaction; every problem raises together in ``X12Errors``."""
-    _delims, _isa, segments = tokenize(text, known=KNOWN_835)
+    skipped: list[X12Error] = []
+    _delims, _isa, segments = tokenize(text, known=KNOWN_835, skipped=skipped)
     parser = _Parser()
     result = parser.run(segments)
+    result.skipped = skipped
     if not parser.errors and parser.seen_bpr:
         total = sum((c.paid for c in result.claims), ZERO)
         plb = sum((p.amount for p in result.provider_adjustments), ZERO)

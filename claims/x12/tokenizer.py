@@ -167,15 +167,24 @@ def _read_delimiters(body: str) -> tuple[Delimiters, list[str]]:
 
 
 def tokenize(
-    text: str, known: frozenset[str] = KNOWN_SEGMENTS
+    text: str, known: frozenset[str] = KNOWN_SEGMENTS, skipped: list[X12Error] | None = None
 ) -> tuple[Delimiters, list[str], list[Segment]]:
     """Split an interchange into segments; returns delimiters, ISA01..ISA16, segments.
 
-    ``known``: the segment ids the transaction's guide defines (the 837's by default)."""
+    ``known``: the segment ids the transaction's guide defines (the 837's by default).
+
+    ``skipped``: without it, the first unknown segment id refuses the input. With it (a
+    list to fill), a well-formed segment id the guide does not define, inside a transaction
+    set (between ST and SE), is skipped and reported there with its position: a receiver
+    may ignore segments it does not use, and SE01 still counts it (segment numbers are
+    positions in the input). An unknown id in the envelope (outside ST..SE) or a malformed
+    id still refuses the input; every such segment is named (``X12Errors``)."""
     body = text.lstrip(_WHITESPACE)
     delims, isa = _read_delimiters(body)
     pieces = body.split(delims.segment)
     segments: list[Segment] = []
+    refused: list[X12Error] = []
+    inside = False
     for index, raw in enumerate(pieces[:-1], start=1):
         piece = raw.strip("\r\n")
         if not piece:
@@ -188,9 +197,20 @@ def tokenize(
         if bad is not None:
             raise X12Error(index, seg_id[:10], f"unexpected character {bad!r} (binary data?)")
         if not _SEGMENT_ID.fullmatch(seg_id) or seg_id not in known:
-            raise X12Error(index, seg_id[:10], f"unknown segment id {seg_id[:10]!r}")
+            reason = f"unknown segment id {seg_id[:10]!r}"
+            if skipped is None:
+                raise X12Error(index, seg_id[:10], reason)
+            if inside and _SEGMENT_ID.fullmatch(seg_id):
+                reason += ": not in the implementation guide, skipped"
+                skipped.append(X12Error(index, seg_id[:10], reason))
+            else:
+                refused.append(X12Error(index, seg_id[:10], reason))
+            continue
+        inside = seg_id == "ST" or (inside and seg_id != "SE")
         elements = tuple(piece.split(delims.element))
         segments.append(Segment(index, seg_id, elements, delims.component))
+    if refused:
+        raise X12Errors(refused)
     tail = pieces[-1].strip(_WHITESPACE)
     if tail:
         raise X12Error(
