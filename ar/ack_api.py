@@ -13,8 +13,8 @@ from rest_framework import mixins, serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from ar.ack_models import Acknowledgement, AckStatus, ClaimAcknowledgement
-from ar.acknowledgements import acknowledgement_import
+from ar.ack_models import Acknowledgement, ClaimAcknowledgement
+from ar.acknowledgements import acknowledgement_upload
 from billing_ops.api import ScopedViewSet
 from practices import permissions as perms
 from practices.api import ScopedPracticeField
@@ -109,22 +109,21 @@ class AcknowledgementViewSet(
 
     @extend_schema(
         request=AcknowledgementUploadSerializer,
-        responses={201: AcknowledgementSerializer, 400: AcknowledgementSerializer},
+        responses={202: AcknowledgementSerializer},
     )
     def create(self, request: Any, *args: Any, **kwargs: Any) -> Response:
-        """Upload a 277CA; it is applied now (400 with the segments when it is refused)."""
+        """Upload a 277CA: 202, queued for a worker (status "pending"); its detail says
+        what it did once run (refused: nothing applied, the entries name the segments)."""
         upload = self.get_serializer(data=request.data)
         upload.is_valid(raise_exception=True)
         data = upload.validated_data
         batch = self.call_service(
-            acknowledgement_import,
+            acknowledgement_upload,
             practice=data["practice"],
             content=data["file"].read(),
             filename=data["file"].name,
             dry_run=data["dry_run"],
         )
         body = AcknowledgementSerializer(batch, context=self.get_serializer_context()).data
-        refused = batch.status == AckStatus.REFUSED
-        code = status.HTTP_400_BAD_REQUEST if refused else status.HTTP_201_CREATED
         location = reverse("api-acknowledgement-detail", args=[batch.pk])
-        return Response(body, status=code, headers={"Location": location})
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": location})

@@ -18,7 +18,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -193,6 +193,81 @@ def _run(
 
 
 @transaction.atomic
+def acknowledgement_upload(
+    *,
+    actor: Actor,
+    practice: Practice,
+    content: bytes,
+    filename: str,
+    dry_run: bool = False,
+    enqueue: bool = True,
+) -> Acknowledgement:
+    """Store a 277CA file as a queued import and, once committed, queue its run
+    (``ar.tasks.run_acknowledgement``, the id only); ``enqueue=False``: the caller runs it."""
+    require_practice_perm(actor, perms.POST_PAYMENTS, practice)
+    text = decode_upload(content)
+    if not detect_x12(text):
+        raise ValidationError(
+            {"file": "This is not an X12 277CA file: it does not start with ISA."}
+        )
+    batch = Acknowledgement.objects.create(
+        practice=practice,
+        dry_run=dry_run,
+        filename=(filename or "upload.277")[-255:],
+        file_hash=hashlib.sha256(content).hexdigest(),
+        created_by=actor,
+        status=AckStatus.PENDING,
+        content=text,
+    )
+    if enqueue:
+        from ar.tasks import run_acknowledgement
+
+        run_acknowledgement.delay_on_commit(batch.pk)
+    return batch
+
+
+def acknowledgement_run(acknowledgement_id: int) -> Acknowledgement | None:
+    """Apply one queued import, once: the row is locked and a finished import is returned
+    as it is, so a task delivered twice changes nothing the second time. Two imports of
+    the same file at once change each claim once (the applied row's unique index)."""
+    with transaction.atomic():
+        batch = (
+            Acknowledgement.objects.select_for_update(of=("self",))
+            .select_related("practice", "created_by")
+            .filter(pk=acknowledgement_id)
+            .first()
+        )
+        if batch is None or batch.status != AckStatus.PENDING:
+            return batch
+        outcome = Outcome()
+        actor = batch.created_by
+        try:
+            parsed = parse_277ca(batch.content)
+        except X12Error as exc:
+            _x12_entries(outcome, exc)
+            return _finish(batch, AckStatus.REFUSED, outcome)
+        batch.payer_name, batch.trace = parsed.payer_name[:200], parsed.trace[:50]
+        try:
+            with transaction.atomic():
+                require_practice_perm(actor, perms.POST_PAYMENTS, batch.practice)
+                _run(actor, batch, parsed, outcome)
+        except (ValidationError, PermissionDenied) as exc:
+            outcome = Outcome()
+            reasons = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
+            outcome.error(f"nothing was applied: {'; '.join(reasons)}", fatal=True)
+            for name in COUNTS.values():
+                setattr(batch, name, 0)
+            return _finish(batch, AckStatus.REFUSED, outcome)
+        status = AckStatus.PREVIEWED if batch.dry_run else AckStatus.APPLIED
+        return _finish(batch, status, outcome)
+
+
+def _finish(batch: Acknowledgement, status: str, outcome: Outcome) -> Acknowledgement:
+    batch.status, batch.entries, batch.content = status, outcome.stored_entries(), ""
+    batch.save()
+    return batch
+
+
 def acknowledgement_import(
     *,
     actor: Actor,
@@ -201,34 +276,17 @@ def acknowledgement_import(
     filename: str,
     dry_run: bool = False,
 ) -> Acknowledgement:
-    """Import one 277CA file now; the returned record says what it did (status refused:
-    nothing applied, its entries name the segments)."""
-    require_practice_perm(actor, perms.POST_PAYMENTS, practice)
-    text = decode_upload(content)
-    if not detect_x12(text):
-        raise ValidationError(
-            {"file": "This is not an X12 277CA file: it does not start with ISA."}
-        )
-    batch = Acknowledgement(
+    """Import one 277CA file now (the page and the command): stored, then run in this
+    process; the returned record says what it did (status refused: nothing applied, its
+    entries name the segments)."""
+    batch = acknowledgement_upload(
+        actor=actor,
         practice=practice,
+        content=content,
+        filename=filename,
         dry_run=dry_run,
-        filename=(filename or "upload.277")[-255:],
-        file_hash=hashlib.sha256(content).hexdigest(),
-        created_by=actor,
-        status=AckStatus.PREVIEWED if dry_run else AckStatus.APPLIED,
+        enqueue=False,
     )
-    outcome = Outcome()
-    try:
-        parsed = parse_277ca(text)
-    except X12Error as exc:
-        _x12_entries(outcome, exc)
-        batch.status = AckStatus.REFUSED
-        batch.entries = outcome.stored_entries()
-        batch.save()
-        return batch
-    batch.payer_name, batch.trace = parsed.payer_name[:200], parsed.trace[:50]
-    batch.save()
-    _run(actor, batch, parsed, outcome)
-    batch.entries = outcome.stored_entries()
-    batch.save()
-    return batch
+    done = acknowledgement_run(batch.pk)
+    assert done is not None
+    return done

@@ -84,7 +84,7 @@ class TestAcknowledgementMatrix(PermissionMatrixMixin):
             lambda w: "/api/v1/acknowledgements/",
             POSTERS,
             api=True,
-            ok_status=201,
+            ok_status=202,
             denied_status=400,
             multipart=True,
             data=lambda w: {"practice": w.sunrise.pk, "file": upload("api.txt")},

@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from ar.ack_models import Acknowledgement, ClaimAcknowledgement
-from ar.acknowledgements import acknowledgement_import
+from ar.acknowledgements import acknowledgement_import, acknowledgement_run
 from claims.choices import ActivityKind
 from claims.models import Claim, ClaimActivity
 from claims.services import claim_transition
@@ -172,24 +172,32 @@ def test_script_in_imported_fields_is_escaped(world, make_claim, client_for, run
     assert "<script>x</script>" not in page and "&lt;script&gt;x&lt;/script&gt;" in page
 
 
-def test_api_upload_applies_now_and_refuses_a_malformed_file(world, make_claim, client_for):
+def test_api_upload_queues_the_run_and_refuses_a_malformed_file(
+    world, make_claim, client_for, django_capture_on_commit_callbacks
+):
     claim = make_claim("5781", "Tpatient", [("D1110", "125.00")])
     client = client_for(world.bill)
     data = {"practice": world.sunrise.pk, "file": upload(sample(ACCEPTED))}
-    response = client.post("/api/v1/acknowledgements/", data)
-    assert response.status_code == 201, response.content
+    with django_capture_on_commit_callbacks() as queued:
+        response = client.post("/api/v1/acknowledgements/", data)
+    assert response.status_code == 202, response.content
     body = response.json()
-    assert (body["accepted_count"], body["status"]) == (1, "applied")
+    assert (body["accepted_count"], body["status"]) == (0, "pending")
+    assert len(queued) == 1  # the task, queued once the upload is committed
     assert response["Location"] == f"/api/v1/acknowledgements/{body['id']}/"
+    acknowledgement_run(body["id"])  # what the worker does with the id
     detail = client.get(response["Location"]).json()
+    assert (detail["accepted_count"], detail["status"]) == (1, "applied")
     assert detail["claims"][0]["claim"] == claim.pk
     assert Claim.objects.get(pk=claim.pk).status == "accepted"
 
     broken = sample(ACCEPTED).replace("STC*A2:20*", "STC*:20*")
     data = {"practice": world.sunrise.pk, "file": upload(broken)}
-    refused = client.post("/api/v1/acknowledgements/", data)
-    assert refused.status_code == 400 and refused.json()["status"] == "refused"
-    assert refused.json()["entries"][0]["segment"] == 22
+    queued_id = client.post("/api/v1/acknowledgements/", data).json()["id"]
+    acknowledgement_run(queued_id)
+    refused = client.get(f"/api/v1/acknowledgements/{queued_id}/").json()
+    assert refused["status"] == "refused"
+    assert refused["entries"][0]["segment"] == 22
 
 
 def test_old_file_does_not_reject_a_resubmitted_claim_again(world, make_claim, run):
