@@ -82,7 +82,9 @@ def _post(actor: Actor, account: PatientAccount, request: AdjustmentRequest) -> 
 
 
 def approver_for(practice_id: int) -> Any:
-    return holders(perms.APPROVE_ADJUSTMENTS, practice_id).order_by("username").first()
+    return (
+        holders(perms.APPROVE_ADJUSTMENTS, practice_id).order_by("is_superuser", "username").first()
+    )
 
 
 @transaction.atomic

@@ -64,7 +64,11 @@ def owner_for(actor: Actor, practice_id: int) -> Any:
     else the first person at the practice who does."""
     if actor is not None and has_perm(actor, perms.WORK_PATIENT_BILLING, practice_id):
         return actor
-    return holders(perms.WORK_PATIENT_BILLING, practice_id).order_by("username").first()
+    return (
+        holders(perms.WORK_PATIENT_BILLING, practice_id)
+        .order_by("is_superuser", "username")
+        .first()
+    )
 
 
 def account_for(*, actor: Actor, patient: Patient) -> PatientAccount:

@@ -25,6 +25,7 @@ from claims.models import Claim, Estimate
 from demo.claims import seed_claims
 from demo.frontdesk import reset_frontdesk, seed_frontdesk
 from demo.kpis import reset_kpis, seed_kpis
+from demo.patient_accounts import reset_patient_accounts, seed_patient_accounts
 from demo.remittances import reset_remittances, seed_remittances
 from practices import services
 from practices.choices import (
@@ -187,6 +188,9 @@ class Command(BaseCommand):
             # The front desk's prior authorizations and the recare lists.
             for practice in practices.values():
                 seed_frontdesk(practice, users)
+            # Patient balances in every aging bucket, statements, approvals for the manager.
+            for practice in practices.values():
+                seed_patient_accounts(practice, users)
             # A year of daily KPI snapshots, so the dashboard shows trends (bulk upserts).
             seed_kpis(practices.values(), users)
         self._print_claims(practices, claims)
@@ -201,6 +205,7 @@ class Command(BaseCommand):
         User = get_user_model()
         demo_users = list(User.objects.filter(username__in=[u[0] for u in USERS]))
         with pgtrigger.ignore():
+            reset_patient_accounts(practices)
             reset_remittances(practices)
             Claim.objects.filter(practice__in=practices).delete()
             Estimate.objects.filter(practice__in=practices).delete()
