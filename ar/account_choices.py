@@ -118,3 +118,8 @@ def dunning_stage(days: int) -> str:
     if days >= SECOND_NOTICE_DAYS:
         return DunningStage.SECOND
     return DunningStage.FIRST
+
+
+class DisputeStatus(models.TextChoices):
+    OPEN = "open", "Open (statements held)"
+    RESOLVED = "resolved", "Resolved"

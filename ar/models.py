@@ -359,4 +359,4 @@ from ar.ledger_models import (  # noqa: E402, F401
     LedgerEntry,
     PatientAccount,
 )
-from ar.statement_models import Statement, StatementCycle  # noqa: E402, F401
+from ar.statement_models import Dispute, Statement, StatementCycle  # noqa: E402, F401

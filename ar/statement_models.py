@@ -9,8 +9,9 @@ from typing import Any
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from simple_history.models import HistoricalRecords
 
-from ar.account_choices import DunningStage
+from ar.account_choices import DisputeStatus, DunningStage
 from billing_ops.append_only import append_only
 from billing_ops.scoping import PracticeScopedQuerySet
 
@@ -78,3 +79,43 @@ class Statement(models.Model):
 
     def __str__(self) -> str:
         return f"Statement {self.cycle_date:%m/%d/%Y} (${self.balance:,.2f})"
+
+
+class Dispute(models.Model):
+    """A patient disputes their balance: statements hold until it is resolved."""
+
+    practice_lookup = "practice"
+
+    practice = models.ForeignKey("practices.Practice", on_delete=models.PROTECT, related_name="+")
+    account = models.ForeignKey(
+        "ar.PatientAccount", on_delete=models.PROTECT, related_name="disputes"
+    )
+    reason = models.CharField(max_length=500)
+    status = models.CharField(
+        max_length=10, choices=DisputeStatus.choices, default=DisputeStatus.OPEN
+    )
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    opened_at = models.DateTimeField(auto_now_add=True)
+    resolution = models.CharField(max_length=500, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    objects = PracticeScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-opened_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account"],
+                condition=models.Q(status="open"),
+                name="one_open_dispute_per_account",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Dispute: {self.reason[:60]}"
