@@ -31,6 +31,7 @@ AGE_BUCKETS = {
     "61-90": (61, 90),
     "91-120": (91, 120),
     "120+": (121, None),
+    "91+": (91, None),  # the dashboard's "% of A/R over 90 days" links here
 }
 
 

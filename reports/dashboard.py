@@ -1,0 +1,268 @@
+"""What the dashboard, its CSV, the API and the weekly e-mail show: one builder.
+
+``build(practice_ids, period)`` reads the snapshots once (``reports.selectors``) and
+returns the tiles, tables and chart series; each figure carries the link to the items
+behind it (the queue filtered the same way).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+from django.utils import timezone
+
+from denials.choices import DenialCategory
+from reports.kpis import AGE_BUCKETS, BY_KEY, KPIS, OVER_90, Kpi
+from reports.selectors import TREND_KEYS, Period, aggregate, last_months, month_trend, read_days
+from reports.values import ZERO, headline
+
+BREAKDOWN_KEYS = ["denials_by_payer", "denials_by_provider", "denials_by_service"]
+
+
+@dataclass
+class Figure:
+    """One KPI in a period: its value, the previous period's, the change and a link."""
+
+    kpi: Kpi
+    value: Decimal | int | None
+    previous: Decimal | int | None
+    no_data: bool
+    link: str
+    spark: list[float | None] = field(default_factory=list)
+
+    @property
+    def change(self) -> Decimal | int | None:
+        if self.value is None or self.previous is None:
+            return None
+        return self.value - self.previous
+
+    @property
+    def good(self) -> bool | None:
+        change = self.change
+        if not change:
+            return None
+        return (change > 0) == (self.kpi.better == "up")
+
+    @property
+    def shown(self) -> str:
+        return show(self.kpi.unit, self.value, self.no_data)
+
+    @property
+    def previous_shown(self) -> str:
+        return show(self.kpi.unit, self.previous, False)
+
+    @property
+    def change_shown(self) -> str:
+        change = self.change
+        if change is None:
+            return ""
+        sign = "+" if change > 0 else ""
+        unit = " pts" if self.kpi.unit == "%" else ""
+        return f"{sign}{show(self.kpi.unit, change, False).rstrip(' %')}{unit}"
+
+
+def show(unit: str, value: Decimal | int | None, no_data: bool) -> str:
+    """A figure as text: "no data yet", "none counted", "$1,204.50", "92.31 %", "12.4 days"."""
+    if no_data:
+        return "no data yet"
+    if value is None:
+        return "none counted"
+    if unit == "$":
+        return f"-${-value:,.2f}" if value < 0 else f"${value:,.2f}"
+    if unit == "%":
+        return f"{value:.2f} %"
+    if unit == "days":
+        return f"{Decimal(value):.1f} days"
+    return f"{value:,}"
+
+
+def _queue(slug: str, practice_id: int | None, **params: str) -> str:
+    query = {**({"practice": str(practice_id)} if practice_id else {}), **params}
+    url = reverse("queue", kwargs={"slug": slug})
+    return f"{url}?{urlencode(query, doseq=True)}" if query else url
+
+
+def links(practice_id: int | None) -> dict[str, str]:
+    """Each figure's list of items: the queues filtered as the figure counts them."""
+    payer_ar = _queue("payer-ar", practice_id)
+    denials = _queue("denials", practice_id)
+    return {
+        "clean_claim_rate": _queue("rejections", practice_id),
+        "first_pass_denial_rate": denials,
+        "first_pass_denial_amount_rate": denials,
+        "days_in_ar": payer_ar,
+        "ar_over_90": _queue("payer-ar", practice_id, age="91+"),
+        "net_collection_rate": reverse("remittance-list"),
+        "gross_collection_rate": reverse("remittance-list"),
+        "payments_posted": reverse("remittance-list"),
+        "claims_submitted": payer_ar,
+        "submission_lag": _queue("all-open", practice_id, status="ready"),
+        "response_turnaround": denials,
+        "unresolved_insurance_requests": payer_ar,
+        "eligibility_verified": "",
+        "appeal_overturn_rate": denials,
+        "timely_filing_write_offs": _queue("denials", practice_id, category="timely_filing"),
+        "underpayments_found": _queue("underpayments", practice_id),
+        "underpayments_recovered": _queue("underpayments", practice_id),
+        "ar_aging_payer": payer_ar,
+        "ar_aging_patient": _queue("patient-balances", practice_id),
+        "denials_by_category": denials,
+        "denials_by_payer": denials,
+        "denials_by_provider": denials,
+        "denials_by_service": denials,
+        "overdue_by_owner": reverse("queue-owners"),
+        "dollars_resolved_by_staff": reverse("queue-owners"),
+    }
+
+
+def _spark(days: dict[dt.date, dict[str, Any]], kpi: Kpi, period: Period) -> list[float | None]:
+    points: list[float | None] = []
+    day = period.start
+    while day <= period.end:
+        value = headline(days.get(day, {}).get(kpi.key))
+        points.append(float(value) if value is not None else None)
+        day += dt.timedelta(days=1)
+    return points
+
+
+def _number(value: Any) -> Decimal | int | None:
+    if isinstance(value, int) and not isinstance(value, bool) and value == 0:
+        return 0
+    return headline(value)
+
+
+def build(
+    practice_ids: Iterable[int], period: Period, *, practice_id: int | None = None
+) -> dict[str, Any]:
+    """Everything the dashboard shows for these practices in this period."""
+    ids = sorted(set(practice_ids))
+    today = timezone.localdate()
+    months = last_months(period.end)
+    # Every figure over the period and the one before; the trend figures over 12 months.
+    days = read_days(ids, min(period.previous_start, period.start), period.end, today)
+    current = aggregate(days, period.start, period.end)
+    previous = aggregate(days, period.previous_start, period.previous_end)
+    trend = month_trend(ids, months, period.end, days, today)
+    urls = links(practice_id)
+    figures: dict[str, Figure] = {}
+    for kpi in KPIS:
+        value = current[kpi.key]
+        figures[kpi.key] = Figure(
+            kpi=kpi,
+            value=_value(kpi, value),
+            previous=_value(kpi, previous[kpi.key]),
+            no_data=value is None,
+            link=urls.get(kpi.key, ""),
+            spark=_spark(days, kpi, period) if kpi.headline else [],
+        )
+    aging = current["ar_aging_payer"] or {}
+    patient_aging = current["ar_aging_patient"] or {}
+    categories = current["denials_by_category"] or {}
+    return {
+        "period": period,
+        "figures": figures,
+        "tiles": [figures[kpi.key] for kpi in KPIS if kpi.headline],
+        "table": [f for f in figures.values() if not isinstance(current[f.kpi.key], dict)],
+        # (bucket, payer A/R, its claims, patient A/R)
+        "aging": [
+            (
+                name,
+                aging.get(name, ZERO),
+                _queue("payer-ar", practice_id, age=name),
+                patient_aging.get(name, ZERO),
+            )
+            for name, _, _ in AGE_BUCKETS
+        ],
+        "aging_patient_no_data": current["ar_aging_patient"] is None,
+        "denial_categories": [
+            (label, categories[code], _queue("denials", practice_id, category=code))
+            for code, label in DenialCategory.choices
+            if code in categories
+        ],
+        "breakdowns": [
+            (BY_KEY[key], sorted((current[key] or {}).items(), key=lambda kv: -kv[1].amount))
+            for key in BREAKDOWN_KEYS
+        ],
+        "staff": staff_rows(current, period),
+        "chart": {
+            "months": [first_day.strftime("%b %Y") for first_day in months],
+            "trends": [
+                {
+                    "key": key,
+                    "label": BY_KEY[key].label,
+                    "unit": BY_KEY[key].unit,
+                    "data": [_float(_number(trend[m].get(key))) for m in months],
+                    "reference": _reference(BY_KEY[key]),
+                }
+                for key in TREND_KEYS
+            ],
+            "aging": {
+                "labels": [name for name, _, _ in AGE_BUCKETS],
+                "payer": [float(aging.get(name, ZERO)) for name, _, _ in AGE_BUCKETS],
+                "patient": None
+                if current["ar_aging_patient"] is None
+                else [float(patient_aging.get(name, ZERO)) for name, _, _ in AGE_BUCKETS],
+            },
+            "denials": {
+                "labels": [label for label, _, _ in _cats(categories)],
+                "amounts": [float(tally.amount) for _, tally, _ in _cats(categories)],
+            },
+            "sparks": {f.kpi.key: f.spark for f in figures.values() if f.kpi.headline},
+        },
+        "over_90_buckets": OVER_90,
+    }
+
+
+def _cats(categories: dict[str, Any]) -> list[tuple[str, Any, str]]:
+    return [
+        (label, categories[code], "")
+        for code, label in DenialCategory.choices
+        if code in categories
+    ]
+
+
+def _reference(kpi: Kpi) -> list[float] | None:
+    return [float(x) for x in kpi.reference] if kpi.reference else None
+
+
+def _float(value: Decimal | int | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def _value(kpi: Kpi, value: Any) -> Decimal | int | None:
+    """A ratio with nothing counted has no value (None), a sum with nothing counted is 0."""
+    if value is None:
+        return None
+    if isinstance(value, int) and value == 0:
+        return None if kpi.unit in ("%", "days") else (ZERO if kpi.unit == "$" else 0)
+    return headline(value)
+
+
+def staff_rows(current: dict[str, Any], period: Period) -> list[dict[str, Any]]:
+    """Per staff member: dollars resolved per day and overdue next actions (names, no ids)."""
+    dollars = current["dollars_resolved_by_staff"] or {}
+    overdue = current["overdue_by_owner"] or {}
+    user_ids = {int(key) for key in [*dollars, *overdue] if key}
+    names = {
+        user.pk: user.get_full_name() or user.username
+        for user in get_user_model().objects.filter(pk__in=user_ids)
+    }
+    rows = []
+    for key in sorted(set(dollars) | set(overdue), key=lambda k: names.get(int(k or 0), "~")):
+        resolved = dollars.get(key, ZERO)
+        rows.append(
+            {
+                "name": names.get(int(key), "?") if key else "Unassigned",
+                "resolved": resolved,
+                "per_day": (Decimal(resolved) / period.days).quantize(Decimal("0.01")),
+                "overdue": overdue.get(key, 0),
+            }
+        )
+    return rows
