@@ -23,10 +23,12 @@ from simple_history.utils import bulk_create_with_history
 from claims.choices import OPEN_STATUSES
 from claims.models import Claim, Estimate
 from demo.claims import seed_claims
+from demo.eligibility import reset_eligibility, seed_eligibility
 from demo.frontdesk import reset_frontdesk, seed_frontdesk
 from demo.kpis import reset_kpis, seed_kpis
 from demo.patient_accounts import reset_patient_accounts, seed_patient_accounts
 from demo.remittances import reset_remittances, seed_remittances
+from demo.sops import reset_sops, seed_sops
 from practices import services
 from practices.choices import (
     ClaimFormat,
@@ -188,6 +190,13 @@ class Command(BaseCommand):
             # The front desk's prior authorizations and the recare lists.
             for practice in practices.values():
                 seed_frontdesk(practice, users)
+            # Billing functions, SOPs, the payer rule library and escalations.
+            for practice in practices.values():
+                seed_sops(practice, users)
+            # Visits for the next two weeks and their eligibility checks in every state
+            # (after the billing functions: the eligibility owner owns the checks).
+            for practice in practices.values():
+                seed_eligibility(practice, users)
             # Patient balances in every aging bucket, statements, approvals for the manager.
             for practice in practices.values():
                 seed_patient_accounts(practice, users)
@@ -205,11 +214,13 @@ class Command(BaseCommand):
         User = get_user_model()
         demo_users = list(User.objects.filter(username__in=[u[0] for u in USERS]))
         with pgtrigger.ignore():
+            reset_sops(practices)
             reset_patient_accounts(practices)
             reset_remittances(practices)
             Claim.objects.filter(practice__in=practices).delete()
             Estimate.objects.filter(practice__in=practices).delete()
             reset_frontdesk(practices)
+            reset_eligibility(practices)
             reset_kpis(practices)
             Notification.objects.filter(practice__in=practices).delete()
             PhiAccessLog.objects.filter(practice__in=practices).delete()
