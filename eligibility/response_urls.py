@@ -8,6 +8,11 @@ from eligibility import response_api, response_views
 urlpatterns = [
     path("eligibility-responses/", response_views.response_list, name="eligibility-response-list"),
     path(
+        "eligibility-responses/270/",
+        response_views.export_270_download,
+        name="eligibility-270-export",
+    ),
+    path(
         "eligibility-responses/<int:pk>/",
         response_views.ResponseDetailView.as_view(),
         name="eligibility-response-detail",

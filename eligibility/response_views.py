@@ -14,12 +14,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 from django.views.generic import DetailView
 
 from billing_ops.access import acting_user, request_access
 from billing_ops.pages import ScopedPageMixin, scoped_page
 from claims.imports.results import CONFLICT, ERROR, SKIPPED, describe
 from claims.imports.services import MAX_UPLOAD_BYTES
+from eligibility.response_export import export_270
 from eligibility.response_models import EligibilityResponseImport
 from eligibility.responses import response_import
 from practices import permissions as perms
@@ -41,6 +43,37 @@ class ResponseUploadForm(forms.Form):
         if upload.size > MAX_UPLOAD_BYTES:
             raise forms.ValidationError("The file is over 10 MB. Split it into parts.")
         return upload
+
+
+class Export270Form(forms.Form):
+    date = forms.DateField(
+        label="Appointments on",
+        widget=forms.DateInput(attrs={"class": "form-control", "type": "date"}),
+        help_text="A 270 for every open eligibility check of that day, for the clearinghouse.",
+    )
+
+
+@scoped_page(PERM)
+@require_POST
+def export_270_download(request: HttpRequest) -> HttpResponse:
+    """Write the day's 270 batch (stored, a new control number) and download it."""
+    practice = request_access(request).practice
+    form = Export270Form(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose the day of the appointments to ask about.")
+        return redirect("eligibility-response-list")
+    day = form.cleaned_data["date"]
+    try:
+        batch = export_270(actor=acting_user(request), practice=practice, day=day)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("eligibility-response-list")
+    except PermissionDenied:
+        raise Http404("Not found.") from None
+    response = HttpResponse(batch.content, content_type="text/plain; charset=utf-8")
+    name = f"270-{day:%Y%m%d}-{batch.control_number:09d}.x12"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 @scoped_page(PERM)
@@ -71,7 +104,12 @@ def response_list(request: HttpRequest) -> HttpResponse:
         .filter(practice=practice)
         .select_related("created_by")[:25]
     )
-    context = {"form": form, "batches": batches, "practice": practice}
+    context = {
+        "form": form,
+        "export_form": Export270Form(),
+        "batches": batches,
+        "practice": practice,
+    }
     return render(
         request, "eligibility/response_list.html", context, status=400 if form.errors else 200
     )

@@ -8,9 +8,12 @@ from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
-from eligibility.response_models import EligibilityResponseImport
+from eligibility.models import EligibilityCheck
+from eligibility.response_models import Eligibility270Export, EligibilityResponseImport
 from eligibility.responses import response_import
+from eligibility.services import checks_for_upcoming
 from tests.permission_matrix import Case, Endpoint, PermissionMatrixMixin
 
 SAMPLE = Path(__file__).resolve().parent / "samples" / "linuxforhealth-demo.271"
@@ -37,6 +40,9 @@ class TestEligibilityResponseMatrix(PermissionMatrixMixin):
             content=SAMPLE.read_bytes(),
             filename=MARKER,
         )
+        checks_for_upcoming()  # the world's appointment in three days gets its open check
+        check = EligibilityCheck.objects.get(appointment__patient=world.sunrise_patient)
+        world.check_day = timezone.localtime(check.appointment.starts_at).date()
 
     endpoints = [
         Endpoint(
@@ -58,6 +64,19 @@ class TestEligibilityResponseMatrix(PermissionMatrixMixin):
             route="eligibility-response-list",
             done=lambda c: EligibilityResponseImport.objects.filter(
                 created_by=c.user, practice=_home(c), filename="upload.271"
+            ).exists(),
+        ),
+        # Mia's current practice is Maple, where no check is open: back to the page.
+        Endpoint(
+            "270 download",
+            "post",
+            lambda w: "/eligibility-responses/270/",
+            VERIFIERS,
+            data=lambda w: {"date": f"{w.check_day:%Y-%m-%d}"},
+            route="eligibility-270-export",
+            denied_status={"mia": 302},
+            done=lambda c: Eligibility270Export.objects.filter(
+                created_by=c.user, practice=c.world.sunrise
             ).exists(),
         ),
         Endpoint(
@@ -141,3 +160,20 @@ def test_api_upload_refused_file_answers_400_with_the_segment(world, client_for)
     assert response.status_code == 400
     (entry,) = response.json()["entries"]
     assert entry["segment_id"] == "SE" and response.json()["status"] == "refused"
+
+
+@pytest.mark.django_db
+def test_the_270_download_is_the_days_batch_or_says_there_is_nothing(world, client_for):
+    checks_for_upcoming()
+    check = EligibilityCheck.objects.get(appointment__patient=world.sunrise_patient)
+    day = timezone.localtime(check.appointment.starts_at).date()
+    client = client_for(world.vic)
+    response = client.post("/eligibility-responses/270/", {"date": f"{day:%Y-%m-%d}"})
+    assert response.status_code == 200
+    (batch,) = Eligibility270Export.objects.all()
+    assert f'filename="270-{day:%Y%m%d}-{batch.pk:09d}.x12"' in response["Content-Disposition"]
+    assert response.content.decode() == batch.content and f"TRN*1*{check.number}*" in batch.content
+    response = client.post("/eligibility-responses/270/", {"date": "2020-01-01"}, follow=True)
+    assert "No open eligibility checks for appointments on 01/01/2020" in response.content.decode()
+    assert client.get("/eligibility-responses/270/").status_code == 405
+    assert Eligibility270Export.objects.count() == 1
