@@ -65,3 +65,11 @@ class ReverseForm(forms.Form):
 
 class RefuseForm(forms.Form):
     note = forms.CharField(max_length=500, widget=forms.TextInput(CONTROL))
+
+
+class DisputeForm(forms.Form):
+    reason = forms.CharField(max_length=500, widget=forms.TextInput(CONTROL))
+
+
+class ResolveForm(forms.Form):
+    resolution = forms.CharField(max_length=500, widget=forms.TextInput(CONTROL))

@@ -18,6 +18,12 @@ urlpatterns = [
         views.account_adjustment,
         name="patient-account-adjustment",
     ),
+    path(
+        "patient-accounts/<int:pk>/disputes/",
+        views.account_dispute,
+        name="patient-account-dispute",
+    ),
+    path("disputes/<int:pk>/resolve/", views.dispute_resolve, name="dispute-resolve"),
     path("patients/<int:patient_pk>/payments/", views.patient_payment, name="patient-payment"),
     path("ledger-entries/<int:pk>/reverse/", views.entry_reverse, name="ledger-entry-reverse"),
     path("statements/", views.statement_list, name="statement-list"),

@@ -23,12 +23,20 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
 
 from ar import account_selectors as selectors
-from ar import adjustments, followups, ledger
+from ar import adjustments, disputes, followups, ledger
 from ar import statements as statements_module
 from ar.account_choices import AGING_BUCKETS
-from ar.account_forms import AdjustmentForm, FollowUpForm, PaymentForm, RefuseForm, ReverseForm
+from ar.account_forms import (
+    AdjustmentForm,
+    DisputeForm,
+    FollowUpForm,
+    PaymentForm,
+    RefuseForm,
+    ResolveForm,
+    ReverseForm,
+)
 from ar.ledger_models import AdjustmentRequest, LedgerEntry, PatientAccount
-from ar.statement_models import Statement
+from ar.statement_models import Dispute, Statement
 from billing_ops.access import acting_user, request_access
 from billing_ops.pages import get_scoped_or_404, scoped_page
 from practices import permissions as perms
@@ -162,6 +170,9 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "follow_up_form": FollowUpForm(),
         "adjustment_form": AdjustmentForm(),
         "reverse_form": ReverseForm(),
+        "disputes": account.disputes.select_related("opened_by", "resolved_by")[:20],
+        "dispute_form": DisputeForm(),
+        "resolve_form": ResolveForm(),
         "threshold": adjustments.threshold(account.practice_id, "write_off"),
         "refund_threshold": adjustments.threshold(account.practice_id, "refund"),
         "today": timezone.localdate(),
@@ -401,3 +412,44 @@ def statement_batch(request: HttpRequest) -> HttpResponse:
     name = f"statements-{practice.slug}-{cycle_date.isoformat()}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+# --- disputes --------------------------------------------------------------------------
+
+
+@require_POST
+@scoped_page(PERM, current_practice=False)
+def account_dispute(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record that the patient disputes the balance: statements hold."""
+    account = _account(request, pk)
+    form = DisputeForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+    elif _run(
+        request,
+        lambda: disputes.dispute_open(
+            actor=acting_user(request), account=account, reason=form.cleaned_data["reason"]
+        ),
+    ):
+        messages.success(request, "Dispute recorded: statements are held until it is resolved.")
+    return redirect("patient-account-detail", account.pk)
+
+
+@require_POST
+@scoped_page(PERM, current_practice=False)
+def dispute_resolve(request: HttpRequest, pk: int) -> HttpResponse:
+    queryset = Dispute.objects.visible_to(request.user, PERM)
+    dispute = get_scoped_or_404(queryset, pk=pk)
+    form = ResolveForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+    elif _run(
+        request,
+        lambda: disputes.dispute_resolve(
+            actor=acting_user(request),
+            dispute=dispute,
+            resolution=form.cleaned_data["resolution"],
+        ),
+    ):
+        messages.success(request, "Dispute resolved: statements resume.")
+    return redirect("patient-account-detail", dispute.account_id)

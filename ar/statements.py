@@ -3,7 +3,7 @@ owes at least the practice's minimum, with the dunning stage by the age of its o
 unpaid charge (first, second, final notice) and that stage's wording. Each statement is an
 immutable record; the PDF and the mailing batch are rendered from it. Running the same
 cycle twice makes no second statement (one per account per cycle date, a unique
-constraint, checked first).
+constraint, checked first). Accounts with an open dispute are held.
 """
 
 from __future__ import annotations
@@ -15,7 +15,13 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 
-from ar.account_choices import STAGE_WORDING, AccountAction, DunningStage, dunning_stage
+from ar.account_choices import (
+    STAGE_WORDING,
+    AccountAction,
+    DisputeStatus,
+    DunningStage,
+    dunning_stage,
+)
 from ar.ledger import log
 from ar.ledger_models import LedgerEntry, PatientAccount
 from ar.statement_models import DEFAULT_CYCLE_DAY, DEFAULT_MINIMUM, Statement, StatementCycle
@@ -121,6 +127,7 @@ def statement_cycle_run(
     accounts = (
         PatientAccount.objects.filter(practice=practice, balance__gte=cycle.minimum_balance)
         .exclude(pk__in=done)
+        .exclude(disputes__status=DisputeStatus.OPEN)  # held until the dispute is resolved
         .order_by("pk")
     )
     made = []

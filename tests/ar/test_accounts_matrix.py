@@ -8,11 +8,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from ar import adjustments, ledger
+from ar import adjustments, disputes, ledger
 from ar.account_choices import AdjustmentStatus, EntryKind
 from ar.ledger_models import AdjustmentRequest, FollowUp, LedgerEntry
-from ar.statement_models import Statement
+from ar.statement_models import Dispute, Statement
 from ar.statements import statement_cycle_run
+from tests import factories
 from tests.permission_matrix import Case, Endpoint, PermissionMatrixMixin
 
 BILLING = frozenset({"sam", "fran", "bill", "val"})
@@ -33,6 +34,11 @@ class TestPatientAccountMatrix(PermissionMatrixMixin):
         world.account.refresh_from_db()
         statement_cycle_run(actor=None, practice=world.sunrise, on=dt.date(2026, 12, 1))
         world.statement = Statement.objects.get(account=world.account)
+        disputed = ledger.account_for(
+            actor=world.bill, patient=factories.PatientFactory(practice=world.sunrise)
+        )
+        ledger.ledger_post(actor=world.bill, account=disputed, kind="charge", amount="75")
+        world.dispute = disputes.dispute_open(actor=world.bill, account=disputed, reason="no")
         world.pending = adjustments.adjustment_request(
             actor=world.fran,
             account=world.account,
@@ -116,6 +122,28 @@ class TestPatientAccountMatrix(PermissionMatrixMixin):
             route="ledger-entry-reverse",
             done=lambda c: LedgerEntry.objects.filter(
                 reverses=c.world.charge, posted_by=c.user
+            ).exists(),
+        ),
+        Endpoint(
+            "account dispute",
+            "post",
+            lambda w: f"/patient-accounts/{w.account.pk}/disputes/",
+            BILLING,
+            ok_status=302,
+            data=lambda w: {"reason": "billed twice"},
+            route="patient-account-dispute",
+            done=lambda c: Dispute.objects.filter(opened_by=c.user, reason="billed twice").exists(),
+        ),
+        Endpoint(
+            "dispute resolve",
+            "post",
+            lambda w: f"/disputes/{w.dispute.pk}/resolve/",
+            BILLING,
+            ok_status=302,
+            data=lambda w: {"resolution": "explained the EOB"},
+            route="dispute-resolve",
+            done=lambda c: Dispute.objects.filter(
+                pk=c.world.dispute.pk, status="resolved", resolved_by=c.user
             ).exists(),
         ),
         Endpoint(

@@ -185,21 +185,17 @@ def test_any_sequence_keeps_balance_equal_to_the_sum_of_entries(world, ops):
     with transaction.atomic():
         account = ledger.account_for(actor=world.fran, patient=world.sunrise_patient)
         for op in ops:
+            posted = True
             try:
                 with transaction.atomic():
                     apply(world, account, op)
             except ValidationError:
-                pass
+                posted = False
             account.refresh_from_db()
             assert account.balance == ledger.entries_sum(account)
             assert account.is_open == (account.balance != 0)
-            if op[0] == "refund":
-                assert (
-                    account.balance <= 0
-                    or not LedgerEntry.objects.filter(
-                        account=account, kind="refund", amount=op[1]
-                    ).exists()
-                )
+            if op[0] == "refund" and posted:
+                assert account.balance <= 0  # a refund never returns more than the credit
         # Every reversal cancels exactly the entry it names.
         for reversal in LedgerEntry.objects.filter(account=account, kind=EntryKind.REVERSAL):
             assert reversal.amount == -reversal.reverses.amount

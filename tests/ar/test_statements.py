@@ -1,6 +1,7 @@
-"""Statement cycles (issue 13, 2): on the practice's day, one immutable statement per
-account over the minimum, the dunning stage by age with its wording, a PDF and a mailing
-CSV; the same cycle twice (or the beat job run twice) makes no second statement."""
+"""Statement cycles and disputes (issue 13, 2 and 4): on the practice's day, one immutable
+statement per account over the minimum, the dunning stage by age with its wording, a PDF
+and a mailing CSV; the same cycle twice (or the beat job run twice) makes no second
+statement; an open dispute holds the account's statements."""
 
 from __future__ import annotations
 
@@ -11,10 +12,10 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, transaction
 
-from ar import ledger, statements
+from ar import disputes, ledger, statements
 from ar.account_choices import DunningStage
 from ar.account_tasks import run_statement_cycles
 from ar.ledger_models import PatientAccount
@@ -125,3 +126,24 @@ def test_pdf_and_mailing_batch(world, accounts, client_for):
     # The patient page shows the last statement.
     page = fran.get(f"/patients/{accounts['final'].patient_id}/")
     assert 'id="panel-statement"' in page.text and "final notice" in page.text
+
+
+def test_a_dispute_holds_statements_until_it_is_resolved(world, accounts):
+    held = accounts["past_due"]
+    dispute = disputes.dispute_open(actor=world.fran, account=held, reason="Already paid at visit")
+    held.refresh_from_db()
+    assert held.next_action == "wait" and "Already paid at visit" in held.wait_reason
+    with pytest.raises(ValidationError, match="already has an open dispute"):
+        disputes.dispute_open(actor=world.fran, account=held, reason="again")
+    with pytest.raises(PermissionDenied):
+        disputes.dispute_open(actor=world.vera, account=accounts["new"], reason="x")
+    made = statements.statement_cycle_run(actor=None, practice=world.sunrise, on=CYCLE)
+    assert held.pk not in {s.account_id for s in made} and len(made) == 2
+    disputes.dispute_resolve(actor=world.bill, dispute=dispute, resolution="Receipt not found")
+    dispute.refresh_from_db()
+    held.refresh_from_db()
+    assert dispute.status == "resolved" and dispute.resolved_by == world.bill
+    assert held.next_action == "call_patient"
+    later = dt.date(2027, 1, 1)
+    made = statements.statement_cycle_run(actor=None, practice=world.sunrise, on=later)
+    assert held.pk in {s.account_id for s in made}
