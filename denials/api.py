@@ -1,4 +1,5 @@
-"""``/api/v1/denials/`` (list, detail, PATCH) and ``/api/v1/appeals/`` (list, create):
+"""``/api/v1/denials/`` (list, detail, PATCH) and ``/api/v1/appeals/`` (list, create, and
+``POST {id}/send/`` and ``POST {id}/decide/`` through ``denials.appeals``):
 the same services and scoping as the pages (``work_claims``: "Work claims and denials").
 
 A denial or appeal of a practice the caller cannot work answers 404 like a missing one;
@@ -8,6 +9,7 @@ ids of other practices' rows in a body read as "Invalid pk". A stale ``version``
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import django_filters
@@ -15,10 +17,13 @@ from django.db import transaction
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from billing_ops.access import visible_practice_ids
 from billing_ops.api import ScopedViewSet
+from billing_ops.audit import exists_unscoped, log_scope_denial
 from claims.api.fields import ClaimWorkerField, WorkableRelatedField
 from claims.api.pagination import KeysetPagination
 from claims.models import Attachment
@@ -26,6 +31,7 @@ from denials import appeals, services
 from denials.choices import (
     AppealLevel,
     AppealMethod,
+    AppealOutcome,
     DenialCategory,
     DenialStatus,
     NextAction,
@@ -223,6 +229,21 @@ class AppealSerializer(serializers.ModelSerializer[Appeal]):
         read_only_fields = fields
 
 
+class AppealSendSerializer(serializers.Serializer[Any]):
+    method = serializers.ChoiceField(
+        choices=[("", "—"), *AppealMethod.choices], required=False, default=""
+    )
+    sent_on = serializers.DateField(required=False)
+
+
+class AppealDecideSerializer(serializers.Serializer[Any]):
+    outcome = serializers.ChoiceField(choices=AppealOutcome.choices)
+    amount_recovered = serializers.DecimalField(
+        max_digits=12, decimal_places=2, required=False, default=Decimal("0")
+    )
+    decided_on = serializers.DateField(required=False)
+
+
 class AppealCreateSerializer(serializers.Serializer[Any]):
     denial = WorkableRelatedField(queryset=Denial.objects.all())
     level = serializers.ChoiceField(choices=AppealLevel.choices, default=AppealLevel.FIRST)
@@ -242,6 +263,17 @@ class AppealCreateSerializer(serializers.Serializer[Any]):
         summary="Draft an appeal (letter from the category's template unless given)",
         request=AppealCreateSerializer,
         responses={201: AppealSerializer, 400: BAD_REQUEST},
+    ),
+    send=extend_schema(
+        summary="Record that the appeal went to the payer (the claim becomes appealed)",
+        request=AppealSendSerializer,
+        responses={200: AppealSerializer, 400: BAD_REQUEST, 404: NOT_FOUND},
+    ),
+    decide=extend_schema(
+        summary="Record the payer's decision (overturned closes the denial, upheld asks "
+        "for the next level)",
+        request=AppealDecideSerializer,
+        responses={200: AppealSerializer, 400: BAD_REQUEST, 404: NOT_FOUND},
     ),
 )
 class AppealViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, ScopedViewSet):
@@ -268,3 +300,34 @@ class AppealViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, ScopedViewSe
         )
         fresh = self.get_queryset().get(pk=appeal.pk)
         return Response(AppealSerializer(fresh).data, status=status.HTTP_201_CREATED)
+
+    def _appeal(self) -> Appeal:
+        """The appeal named in the URL among those the caller may work, else 404 (logged
+        when it exists elsewhere). Not ``get_object``: its write check reads the object's
+        own ``practice_id``, and an appeal names its practice through its denial; the
+        queryset is scoped by ``work_claims``, the permission the write needs."""
+        pk = self.kwargs.get("pk")
+        appeal = self.get_queryset().filter(pk=pk).first() if str(pk).isdigit() else None
+        if appeal is None:
+            if str(pk).isdigit() and exists_unscoped(Appeal, pk=pk):
+                log_scope_denial(self.request, Appeal)
+            raise NotFound()
+        return appeal
+
+    @action(detail=True, methods=["post"])
+    def send(self, request: Any, pk: str | None = None) -> Response:
+        appeal = self._appeal()
+        serializer = AppealSendSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        appeal = self.call_service(appeals.appeal_send, appeal=appeal, **serializer.validated_data)
+        return Response(AppealSerializer(self.get_queryset().get(pk=appeal.pk)).data)
+
+    @action(detail=True, methods=["post"])
+    def decide(self, request: Any, pk: str | None = None) -> Response:
+        appeal = self._appeal()
+        serializer = AppealDecideSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        appeal = self.call_service(
+            appeals.appeal_decide, appeal=appeal, **serializer.validated_data
+        )
+        return Response(AppealSerializer(self.get_queryset().get(pk=appeal.pk)).data)
