@@ -29,6 +29,8 @@ from schemathesis import GenerationMode
 from ar import services as remittance_services
 from ar.acknowledgements import acknowledgement_import
 from denials import services as denial_services
+from denials.appeals import appeal_create
+from denials.models import Denial
 from eligibility.responses import response_import
 from tests import factories
 from tests.ar.conftest import sample
@@ -108,6 +110,9 @@ def existing_ids(world: Any, make_claim: Any) -> dict[str, int]:
             carc="50",
             amount="10.00",
             received_on=claim.service_date_from,
+        ).pk,
+        "/api/v1/appeals/": appeal_create(
+            actor=world.bill, denial=Denial.objects.get(claim=claim)
         ).pk,
     }
 
