@@ -31,10 +31,15 @@ from ar.acknowledgements import acknowledgement_import
 from denials import services as denial_services
 from denials.appeals import appeal_create
 from denials.models import Denial
+from eligibility.models import EligibilityCheck
 from eligibility.responses import response_import
+from eligibility.services import checks_for_upcoming
 from tests import factories
 from tests.ar.conftest import sample
+from tests.ar.test_accounts_api import patient_billing_ids
 from tests.claims import conftest as claim_fixtures
+from tests.eligibility.test_authorizations_api import front_desk_ids
+from tests.sops.scene import sops_ids
 
 make_claim = claim_fixtures.make_claim
 
@@ -69,12 +74,21 @@ def server_errors() -> Any:
     got_request_exception.disconnect(record)
 
 
+def open_check(world: Any) -> int:
+    """The eligibility check the beat job opens for the world's appointment (in 72 h)."""
+    checks_for_upcoming()
+    return EligibilityCheck.objects.get(appointment__patient=world.sunrise_patient).pk
+
+
 def existing_ids(world: Any, make_claim: Any) -> dict[str, int]:
     """A row the biller may see per resource, so operations on one object reach the view
     (and its serializers) instead of answering 404 to a generated id."""
     claim = make_claim()
     patient = world.sunrise_patient
     return {
+        **patient_billing_ids(world),
+        **sops_ids(world),
+        **front_desk_ids(world),
         "/api/v1/claims/": claim.pk,
         "/api/v1/patients/": patient.pk,
         "/api/v1/coverages/": patient.coverages.get().pk,
@@ -103,6 +117,7 @@ def existing_ids(world: Any, make_claim: Any) -> dict[str, int]:
             ).read_bytes(),
             filename="fuzz.271",
         ).pk,
+        "/api/v1/eligibility-checks/": open_check(world),
         "/api/v1/denials/": denial_services.open_denial(
             actor=world.bill,
             claim=claim,

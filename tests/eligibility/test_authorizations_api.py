@@ -135,3 +135,19 @@ def test_schema_of_the_prior_auth_and_recare_api_has_no_warnings():
     assert set(paths["/api/v1/prior-authorizations/{id}/"]) == {"get", "patch"}
     assert set(paths["/api/v1/recare/{id}/"]) == {"get", "patch"}
     assert "PriorAuthStatusEnum" in schema["components"]["schemas"]
+
+
+def front_desk_ids(world: Any) -> dict[str, int]:
+    """For the API fuzz (tests/test_api_fuzz.py): a prior authorization the biller may work
+    and a recare item (the biller has no recare area: its operations answer 404)."""
+    payer = factories.PayerFactory(practice=world.sunrise, claim_format=ClaimFormat.DENTAL)
+    item = authorization_create(
+        actor=world.bill, patient=world.sunrise_patient, payer=payer, procedure_codes=["D2740"]
+    )
+    recall = recare_add(
+        actor=world.sam,
+        patient=world.sunrise_patient,
+        kind=RecareKind.RECALL,
+        due_on=timezone.localdate(),
+    )
+    return {"/api/v1/prior-authorizations/": item.pk, "/api/v1/recare/": recall.pk}
