@@ -5,7 +5,12 @@ class SopsConfig(AppConfig):
     name = "sops"
 
     def ready(self) -> None:
-        from sops.functions import holders  # the app registry is ready only now
+        from claims import panels  # the app registry is ready only now
+        from sops import queues
+        from sops.functions import holders
+        from sops.panels import claim_escalations
         from work.functions import register_holder_lookup
 
         register_holder_lookup(holders)
+        queues.register()
+        panels.register("escalations", claim_escalations, order=30)

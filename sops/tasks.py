@@ -2,11 +2,20 @@
 
 from celery import shared_task
 
-from sops import escalations
+from sops import escalation_services, escalations, rule_services
 from work.tasks import day
 
 
 @shared_task(bind=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
 def escalate_overdue(self, on: str | None = None) -> dict[str, int]:  # noqa: ANN001
-    """Escalate items overdue beyond their function's turnaround to the primary contact."""
-    return escalations.escalate_overdue(day(on))
+    """Escalate items overdue beyond their function's turnaround to the primary contact,
+    and move overdue escalations on to the backup, then a manager."""
+    counts = escalations.escalate_overdue(day(on))
+    moved = escalation_services.reroute_overdue(day(on))
+    return {**counts, **{f"rerouted_{key}": value for key, value in moved.items()}}
+
+
+@shared_task(bind=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
+def open_rule_reviews(self, on: str | None = None) -> int:  # noqa: ANN001
+    """A review work item for each payer house rule whose quarterly review is due."""
+    return rule_services.open_due_reviews(day(on))
