@@ -1,7 +1,9 @@
 """Patient account pages (/patient-accounts/, /adjustment-requests/) and their API."""
 
 from django.urls import path
+from rest_framework.routers import SimpleRouter
 
+from ar import account_api
 from ar import account_views as views
 
 urlpatterns = [
@@ -42,4 +44,12 @@ urlpatterns = [
     ),
 ]
 
-api_urlpatterns: list = []
+_router = SimpleRouter()
+_router.register(
+    "patient-accounts", account_api.PatientAccountViewSet, basename="api-patient-account"
+)
+_router.register(
+    "adjustment-requests", account_api.AdjustmentRequestViewSet, basename="api-adjustment-request"
+)
+_router.register("statements", account_api.StatementViewSet, basename="api-statement")
+api_urlpatterns: list = _router.urls
