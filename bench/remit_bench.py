@@ -9,8 +9,10 @@ Like ``import_bench.py`` it refuses to post without a postgresql:// URL (``--dat
 or ``DATABASE_URL``), (re)creates a dedicated database (``billing_ops_remit_bench`` unless
 ``--db-name``) and migrates it. The dataset: one practice, one biller, one payer, N
 submitted claims (bulk-inserted, each with its own patient and one or two lines); the 835
-pays every claim: CO-45 and PR-2 on every line, so each claim is paid and balances. The
-posting goes through ``ar.services`` exactly as the page, the API task and the command.
+pays every claim: CO-45 and PR-2 on every line, so each claim is paid and balances
+(``--no-patient-share``: CO-45 only). The posting goes through ``ar.services`` exactly as
+the page, the API task and the command: plain payments in bulk (``ar.bulk_posting``), or
+``--row-by-row`` one claim at a time as before.
 
 Printed per step: seconds (and this process's CPU seconds), claims per second, queries,
 and the peak RSS of the process. No assertions on time: a measuring tool, not a test.
@@ -44,6 +46,14 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--parse-only", action="store_true", help="no database: parsers only")
     parser.add_argument("--out", type=Path, help="also write the generated 835 here")
     parser.add_argument("--profile", action="store_true", help="cProfile the posting (top 25)")
+    parser.add_argument(
+        "--row-by-row", action="store_true", help="post one claim at a time (the old path)"
+    )
+    parser.add_argument(
+        "--no-patient-share",
+        action="store_true",
+        help="no PR adjustments (CO-45 takes the rest): no patient-account charge per claim",
+    )
     return parser.parse_args()
 
 
@@ -51,8 +61,9 @@ def lines_of(n: int) -> list[tuple[str, Decimal]]:
     return CODES[: 1 + n % 2]
 
 
-def generate(claims: int) -> str:
-    """An 835 paying claims B0000001..: per line, charge = paid + CO-45 + PR-2."""
+def generate(claims: int, patient_share: bool = True) -> str:
+    """An 835 paying claims B0000001..: per line, charge = paid + CO-45 + PR-2 (without a
+    patient share: charge = paid + CO-45)."""
     segments = [
         "ISA*00*          *00*          *30*BENCHPAYER     *30*BENCHPROV      *260101*1200*^*"
         "00501*000000001*0*T*:",
@@ -71,15 +82,20 @@ def generate(claims: int) -> str:
         paid = sum(((c * 7 / 10).quantize(Decimal("0.01")) for _, c in lines), Decimal("0.00"))
         total += paid
         patient = sum(((c / 10).quantize(Decimal("0.01")) for _, c in lines), Decimal("0.00"))
+        if not patient_share:
+            patient = Decimal("0.00")
         segments.append(f"CLP*B{n:07d}*1*{charge}*{paid}*{patient}*12*PCN{n:09d}")
         segments.append(f"NM1*QC*1*PATIENT{n}*ALEX****MI*M{n:08d}")
         for code, line_charge in lines:
             line_paid = (line_charge * 7 / 10).quantize(Decimal("0.01"))
             line_patient = (line_charge / 10).quantize(Decimal("0.01"))
+            if not patient_share:
+                line_patient = Decimal("0.00")
             segments.append(f"SVC*HC:{code}*{line_charge}*{line_paid}**1")
             segments.append("DTM*472*20260105")
             segments.append(f"CAS*CO*45*{line_charge - line_paid - line_patient}")
-            segments.append(f"CAS*PR*2*{line_patient}")
+            if line_patient:
+                segments.append(f"CAS*PR*2*{line_patient}")
     segments[3] = segments[3].format(total=total)
     count = len(segments) - 2 + 1
     segments += [f"SE*{count}*0001", "GE*1*1", "IEA*1*000000001"]
@@ -214,7 +230,7 @@ def dataset(claims: int) -> tuple[Any, Any]:
     return practice, biller
 
 
-def post(practice: Any, biller: Any, text: str) -> Any:
+def post(practice: Any, biller: Any, text: str, bulk: bool = True) -> Any:
     from ar import services
 
     batch = services.remittance_upload(
@@ -224,12 +240,13 @@ def post(practice: Any, biller: Any, text: str) -> Any:
         filename="bench.835",
         enqueue=False,
     )
-    return services.remittance_run(batch.pk)
+    return services.remittance_run(batch.pk, bulk=bulk)
 
 
 def main() -> None:
     args = parse_args()
-    text = generate(args.claims)
+    text = generate(args.claims, patient_share=not args.no_patient_share)
+    bulk = not args.row_by_row
     if args.out:
         args.out.write_text(text)
     print(f"835 with {args.claims:,} claims: {len(text) / 1e6:.1f} MB")
@@ -256,15 +273,16 @@ def main() -> None:
         import pstats
 
         profiler = cProfile.Profile()
-        first = profiler.runcall(post, practice, biller, text)
+        first = profiler.runcall(post, practice, biller, text, bulk)
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
         pstats.Stats(profiler).sort_stats("tottime").print_stats(15)
     else:
-        first = timed("post (835 -> claims)", args.claims, lambda: post(practice, biller, text))
+        label = "post (835 -> claims, bulk)" if bulk else "post (835 -> claims, row by row)"
+        first = timed(label, args.claims, lambda: post(practice, biller, text, bulk))
     print(
         f"  status {first.status}, posted {first.posted_count}, unmatched {first.unmatched_count}"
     )
-    again = timed("re-import (same file)", args.claims, lambda: post(practice, biller, text))
+    again = timed("re-import (same file)", args.claims, lambda: post(practice, biller, text, bulk))
     print(f"  status {again.status}, posted {again.posted_count}, skipped {again.skipped_count}")
 
 
