@@ -52,6 +52,8 @@ PERIODS = {
     "custom": "Custom",
 }
 MAX_DAYS = 731
+# No custom range starts before this (its previous period must stay a valid date).
+EARLIEST = dt.date(2000, 1, 1)
 
 
 def _month_start(day: dt.date) -> dt.date:
@@ -61,8 +63,8 @@ def _month_start(day: dt.date) -> dt.date:
 def period(
     key: str, today: dt.date, start: dt.date | None = None, end: dt.date | None = None
 ) -> Period:
-    """The period by name (unknown names: this month); custom needs ``start`` <= ``end``
-    (else this month), at most two years, not after today."""
+    """The period by name (unknown names: this month); custom needs 2000-01-01 <=
+    ``start`` <= ``end`` (else this month), at most two years, not after today."""
     if key == "last_month":
         end_ = _month_start(today) - dt.timedelta(days=1)
         start_ = _month_start(end_)
@@ -71,7 +73,7 @@ def period(
     if key == "last_90":
         start_ = today - dt.timedelta(days=89)
         return _with_previous(key, start_, today)
-    if key == "custom" and start and end and start <= end:
+    if key == "custom" and start and end and EARLIEST <= start <= end:
         end = min(end, today)
         start = max(min(start, end), end - dt.timedelta(days=MAX_DAYS - 1))
         return _with_previous(key, start, end)

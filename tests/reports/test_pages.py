@@ -241,3 +241,17 @@ def test_periods() -> None:
         dt.date(2026, 1, 9),
     )
     assert period("custom", today, dt.date(2026, 2, 1), dt.date(2026, 1, 1)).key == "this_month"
+    # The first day a date can hold: not a crash working out the period before it.
+    assert period("custom", today, dt.date.min, dt.date(1, 1, 2)).key == "this_month"
+
+
+def test_api_refuses_bad_ranges_and_unknown_practices(world: Any, client_for: Any) -> None:
+    sam = client_for(world.sam)
+    base = f"/api/v1/kpis/?practice={world.sunrise.pk}"
+    assert sam.get(f"{base}&from=2026-02-01&to=2026-01-01").status_code == 400
+    assert sam.get(f"{base}&from=2020-01-01&to=2026-01-01").status_code == 400
+    assert sam.get(f"{base}&from=0001-01-01&to=0001-01-02").status_code == 200
+    assert sam.get("/api/v1/kpis/?practice=99999999999").status_code == 404
+    assert sam.get("/api/v1/kpis/").status_code == 400
+    assert sam.get("/kpis/?period=custom&from=0001-01-01&to=0001-01-02").status_code == 200
+    assert sam.get("/kpis/?practice=abc").status_code == 404
