@@ -52,6 +52,11 @@ app.conf.beat_schedule = {
         "task": "sops.tasks.open_rule_reviews",
         "schedule": crontab(hour=5, minute=50),
     },
+    # QA: a weekly sample of submitted claims per practice (idempotent per week).
+    "sample-qa-reviews": {
+        "task": "sops.tasks.sample_qa",
+        "schedule": crontab(hour=5, minute=55, day_of_week=1),
+    },
     "send-daily-digests": {
         "task": "work.tasks.send_daily_digests",
         "schedule": crontab(hour=6, minute=30),

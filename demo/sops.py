@@ -21,11 +21,12 @@ from django.utils import timezone
 
 from claims.models import Claim, PayerRule
 from practices.models import Payer, Practice
-from sops import escalation_services, function_services, rule_services, sop_services
+from sops import escalation_services, function_services, qa, rule_services, sop_services
 from sops.choices import BillingFunctionKind as Kind
 from sops.choices import Sourcing
 from sops.escalation_models import Escalation
 from sops.models import BillingFunction
+from sops.qa_models import QaPlan, QaReview
 from sops.rule_models import HouseRule, HouseRuleReview
 from sops.sop_models import Sop, SopSignOff, SopSignOffRequest, SopVersion
 
@@ -215,6 +216,7 @@ def seed_sops(practice: Practice, users: dict[str, Any]) -> None:
 def reset_sops(practices: Iterable[Practice]) -> None:
     """Remove the demo practices' SOPs and escalations (inside ``pgtrigger.ignore``)."""
     practices = list(practices)
+    QaReview.objects.filter(practice__in=practices).delete()
     HouseRuleReview.objects.filter(practice__in=practices).delete()
     HouseRule.objects.filter(practice__in=practices).delete()
     Escalation.objects.filter(practice__in=practices).delete()
@@ -222,3 +224,11 @@ def reset_sops(practices: Iterable[Practice]) -> None:
     SopSignOff.objects.filter(version__sop__practice__in=practices).delete()
     SopVersion.objects.filter(sop__practice__in=practices).delete()
     Sop.objects.filter(practice__in=practices).delete()
+
+
+def seed_qa(practices: Iterable[Practice]) -> None:
+    """This week's QA sample (three claims a practice): the claims the demo submitted."""
+    for practice in practices:
+        QaPlan.objects.get_or_create(practice=practice, defaults={"sample_size": 3})
+    # The demo's claims were submitted over the last months: sample from 90 days.
+    qa.sample_week(timezone.localdate() + dt.timedelta(days=1), window_days=90)

@@ -87,3 +87,18 @@ class ReviewStatus(models.TextChoices):
 class ReviewAction(models.TextChoices):
     WAIT = "wait", "Wait"
     REVIEW = "review", "Review the payer rule"
+
+
+class QaStatus(models.TextChoices):
+    OPEN = "open", "To review"
+    DONE = "done", "Reviewed"
+
+
+class QaResult(models.TextChoices):
+    PASS = "pass", "Pass"
+    FAIL = "fail", "Fail"
+
+
+class QaAction(models.TextChoices):
+    WAIT = "wait", "Wait"
+    REVIEW = "review", "Do the QA review"

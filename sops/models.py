@@ -45,6 +45,7 @@ class BillingFunction(models.Model):
 
 
 from sops.escalation_models import Escalation  # noqa: E402
+from sops.qa_models import QaPlan, QaReview  # noqa: E402
 from sops.rule_models import HouseRule, HouseRuleReview  # noqa: E402
 from sops.sop_models import Sop, SopSignOff, SopSignOffRequest, SopVersion  # noqa: E402
 
@@ -53,6 +54,8 @@ __all__ = [
     "Escalation",
     "HouseRule",
     "HouseRuleReview",
+    "QaPlan",
+    "QaReview",
     "Sop",
     "SopSignOff",
     "SopSignOffRequest",

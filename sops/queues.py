@@ -15,8 +15,9 @@ from django.db.models import Q, QuerySet
 
 from billing_ops.access import visible_practice_ids
 from practices import permissions as perms
-from sops.choices import EscalationStatus, ReviewStatus, SignOffStatus
+from sops.choices import EscalationStatus, QaStatus, ReviewStatus, SignOffStatus
 from sops.escalation_models import Escalation
+from sops.qa_models import QaReview
 from sops.rule_models import HouseRuleReview
 from sops.sop_models import SopSignOffRequest
 from work.registry import ItemType, Queue, registry
@@ -121,6 +122,23 @@ RULE_REVIEW = ItemType(
 )
 
 
+def describe_qa(review: QaReview) -> str:
+    return f"QA review Q-{review.pk} of week {review.week}"
+
+
+QA_REVIEW = ItemType(
+    key="qa_review",
+    model=QaReview,
+    label="QA review",
+    permission=perms.VIEW_PRACTICE,
+    open_condition=Q(status=QaStatus.OPEN),
+    detail_url_name="qa-review",
+    describe=describe_qa,
+    log_activity=log_activity,
+    select_related=("practice", "owner", "claim"),
+)
+
+
 def register() -> None:
     """Called from ``SopsConfig.ready``."""
     registry.register_type(SIGN_OFF)
@@ -129,3 +147,4 @@ def register() -> None:
     registry.register_queue(AWAITING_QUEUE)
     registry.register_queue(ROUTINE_QUEUE)
     registry.register_type(RULE_REVIEW)
+    registry.register_type(QA_REVIEW)

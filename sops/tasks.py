@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from sops import escalation_services, escalations, rule_services
+from sops import escalation_services, escalations, qa, rule_services
 from work.tasks import day
 
 
@@ -19,3 +19,9 @@ def escalate_overdue(self, on: str | None = None) -> dict[str, int]:  # noqa: AN
 def open_rule_reviews(self, on: str | None = None) -> int:  # noqa: ANN001
     """A review work item for each payer house rule whose quarterly review is due."""
     return rule_services.open_due_reviews(day(on))
+
+
+@shared_task(bind=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
+def sample_qa(self, on: str | None = None) -> int:  # noqa: ANN001
+    """This week's QA sample of submitted claims at every practice (once a week)."""
+    return qa.sample_week(day(on))

@@ -9,6 +9,8 @@ from sops import (
     api,
     escalation_api,
     escalation_views,
+    qa_api,
+    qa_views,
     rule_api,
     rule_views,
     sop_views,
@@ -33,6 +35,8 @@ urlpatterns = [
         "sops/payer-rules/<int:pk>/reviewed/", rule_views.rule_reviewed, name="payer-rule-reviewed"
     ),
     path("sops/payer-rules/reviews/<int:pk>/", rule_views.rule_review, name="payer-rule-review"),
+    path("sops/qa/", qa_views.qa_list, name="qa-list"),
+    path("sops/qa/<int:pk>/", qa_views.qa_review, name="qa-review"),
     path("escalations/raise/", escalation_views.escalation_raise, name="escalation-raise"),
     path("escalations/<int:pk>/", escalation_views.escalation_detail, name="escalation-detail"),
     path(
@@ -46,5 +50,6 @@ _router = SimpleRouter()
 _router.register("billing-functions", api.BillingFunctionViewSet, basename="api-billing-function")
 _router.register("sops", api.SopViewSet, basename="api-sop")
 _router.register("payer-rules", rule_api.HouseRuleViewSet, basename="api-payer-rule")
+_router.register("qa-reviews", qa_api.QaReviewViewSet, basename="api-qa-review")
 _router.register("escalations", escalation_api.EscalationViewSet, basename="api-escalation")
 api_urlpatterns: list[Any] = list(_router.urls)

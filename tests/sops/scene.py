@@ -96,6 +96,7 @@ def sops_ids(world: Any) -> dict[str, int]:
         is_routine=True,
     )
     return {
+        "/api/v1/qa-reviews/": _qa_review_for_bill(world),
         "/api/v1/billing-functions/": world.follow_up.pk,
         "/api/v1/sops/": world.sop.pk,
         "/api/v1/payer-rules/": rule.pk,
@@ -107,3 +108,40 @@ def factories_payer(world: Any) -> Any:
     from tests import factories
 
     return factories.PayerFactory(practice=world.sunrise)
+
+
+def _qa_review_for_bill(world: Any) -> int:
+    """bill reviews coding at Sunrise; this week's QA sample gives him a submitted claim."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from claims.choices import ClaimStatus
+    from practices.choices import ClaimFormat
+    from sops import qa
+    from sops.qa_models import QaReview
+    from tests import claim_factory, factories
+
+    function_services.billing_function_set(
+        actor=world.sam,
+        practice=world.sunrise,
+        kind=BillingFunctionKind.CODING_REVIEW,
+        owner=world.bill,
+    )
+    patient = factories.PatientFactory(practice=world.sunrise)
+    claim = claim_factory.make(
+        actor=world.bill,
+        patient=patient,
+        coverage=factories.CoverageFactory(
+            patient=patient,
+            payer=factories.PayerFactory(
+                practice=world.sunrise, claim_format=ClaimFormat.DENTAL, timely_filing_days=365
+            ),
+        ),
+        provider=factories.ProviderFactory(practice=world.sunrise),
+        number="FUZZ-QA-1",
+        owner=world.bill,
+        status=ClaimStatus.SUBMITTED,
+    )
+    qa.sample_week(timezone.localdate() + dt.timedelta(days=1))
+    return int(QaReview.objects.get(claim=claim).pk)

@@ -15,6 +15,7 @@ from practices.models import Practice
 from sops.choices import BillingFunctionKind, EscalationStatus, RuleStatus, SignOffStatus
 from sops.escalation_models import Escalation
 from sops.models import BillingFunction
+from sops.qa_models import QaReview
 from sops.rule_models import HouseRule
 from sops.sop_models import SopSignOffRequest, SopVersion
 
@@ -34,7 +35,14 @@ def seeded(demo: None, db: Any) -> None:
 
 
 def counts() -> dict[str, int]:
-    models: list[Any] = [BillingFunction, SopVersion, SopSignOffRequest, HouseRule, Escalation]
+    models: list[Any] = [
+        BillingFunction,
+        SopVersion,
+        SopSignOffRequest,
+        HouseRule,
+        Escalation,
+        QaReview,
+    ]
     return {m.__name__: m.objects.count() for m in models}
 
 
@@ -67,3 +75,9 @@ def test_a_second_run_adds_nothing(seeded: None) -> None:
     before = counts()
     call_command("seed_demo", stdout=StringIO())
     assert counts() == before
+
+
+def test_a_qa_sample_at_both_practices(seeded: None) -> None:
+    for slug in ("sunrise-dental", "maple-family-medicine"):
+        reviews = QaReview.objects.filter(practice__slug=slug)
+        assert reviews.count() == 3 and all(r.is_open for r in reviews)

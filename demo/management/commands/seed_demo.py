@@ -28,7 +28,7 @@ from demo.frontdesk import reset_frontdesk, seed_frontdesk
 from demo.kpis import reset_kpis, seed_kpis
 from demo.patient_accounts import reset_patient_accounts, seed_patient_accounts
 from demo.remittances import reset_remittances, seed_remittances
-from demo.sops import reset_sops, seed_sops
+from demo.sops import reset_sops, seed_qa, seed_sops
 from practices import services
 from practices.choices import (
     ClaimFormat,
@@ -193,6 +193,7 @@ class Command(BaseCommand):
             # Billing functions, SOPs, the payer rule library and escalations.
             for practice in practices.values():
                 seed_sops(practice, users)
+            seed_qa(practices.values())
             # Visits for the next two weeks and their eligibility checks in every state
             # (after the billing functions: the eligibility owner owns the checks).
             for practice in practices.values():
