@@ -23,6 +23,7 @@ from practices import permissions as perms
 from practices.models import Practice
 from reports import dashboard
 from reports.selectors import PERIODS, Period, period
+from work.views import needs_you
 
 
 def _date(value: str | None) -> dt.date | None:
@@ -82,6 +83,10 @@ def kpi_dashboard(request: HttpRequest) -> HttpResponse:
         periods=PERIODS,
         query=_query(request, practice),
         several=len(visible_practice_ids(request.user, perms.VIEW_KPIS)) > 1,
+        # What waits for the manager besides the figures (escalations, ending vendor
+        # access, approvals): the same panel as on My day.
+        needs_you=needs_you(request, practice, timezone.localdate()),
+        can_see_owners=True,
     )
     return render(request, "reports/dashboard.html", context)
 

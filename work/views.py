@@ -33,6 +33,7 @@ MY_DAY = "my-day"
 # Seeing the by-owner workload is a manager's or vendor lead's view.
 VIEW_KPIS = "view_kpis"
 MANAGE_ACCESS = "manage_access"
+APPROVE_ADJUSTMENTS = "approve_adjustments"
 
 
 def _work_permissions() -> set[str]:
@@ -82,8 +83,8 @@ ACCESS_ENDING_DAYS = 14
 
 
 def needs_you(request: HttpRequest, practice: Any, today: Any) -> dict[str, Any] | None:
-    """For managers and vendor leads on My day (their landing page): what waits for them
-    at the current practice besides their own items, until a dashboard exists."""
+    """For managers and vendor leads, on My day and on the KPI dashboard (their landing
+    page): what waits for them at the practice besides their own items."""
     access = request_access(request)
     manages = access.has(MANAGE_ACCESS)
     if not (manages or access.has(VIEW_KPIS)):
@@ -106,7 +107,23 @@ def needs_you(request: HttpRequest, practice: Any, today: Any) -> dict[str, Any]
             )
             .count()
         )
-    return {"escalations": escalations, "access_ending": ending, "days": ACCESS_ENDING_DAYS}
+    approvals = None
+    if access.has(APPROVE_ADJUSTMENTS):
+        # Items only an approver can close (adjustment requests above the threshold),
+        # whatever app registered them.
+        approvals = sum(
+            item_type.model._default_manager.filter(
+                item_type.open_condition, practice=practice
+            ).count()
+            for item_type in registry.types()
+            if item_type.permission == APPROVE_ADJUSTMENTS
+        )
+    return {
+        "escalations": escalations,
+        "access_ending": ending,
+        "approvals": approvals,
+        "days": ACCESS_ENDING_DAYS,
+    }
 
 
 def _visible_queues(request: HttpRequest) -> list[Queue]:

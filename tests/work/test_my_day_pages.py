@@ -121,12 +121,16 @@ def test_managers_landing_page_says_what_needs_them(world, client_for, today):
         for_date=today,
         dedupe_key="test-escalation-1",
     )
+    # The manager lands on the KPI dashboard; the panel is there and on My day.
     landing = client_for(world.sam).get("/", follow=True)
-    html = landing.text
-    panel = html[html.index('id="needs-you"') :]
-    assert "1 escalation unread" in panel
-    assert "1 vendor assignment ending in 14 days" in panel
-    assert 'href="/queues/owners/"' in panel
+    assert landing.redirect_chain[-1][0].startswith("/kpis/")
+    for html in (landing.text, client_for(world.sam).get("/queues/my-day/").text):
+        panel = html[html.index('id="needs-you"') :]
+        assert "1 escalation unread" in panel
+        assert "1 vendor assignment ending in 14 days" in panel
+        assert "0 adjustments awaiting approval" in panel
+        assert 'href="/queues/approvals/"' in panel
+        assert 'href="/queues/owners/"' in panel
     # billers get no such panel
     assert 'id="needs-you"' not in client_for(world.bill).get("/queues/my-day/").text
 
