@@ -13,7 +13,13 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import F, Max, QuerySet
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
@@ -64,6 +70,7 @@ class BillingFunctionSerializer(serializers.ModelSerializer[BillingFunction]):
         return Sop.objects.filter(function=function).values_list("pk", flat=True).first()
 
 
+@extend_schema_field(OpenApiTypes.INT)  # an id
 class PracticePersonField(serializers.PrimaryKeyRelatedField[Any]):
     """A user id; the service checks that the person works at the practice."""
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -45,6 +46,7 @@ class HouseRuleSerializer(serializers.ModelSerializer[HouseRule]):
         read_only_fields = fields
 
 
+@extend_schema_field(OpenApiTypes.INT)  # an id
 class ManagedPayerField(serializers.PrimaryKeyRelatedField[Payer]):
     """A payer of a practice where the caller manages the library."""
 
@@ -53,6 +55,7 @@ class ManagedPayerField(serializers.PrimaryKeyRelatedField[Payer]):
         return Payer.objects.filter(practice_id__in=sorted(ids))
 
 
+@extend_schema_field(OpenApiTypes.INT)  # an id
 class ManagedPayerRuleField(serializers.PrimaryKeyRelatedField[PayerRule]):
     def get_queryset(self) -> QuerySet[PayerRule]:
         ids = visible_practice_ids(self.context["request"].user, perms.MANAGE_SOPS)

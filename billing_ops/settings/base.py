@@ -232,6 +232,13 @@ SPECTACULAR_SETTINGS = {
         "RecareNextActionEnum": "eligibility.recare_models.RecareNextAction",
         "RecareClosedReasonEnum": "eligibility.recare_models.RecareClosedReason",
         "CallOutcomeEnum": "eligibility.recare_models.CallOutcome",
+        "BillingFunctionKindEnum": "sops.choices.BillingFunctionKind",
+        "CheckMethodEnum": "eligibility.choices.CheckMethod",
+        "EligibilityNextActionEnum": "eligibility.choices.NextAction",
+        "EligibilityResponseStatusEnum": "eligibility.response_models.ResponseStatus",
+        "AppealMethodEnum": "denials.choices.AppealMethod",
+        "AppealOutcomeEnum": "denials.choices.AppealOutcome",
+        "AppointmentStatusEnum": "practices.choices.AppointmentStatus",
     },
 }
 
