@@ -19,7 +19,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from denials.choices import DenialCategory
-from reports.kpis import AGE_BUCKETS, BY_KEY, KPIS, OVER_90, Kpi
+from reports.catalogue import BY_KEY, KPIS, Kpi
+from reports.kpis import AGE_BUCKETS, OVER_90
 from reports.selectors import TREND_KEYS, Period, aggregate, last_months, month_trend, read_days
 from reports.values import ZERO, headline
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -576,72 +575,3 @@ def dollars_resolved_by_staff(practice_ids: Ids, start: dt.date, end: dt.date) -
         key = str(row["owner_id"])
         staff[key] = staff.get(key, ZERO) + _money(row["amount"])
     return result
-
-
-# --- The catalogue -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Kpi:
-    """One dashboard figure: how it is computed, shown, compared and linked."""
-
-    key: str
-    label: str
-    compute: Callable[[Ids, dt.date, dt.date], PerPractice | None]
-    unit: str  # "%", "days", "$", "count"
-    stock: bool = False  # read as of the range's last day instead of summed over it
-    better: str = "up"  # "up" or "down": which change is good news
-    reference: tuple[Decimal, Decimal] | None = None  # industry range (PRODUCT.md)
-    headline: bool = False  # a tile on the dashboard
-
-    @property
-    def formula(self) -> str:
-        return " ".join((self.compute.__doc__ or "").split())
-
-
-def _pct(low: str, high: str) -> tuple[Decimal, Decimal]:
-    return Decimal(low), Decimal(high)
-
-
-KPIS: list[Kpi] = [
-    Kpi("clean_claim_rate", "Clean claim rate", clean_claim_rate, "%",
-        reference=_pct("90", "95"), headline=True),
-    Kpi("first_pass_denial_rate", "First-pass denial rate", first_pass_denial_rate, "%",
-        better="down", reference=_pct("14", "16"), headline=True),
-    Kpi("first_pass_denial_amount_rate", "First-pass denial rate (amount)",
-        first_pass_denial_amount_rate, "%", better="down"),
-    Kpi("days_in_ar", "Days in A/R", days_in_ar, "days", stock=True, better="down",
-        headline=True),
-    Kpi("ar_over_90", "% of A/R over 90 days", ar_over_90, "%", stock=True, better="down",
-        headline=True),
-    Kpi("net_collection_rate", "Net collection rate", net_collection_rate, "%", headline=True),
-    Kpi("gross_collection_rate", "Gross collection ratio", gross_collection_rate, "%"),
-    Kpi("payments_posted", "Payer payments posted", payments_posted, "$"),
-    Kpi("claims_submitted", "Claims submitted", claims_submitted, "count"),
-    Kpi("submission_lag", "Submission lag", submission_lag, "days", better="down",
-        headline=True),
-    Kpi("response_turnaround", "Payer response to next action", response_turnaround, "days",
-        better="down"),
-    Kpi("unresolved_insurance_requests", "Unresolved insurance requests",
-        unresolved_insurance_requests, "count", stock=True, better="down", headline=True),
-    Kpi("eligibility_verified", "Appointments verified before the day", eligibility_verified,
-        "%", headline=True),
-    Kpi("appeal_overturn_rate", "Appeal overturn rate", appeal_overturn_rate, "%",
-        reference=_pct("50", "100")),
-    Kpi("timely_filing_write_offs", "Timely-filing write-offs", timely_filing_write_offs, "$",
-        better="down"),
-    Kpi("underpayments_found", "Underpayments found", underpayments_found, "$"),
-    Kpi("underpayments_recovered", "Underpayments recovered", underpayments_recovered, "$"),
-    Kpi("ar_aging_payer", "Payer A/R aging", ar_aging_payer, "$", stock=True, better="down"),
-    Kpi("ar_aging_patient", "Patient A/R aging", ar_aging_patient, "$", stock=True,
-        better="down"),
-    Kpi("denials_by_category", "Denials by category", denials_by_category, "$", better="down"),
-    Kpi("denials_by_payer", "Denials by payer", denials_by_payer, "$", better="down"),
-    Kpi("denials_by_provider", "Denials by provider", denials_by_provider, "$", better="down"),
-    Kpi("denials_by_service", "Denials by service", denials_by_service, "$", better="down"),
-    Kpi("overdue_by_owner", "Overdue next actions per owner", overdue_by_owner, "count",
-        stock=True, better="down"),
-    Kpi("dollars_resolved_by_staff", "Dollars resolved per staff member",
-        dollars_resolved_by_staff, "$"),
-]  # fmt: skip
-BY_KEY = {kpi.key: kpi for kpi in KPIS}

@@ -1,6 +1,6 @@
 """Daily KPI snapshots: one row per practice and day, one per vendor and day.
 
-Each row holds every figure of ``reports.kpis.KPIS`` by its parts (``reports.values.dump``),
+Each row holds every figure of ``reports.catalogue.KPIS`` by its parts (``reports.values.dump``),
 so a period is the sum of its days and a vendor the sum of its practices. The dashboard
 reads these rows, never the raw tables (today's figures may be computed live).
 """

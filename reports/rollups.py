@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from practices.models import Engagement, Practice
-from reports.kpis import KPIS
+from reports.catalogue import KPIS
 from reports.models import PracticeDay, VendorDay
 from reports.values import combine, dump, load
 

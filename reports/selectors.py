@@ -19,7 +19,7 @@ from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, TruncMonth
 from django.utils import timezone
 
-from reports.kpis import BY_KEY, KPIS
+from reports.catalogue import BY_KEY, KPIS
 from reports.models import PracticeDay
 from reports.rollups import compute_day
 from reports.values import Ratio, combine, load

@@ -14,7 +14,7 @@ from eligibility import services as eligibility
 from eligibility.choices import CheckMethod, CheckOutcome
 from eligibility.results import CheckResult
 from practices.choices import AppointmentStatus
-from reports import kpis
+from reports import catalogue, kpis
 from reports.values import Ratio, Tally, headline
 from tests.eligibility.test_day_sheet import at, booked, check_of, tomorrow
 from tests.reports import scenario
@@ -27,7 +27,7 @@ def history(world: Any) -> dict[str, Any]:
 
 def value(key: str, world: Any, start: dt.date | None = None) -> Any:
     today = timezone.localdate()
-    per_practice = kpis.BY_KEY[key].compute([world.sunrise.pk], start or today, today)
+    per_practice = catalogue.BY_KEY[key].compute([world.sunrise.pk], start or today, today)
     assert per_practice is not None
     return per_practice[world.sunrise.pk]
 
@@ -105,7 +105,7 @@ def test_appointments_verified_before_the_day(world: Any) -> None:
 def test_no_data_yet_is_none_never_zero(world: Any, history: dict[str, Any]) -> None:
     today = timezone.localdate()
     for key in scenario.NO_DATA_YET:
-        assert kpis.BY_KEY[key].compute([world.sunrise.pk], today, today) is None, key
+        assert catalogue.BY_KEY[key].compute([world.sunrise.pk], today, today) is None, key
 
 
 def test_nothing_counted_is_absent_not_zero(world: Any) -> None:
@@ -117,12 +117,12 @@ def test_nothing_counted_is_absent_not_zero(world: Any) -> None:
 
 def test_a_range_before_the_history_counts_nothing(world: Any, history: dict[str, Any]) -> None:
     long_ago = timezone.localdate() - dt.timedelta(days=400)
-    flows = [kpi for kpi in kpis.KPIS if not kpi.stock]
+    flows = [kpi for kpi in catalogue.KPIS if not kpi.stock]
     for kpi in flows:
         result = kpi.compute([world.sunrise.pk], long_ago, long_ago)
         assert not result, kpi.key
 
 
 def test_every_definition_has_its_formula() -> None:
-    for kpi in kpis.KPIS:
+    for kpi in catalogue.KPIS:
         assert "=" in kpi.formula, kpi.key
