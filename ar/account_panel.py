@@ -4,7 +4,9 @@ Shown only to people who work patient balances at the patient's practice."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from django.template.loader import render_to_string
 
@@ -34,3 +36,14 @@ def patient_panel(request: HttpRequest, patient: Patient) -> str:
         "next": request.get_full_path(),
     }
     return render_to_string("ar/account_panel.html", context, request=request)
+
+
+def open_balances(user: Any, patient_ids: Iterable[int]) -> dict[int, Decimal]:
+    """Non-zero balances of these patients at practices where ``user`` works patient
+    balances (one query; registered with ``practices.patient_panels``)."""
+    return dict(
+        PatientAccount.objects.visible_to(user, perms.WORK_PATIENT_BILLING)
+        .filter(patient_id__in=list(patient_ids))
+        .exclude(balance=ZERO)
+        .values_list("patient_id", "balance")
+    )

@@ -9,8 +9,10 @@ class ArConfig(AppConfig):
         from ar import account_panel, account_queues, panels, queues
         from denials.panels import register_denial_panel
         from practices.patient_panels import register as register_patient_panel
+        from practices.patient_panels import register_balances
 
         queues.register()
         account_queues.register()
         register_patient_panel("patient-balance", account_panel.patient_panel, order=20)
+        register_balances(account_panel.open_balances)
         register_denial_panel("remittance-lines", panels.remittance_lines, order=20)

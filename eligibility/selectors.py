@@ -112,6 +112,7 @@ class DayRow:
     copay: Decimal | None = None
     patient_share: Decimal | None = None
     auth_status: str = ""
+    balance: Decimal | None = None  # the patient's open balance, when the viewer may see it
 
     @property
     def status_label(self) -> str:

@@ -26,8 +26,8 @@ from billing_ops.pages import get_scoped_or_404, scoped_page
 from eligibility import selectors, services
 from eligibility.forms import CheckResultForm, initial_for
 from eligibility.models import EligibilityCheck
+from practices import patient_panels, phi_log
 from practices import permissions as perms
-from practices import phi_log
 from practices.account_views import safe_next
 from work.services import ItemConflict
 
@@ -64,6 +64,13 @@ def day_sheet(request: HttpRequest) -> HttpResponse:
     start, days = _window(request)
     rows = selectors.day_sheet(ids, start, days)
     phi_log.record_read(request, [row.appointment for row in rows], what="day sheet")
+    # The patient's open balance (what to collect at check-in), from the ledger when it is
+    # installed and the user works patient balances: one query for the sheet.
+    balances = patient_panels.open_balances(
+        request.user, {row.appointment.patient_id for row in rows}
+    )
+    for row in rows:
+        row.balance = (balances or {}).get(row.appointment.patient_id)
     by_day: dict[dt.date, list[selectors.DayRow]] = {}
     for row in rows:
         by_day.setdefault(timezone.localtime(row.appointment.starts_at).date(), []).append(row)
@@ -74,6 +81,8 @@ def day_sheet(request: HttpRequest) -> HttpResponse:
         "everywhere": everywhere,
         "many_practices": len(mine) > 1,
         "show_auth": selectors.AUTH_COLUMN,
+        "show_balance": balances is not None
+        and bool(access.grants.practice_ids(perms.WORK_PATIENT_BILLING) & set(ids)),
         "today": timezone.localdate(),
         "previous": start - dt.timedelta(days=days),
         "next": start + dt.timedelta(days=days),

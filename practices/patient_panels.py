@@ -1,4 +1,5 @@
-"""Panels on the patient page from apps above practices (patient balances, ...).
+"""Panels on the patient page from apps above practices (patient balances, ...), and the
+patients' open balances for lists in apps that cannot import the ledger (the day sheet).
 
 Practices may not import those apps, so they register here (in their ``AppConfig.ready``)
 a callable ``(request, patient) -> HTML``; the patient page renders every panel in order
@@ -8,8 +9,9 @@ the user may not see it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from django.utils.safestring import SafeString, mark_safe
 
@@ -36,3 +38,22 @@ def render(request: HttpRequest, patient: Patient) -> SafeString:
         if html:
             parts.append(html)
     return mark_safe("".join(parts))  # noqa: S308  (rendered, autoescaped templates)
+
+
+# (user, patient ids) -> {patient id: balance} for the patients whose balance the user may
+# see (the ledger's app applies its own permission); registered by the ledger's app.
+BalanceLookup = Callable[[Any, Iterable[int]], dict[int, Decimal]]
+_balances: list[BalanceLookup] = []
+
+
+def register_balances(lookup: BalanceLookup) -> None:
+    """Answer ``open_balances`` (one lookup; registering again replaces it)."""
+    _balances[:] = [lookup]
+
+
+def open_balances(user: Any, patient_ids: Iterable[int]) -> dict[int, Decimal] | None:
+    """Balances of the given patients that ``user`` may see (absent: none or not visible);
+    None when no ledger is installed."""
+    if not _balances:
+        return None
+    return _balances[0](user, patient_ids)

@@ -132,6 +132,27 @@ def test_day_sheet_queries_do_not_grow_with_rows(world, client_for):
     assert many == few
 
 
+def test_day_sheet_shows_the_open_balance_to_those_who_work_patient_balances(world, client_for):
+    from ar import ledger
+
+    day = tomorrow()
+    owing = booked(world, at(day, 9), ["D1110"])
+    settled = booked(world, at(day, 10), ["D1110"])
+    account = ledger.account_for(actor=world.fran, patient=owing.patient)
+    ledger.ledger_post(actor=world.fran, account=account, kind="charge", amount="82.50")
+    ledger.account_for(actor=world.fran, patient=settled.patient)  # an account, no balance
+    url = f"/day-sheet/?start={day:%Y-%m-%d}&days=1"
+
+    html = client_for(world.fran).get(url).text
+    assert '<th class="text-end">Balance</th>' in html
+    assert html.count('class="text-end balance">$82.50<') == 1
+    assert html.count('class="text-end balance">—<') == 1
+    # Vendor staff who verify eligibility but do not work patient balances: no column.
+    html = client_for(world.vic).get(url).text
+    assert owing.patient.last_name in html
+    assert "Balance</th>" not in html and "82.50" not in html
+
+
 def test_cancelled_appointments_leave_the_day_sheet(world, client_for):
     appointment = booked(world, at(tomorrow(), 9))
     response = client_for(world.fran).get("/day-sheet/")
