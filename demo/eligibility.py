@@ -139,16 +139,24 @@ def _result(check: EligibilityCheck, kind: int, dental: bool) -> CheckResult:
 
 
 def _results(practice: Practice, keep_open: int | None) -> int:
-    """Results for the practice's checks not done yet, by the check's owner: by pk, three
-    in six active, one inactive, one needs info, one left not done."""
+    """Results for the practice's checks not done yet, by the check's owner: in pk order,
+    three in six active, one inactive, one needs info, one left not done (by position, not
+    by pk: ids depend on what the database handed out before)."""
     dental = practice.kind == PracticeKind.DENTAL
     checks = EligibilityCheck.objects.filter(
         practice=practice, status=CheckOutcome.NOT_DONE, closed_at__isnull=True
     ).select_related("payer", "owner", "appointment")
     recorded = 0
-    for check in checks.order_by("pk"):
-        kind = check.pk % 6
-        if check.pk == keep_open or kind == 5:
+    if (
+        EligibilityCheck.objects.filter(practice=practice)
+        .exclude(status=CheckOutcome.NOT_DONE)
+        .exists()
+    ):
+        return 0  # seeded before: the checks left not done stay so
+    others = (check for check in checks.order_by("pk") if check.pk != keep_open)
+    for position, check in enumerate(others):
+        kind = position % 6
+        if kind == 5:
             continue
         check_record_result(actor=check.owner, check=check, result=_result(check, kind, dental))
         recorded += 1

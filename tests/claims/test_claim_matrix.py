@@ -257,18 +257,22 @@ class TestClaimPages(PermissionMatrixMixin):
             lambda w: "/queues/work-next/",
             WORKERS_ANYWHERE,
             ok_status=302,
+            # fran and vic verify eligibility at Sunrise: work next answers them (with no
+            # claim to hand out: they do not work claims).
+            denied_status={"fran": 302, "vic": 302},
             route="work-next",
             arrange=own_the_due_claim,
             done=holds_a_claim,
         ),
-        # mia may bulk-change at Maple: the Sunrise claim is refused with a message.
+        # mia may bulk-change at Maple, fran and vic their eligibility checks: the Sunrise
+        # claim is refused with a message.
         Endpoint(
             "bulk next action",
             "post",
             lambda w: "/queues/bulk/",
             WORKERS,
             ok_status=302,
-            denied_status={"mia": 302},
+            denied_status={"mia": 302, "fran": 302, "vic": 302},
             data=lambda w: {
                 "items": [f"claim:{w.claim.pk}"],
                 "next_action": NextAction.CALL_PAYER,
