@@ -38,6 +38,7 @@ from ar.account_forms import (
 from ar.ledger_models import AdjustmentRequest, LedgerEntry, PatientAccount
 from ar.statement_models import Dispute, Statement
 from billing_ops.access import acting_user, request_access
+from billing_ops.exports import csv_cell
 from billing_ops.pages import get_scoped_or_404, scoped_page
 from practices import permissions as perms
 from practices import phi_log
@@ -101,12 +102,6 @@ def account_list(request: HttpRequest) -> HttpResponse:
     return render(request, "ar/account_list.html", context)
 
 
-def cell(value: Any) -> str:
-    """A CSV cell a spreadsheet will not run as a formula (= + - @, tab, CR neutralised)."""
-    text = str(value)
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @require_GET
 @scoped_page(PERM)
 def account_export(request: HttpRequest) -> HttpResponse:
@@ -136,13 +131,13 @@ def account_export(request: HttpRequest) -> HttpResponse:
         patient = account.patient
         writer.writerow(
             [
-                cell(patient.account_number),
-                cell(f"{patient.last_name}, {patient.first_name}"),
-                cell(account.balance),
+                csv_cell(patient.account_number),
+                csv_cell(f"{patient.last_name}, {patient.first_name}"),
+                csv_cell(account.balance),
                 account.oldest_unpaid_on.isoformat() if account.oldest_unpaid_on else "",
                 account.age_days(today) if account.oldest_unpaid_on else "",
                 account.aging_bucket(today),
-                cell(account.owner.username if account.owner else ""),
+                csv_cell(account.owner.username if account.owner else ""),
                 account.next_action_label() if account.is_open else "",
                 account.next_action_due.isoformat() if account.next_action_due else "",
             ]
@@ -398,14 +393,14 @@ def statement_batch(request: HttpRequest) -> HttpResponse:
         writer.writerow(
             [
                 s.pk,
-                cell(s.recipient.get("account_number", "")),
-                cell(s.recipient.get("name", "")),
-                cell(address[0]),
-                cell(address[1]),
+                csv_cell(s.recipient.get("account_number", "")),
+                csv_cell(s.recipient.get("name", "")),
+                csv_cell(address[0]),
+                csv_cell(address[1]),
                 s.get_stage_display(),
-                cell(s.balance),
+                csv_cell(s.balance),
                 s.due_date.isoformat(),
-                cell(s.wording),
+                csv_cell(s.wording),
             ]
         )
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")

@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from billing_ops.access import request_access
+from billing_ops.exports import csv_cell
 from billing_ops.pages import scoped_page
 from practices import permissions as perms
 from practices import phi_log
@@ -125,12 +126,6 @@ def audit(request: HttpRequest) -> HttpResponse:
     return render(request, "practices/audit.html", context)
 
 
-def _cell(value: Any) -> str:
-    """A CSV cell a spreadsheet will not run as a formula."""
-    text = str(value)
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @require_GET
 @scoped_page(perms.MANAGE_ACCESS)
 @step_up_required  # a bulk export: the password or a fresh code first (practices.stepup)
@@ -169,11 +164,11 @@ def audit_export(request: HttpRequest) -> HttpResponse:
         writer.writerow(
             [
                 timezone.localtime(entry.at).isoformat(),
-                _cell(entry.username or "system"),
+                csv_cell(entry.username or "system"),
                 entry.kind_label,
-                _cell(entry.what),
+                csv_cell(entry.what),
                 " ".join(str(pk) for pk in entry.patient_ids),
-                _cell(entry.path),
+                csv_cell(entry.path),
             ]
         )
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from billing_ops.access import request_access, visible_practice_ids
+from billing_ops.exports import csv_cell
 from billing_ops.pages import scoped_page
 from practices import permissions as perms
 from practices.models import Practice
@@ -124,12 +125,6 @@ def vendor_console(request: HttpRequest) -> HttpResponse:
     )
 
 
-def cell(value: Any) -> str:
-    """A CSV cell a spreadsheet will not run as a formula (= + - @ and tab/CR neutralised)."""
-    text = str(value)
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @require_GET
 @scoped_page(perms.VIEW_KPIS, current_practice=False)
 def kpi_export(request: HttpRequest) -> HttpResponse:
@@ -147,22 +142,22 @@ def kpi_export(request: HttpRequest) -> HttpResponse:
     for figure in context["figures"].values():
         if figure in context["table"]:
             row = ["figures", figure.kpi.label, figure.shown, figure.previous_shown]
-            writer.writerow([cell(x) for x in [*row, figure.change_shown]])
+            writer.writerow([csv_cell(x) for x in [*row, figure.change_shown]])
     for name, amount, _, patient in context["aging"]:
-        writer.writerow([cell(x) for x in ["payer A/R aging", name, amount, "", ""]])
+        writer.writerow([csv_cell(x) for x in ["payer A/R aging", name, amount, "", ""]])
         if not context["aging_patient_no_data"]:
-            writer.writerow([cell(x) for x in ["patient A/R aging", name, patient, "", ""]])
+            writer.writerow([csv_cell(x) for x in ["patient A/R aging", name, patient, "", ""]])
     for label, tally, _ in context["denial_categories"]:
         writer.writerow(
-            [cell(x) for x in ["denials by category", label, tally.amount, tally.count, ""]]
+            [csv_cell(x) for x in ["denials by category", label, tally.amount, tally.count, ""]]
         )
     for kpi, items in context["breakdowns"]:
         for key, tally in items:
-            writer.writerow([cell(x) for x in [kpi.label, key, tally.amount, tally.count, ""]])
+            writer.writerow([csv_cell(x) for x in [kpi.label, key, tally.amount, tally.count, ""]])
     for row in context["staff"]:
         writer.writerow(
             [
-                cell(x)
+                csv_cell(x)
                 for x in ["staff", row["name"], row["resolved"], row["per_day"], row["overdue"]]
             ]
         )
