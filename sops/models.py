@@ -44,12 +44,15 @@ class BillingFunction(models.Model):
         return f"{self.get_kind_display()} at {self.practice}"
 
 
+from sops.access_review_models import AccessReview, AccessReviewLine  # noqa: E402
 from sops.escalation_models import Escalation  # noqa: E402
 from sops.qa_models import QaPlan, QaReview  # noqa: E402
 from sops.rule_models import HouseRule, HouseRuleReview  # noqa: E402
 from sops.sop_models import Sop, SopSignOff, SopSignOffRequest, SopVersion  # noqa: E402
 
 __all__ = [
+    "AccessReview",
+    "AccessReviewLine",
     "BillingFunction",
     "Escalation",
     "HouseRule",
