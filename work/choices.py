@@ -21,3 +21,4 @@ class NotificationKind(models.TextChoices):
     HANDOVER = "handover", "Open work handed over at an end date"
     AUTH_EXPIRY = "auth_expiry", "Prior authorization expiring"
     AUTH_UNITS = "auth_units", "Prior authorization units running low"
+    VENDOR_IDLE = "vendor_idle", "Idle vendor account deactivated"
