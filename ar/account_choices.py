@@ -57,6 +57,13 @@ class AdjustmentKind(models.TextChoices):
     HARDSHIP = "hardship", "Hardship"
     REFUND = "refund", "Refund"
     CREDIT = "credit", "Credit"
+    # Asked for by a denial (denials.WriteOffRequest): no patient ledger entry; approving
+    # it writes the denied amount off and closes the denial.
+    INSURANCE = "insurance", "Insurance write-off"
+
+
+# What may be asked for on a patient's account (insurance write-offs come from denials).
+PATIENT_ADJUSTMENT_KINDS = [c for c in AdjustmentKind.choices if c[0] != AdjustmentKind.INSURANCE]
 
 
 class AdjustmentStatus(models.TextChoices):

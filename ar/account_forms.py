@@ -9,7 +9,12 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
-from ar.account_choices import AccountAction, AdjustmentKind, ContactChannel, PaymentMethod
+from ar.account_choices import (
+    PATIENT_ADJUSTMENT_KINDS,
+    AccountAction,
+    ContactChannel,
+    PaymentMethod,
+)
 
 CONTROL = {"class": "form-control form-control-sm"}
 SELECT = {"class": "form-select form-select-sm"}
@@ -49,7 +54,7 @@ class FollowUpForm(forms.Form):
 
 
 class AdjustmentForm(forms.Form):
-    kind = forms.ChoiceField(choices=AdjustmentKind.choices, widget=forms.Select(attrs=SELECT))
+    kind = forms.ChoiceField(choices=PATIENT_ADJUSTMENT_KINDS, widget=forms.Select(attrs=SELECT))
     amount = forms.DecimalField(
         min_value=Decimal("0.01"),
         max_digits=12,

@@ -97,6 +97,8 @@ def adjustment_request(
     account = lock_for_update(account, None, "patient")
     if kind not in AdjustmentKind.values:
         raise ValidationError({"kind": f"Unknown adjustment {kind!r}."})
+    if kind == AdjustmentKind.INSURANCE:
+        raise ValidationError({"kind": "Insurance write-offs are asked for on the denial."})
     value = money(amount)
     if value <= 0:
         raise ValidationError({"amount": "Enter an amount above $0.00."})

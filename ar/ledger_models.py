@@ -183,10 +183,23 @@ class FollowUp(models.Model):
 
 class AdjustmentRequest(WorkItem):
     """A write-off, small balance, hardship, refund or credit on a patient account: posted
-    at once at or under the practice's threshold, else waiting for a manager (Approvals)."""
+    at once at or under the practice's threshold, else waiting for a manager (Approvals).
+    An insurance write-off asked for by a denial above the threshold waits here too: it
+    names the denial's write-off request instead of an account."""
 
     account = models.ForeignKey(
-        PatientAccount, on_delete=models.PROTECT, related_name="adjustment_requests"
+        PatientAccount,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="adjustment_requests",
+    )
+    write_off = models.OneToOneField(
+        "denials.WriteOffRequest",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="adjustment_request",
     )
     kind = models.CharField(max_length=15, choices=AdjustmentKind.choices)
     amount = models.DecimalField(**MONEY)
@@ -211,6 +224,17 @@ class AdjustmentRequest(WorkItem):
 
     class Meta:
         ordering = ["-priority", "-pk"]
+        constraints = [
+            # A patient adjustment names its account; an insurance write-off its denial's.
+            models.CheckConstraint(
+                condition=models.Q(account__isnull=False, write_off__isnull=True)
+                & ~models.Q(kind=AdjustmentKind.INSURANCE)
+                | models.Q(
+                    account__isnull=True, write_off__isnull=False, kind=AdjustmentKind.INSURANCE
+                ),
+                name="adjustment_account_or_write_off",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ${self.amount:,.2f}"

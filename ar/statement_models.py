@@ -34,6 +34,7 @@ class StatementCycle(models.Model):
     minimum_balance = models.DecimalField(
         **MONEY, default=DEFAULT_MINIMUM, validators=[MinValueValidator(Decimal("0.01"))]
     )
+    history = HistoricalRecords()  # who changed the cycle, when, from what
 
     objects = PracticeScopedQuerySet.as_manager()
 
