@@ -359,4 +359,7 @@ from ar.ledger_models import (  # noqa: E402, F401
     LedgerEntry,
     PatientAccount,
 )
+
+# Payment plans and their installments (a missed installment is a work item).
+from ar.plan_models import Installment, PaymentPlan  # noqa: E402, F401
 from ar.statement_models import Dispute, Statement, StatementCycle  # noqa: E402, F401
