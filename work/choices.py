@@ -22,3 +22,4 @@ class NotificationKind(models.TextChoices):
     AUTH_EXPIRY = "auth_expiry", "Prior authorization expiring"
     AUTH_UNITS = "auth_units", "Prior authorization units running low"
     VENDOR_IDLE = "vendor_idle", "Idle vendor account deactivated"
+    PLAN_DUE = "plan_due", "Payment plan installment due soon"
