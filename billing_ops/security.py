@@ -4,11 +4,18 @@ Lockout (django-axes, ``AXES_HANDLER``): failures count per (account, address) p
 one person's typos never lock out the rest of an office behind the same address, and per
 account over a rolling hour across every address, so spreading guesses over many
 addresses buys no more than ``AXES_ACCOUNT_FAILURE_LIMIT`` of them.
+
+Password checks (``password_check_allowed``): each one costs ~127 ms of CPU (Argon2, kept
+on purpose), so one address may ask for at most ``PASSWORD_CHECKS_PER_MINUTE`` of them;
+beyond that the sign-in and step-up forms answer without hashing. A burst of sign-ins (a
+script, or a whole office at 8 a.m. behind one address far beyond normal) then cannot hold
+the web workers' CPU away from page requests.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -16,6 +23,7 @@ from axes.handlers.database import AxesDatabaseHandler
 from axes.helpers import get_client_username, get_failure_limit
 from axes.models import AccessFailureLog
 from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -57,6 +65,27 @@ def account_failures_last_hour(username: str | None) -> int:
         username=username, attempt_time__gte=since
     ).count()
     return failures
+
+
+THROTTLED_MESSAGE = (
+    "Too many sign-in attempts from your network in the last minute. Wait a minute, then try again."
+)
+
+
+def password_check_allowed(request: HttpRequest) -> bool:
+    """Count one password check for the request's address in the current minute (in the
+    shared cache, so every web worker counts together); False once the address has made
+    more than ``PASSWORD_CHECKS_PER_MINUTE``. Requests with no known address count together."""
+    limit: int = settings.PASSWORD_CHECKS_PER_MINUTE
+    window = int(time.time() // 60)
+    key = f"password-checks:{client_ip(request) or 'unknown'}:{window}"
+    cache.add(key, 0, timeout=120)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr: this is the window's first check
+        cache.set(key, 1, timeout=120)
+        count = 1
+    return count <= limit
 
 
 # axes ships no type information: its handler is ``Any`` to mypy.

@@ -28,7 +28,7 @@ from django_otp.qr import write_qrcode_image
 
 from billing_ops.middleware import SESSION_LAST_SEEN, SESSION_STARTED
 from practices import recovery
-from practices.forms import TokenForm
+from practices.forms import SignInForm, TokenForm
 from practices.stepup import record_step_up
 
 
@@ -37,6 +37,14 @@ class LoginView(auth_views.LoginView):
 
     template_name = "registration/login.html"
     redirect_authenticated_user = True
+    form_class = SignInForm
+
+    def form_invalid(self, form: Any) -> HttpResponse:
+        response = super().form_invalid(form)
+        if getattr(form, "throttled", False):
+            response.status_code = 429
+            response["Retry-After"] = "60"
+        return response
 
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)

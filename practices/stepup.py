@@ -44,6 +44,8 @@ from django.views.decorators.http import require_http_methods
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.permissions import BasePermission
 
+from billing_ops.security import THROTTLED_MESSAGE, password_check_allowed
+
 logger = logging.getLogger(__name__)
 
 SESSION_STEP_UP_AT = "_step_up_at"
@@ -168,6 +170,8 @@ class StepUpForm(forms.Form):
             raise forms.ValidationError("Enter your password or a code from your app.")
         user = self.request.user
         if password:
+            if not password_check_allowed(self.request):
+                raise forms.ValidationError(THROTTLED_MESSAGE, code="throttled")
             # Through the authentication backends, so lockout (axes) counts wrong passwords.
             confirmed = authenticate(self.request, username=user.get_username(), password=password)
             if confirmed is None or confirmed.pk != user.pk:

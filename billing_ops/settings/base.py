@@ -153,6 +153,9 @@ AXES_RESET_ON_SUCCESS = True
 CLIENT_IP_HEADER = env_optional("DJANGO_CLIENT_IP_HEADER")
 TRUSTED_PROXY_COUNT = env_int("DJANGO_TRUSTED_PROXY_COUNT", 1, minimum=1)
 AXES_CLIENT_IP_CALLABLE = "billing_ops.security.client_ip"
+# Password checks (Argon2, ~127 ms of CPU each) per client address per minute: beyond it
+# the sign-in and step-up forms refuse without hashing (billing_ops.security).
+PASSWORD_CHECKS_PER_MINUTE = env_int("PASSWORD_CHECKS_PER_MINUTE", 30, minimum=1)
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
 # Wrong MFA codes count as failures too (practices.recovery): the code (a TOTP or a
@@ -204,6 +207,9 @@ REST_KNOX = {
     "AUTH_HEADER_PREFIX": "Token",
     "AUTO_REFRESH": False,
 }
+# Vendor accounts without a sign-in or API use for this many days are deactivated by a
+# daily job (sops.access_reviews; never signed in: counted from the account's creation).
+VENDOR_IDLE_DEACTIVATE_DAYS = env_int("VENDOR_IDLE_DEACTIVATE_DAYS", 90, minimum=1)
 SPECTACULAR_SETTINGS = {
     "TITLE": "billing-ops API",
     "DESCRIPTION": "Claims, denials, AR work queues and eligibility, scoped per practice.",

@@ -10,6 +10,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# The suite signs in from 127.0.0.1 far more often than a person could; the throttle's own
+# tests (tests/practices/test_password_throttle.py) lower this.
+PASSWORD_CHECKS_PER_MINUTE = 1_000_000
 # A test-only work item type (chores), registered like a domain app's; its migration
 # lives with it in tests/workitems/migrations.
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.workitems.apps.WorkItemsConfig"]  # noqa: F405
