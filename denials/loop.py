@@ -1,6 +1,10 @@
 """The closed loop: denials that repeat one payer x CARC x procedure pattern (3 times in
 90 days) propose an unconfirmed scrubber payer rule; a manager confirms it (it becomes a
 ``claims.PayerRule`` the scrubber applies) or dismisses it.
+
+The proposals show in the payer house rule library (``sops``) through the source this
+module registers with ``claims.payer_rule_proposals`` (``SOURCE``): the library lists
+them as unconfirmed rules and decides them with the services below.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from django.utils import timezone
 from billing_ops.access import has_perm
 from claims.choices import AttachmentKind
 from claims.models import PayerRule
+from claims.payer_rule_proposals import Proposal, ProposalSource
+from denials import codes
 from denials.choices import ProposalStatus
 from denials.models import Denial, RuleProposal
 from practices import permissions as perms
@@ -120,3 +126,56 @@ def proposal_dismiss(*, actor: Actor, proposal: RuleProposal) -> RuleProposal:
     proposal._history_user = actor  # type: ignore[attr-defined]
     proposal.save()
     return proposal
+
+
+# --- the source the payer house rule library reads (claims.payer_rule_proposals) -----------
+
+
+def _as_proposal(row: RuleProposal) -> Proposal:
+    times = f"{row.occurrences} times" if row.occurrences != 1 else "once"
+    return Proposal(
+        source=SOURCE_KEY,
+        pk=row.pk,
+        practice_id=row.practice_id,
+        payer_id=row.payer_id,
+        payer_name=row.payer.name,
+        procedure_code=row.procedure_code,
+        why=(
+            f"Denied {times} with CARC {row.carc} ({codes.carc_label(row.carc)}) "
+            f"between {row.first_seen:%m/%d/%Y} and {row.last_seen:%m/%d/%Y}"
+        ),
+        occurrences=row.occurrences,
+        first_seen=row.first_seen,
+        last_seen=row.last_seen,
+    )
+
+
+def pending_proposals(practice_id: int) -> list[Proposal]:
+    rows = RuleProposal.objects.filter(
+        practice_id=practice_id, status=ProposalStatus.PROPOSED
+    ).select_related("payer")
+    return [_as_proposal(row) for row in rows.order_by("-last_seen", "pk")]
+
+
+def _of_practice(practice_id: int, pk: int) -> RuleProposal:
+    row = RuleProposal.objects.filter(practice_id=practice_id, pk=pk).first()
+    if row is None:
+        raise LookupError("No such proposal at this practice.")
+    return row
+
+
+def confirm_proposal(*, actor: Actor, practice_id: int, pk: int, **rule: str) -> PayerRule:
+    return proposal_confirm(actor=actor, proposal=_of_practice(practice_id, pk), **rule)
+
+
+def dismiss_proposal(*, actor: Actor, practice_id: int, pk: int) -> RuleProposal:
+    return proposal_dismiss(actor=actor, proposal=_of_practice(practice_id, pk))
+
+
+SOURCE_KEY = "denial_pattern"
+SOURCE = ProposalSource(
+    key=SOURCE_KEY,
+    pending=pending_proposals,
+    confirm=confirm_proposal,
+    dismiss=dismiss_proposal,
+)

@@ -1,8 +1,9 @@
 """The payer house rule library: read by everybody who works claims, kept by managers.
 
 The list shows the practice's rules by payer (confirmed or not, last reviewed, review
-due), and the structured scrubber rules (``claims.PayerRule``) that no entry carries yet,
-so a manager can write their decision down.
+due), the structured scrubber rules (``claims.PayerRule``) that no entry carries yet,
+so a manager can write their decision down, and the rules proposed from repeated denials
+(unconfirmed, for a manager to confirm or dismiss: ``sops.rule_proposals``).
 """
 
 from __future__ import annotations
@@ -11,20 +12,21 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing_ops.access import has_perm, request_access
 from billing_ops.pages import get_scoped_or_404, scoped_page
+from claims.choices import AttachmentKind
 from claims.forms import BootstrapForm
 from claims.models import PayerRule
 from practices import permissions as perms
 from practices.choices import ServiceArea
 from practices.models import Payer
-from sops import rule_services
+from sops import rule_proposals, rule_services
 from sops.rule_models import HouseRule, HouseRuleReview
 from sops.views import _actor, form_errors
 
@@ -57,6 +59,15 @@ class ConfirmForm(BootstrapForm):
     source = forms.CharField(max_length=300)
 
 
+class ProposalConfirmForm(BootstrapForm):
+    required_attachment = forms.ChoiceField(
+        choices=[("", "No attachment"), *AttachmentKind.choices], required=False
+    )
+    required_modifier = forms.CharField(max_length=2, required=False)
+    decision = forms.CharField(max_length=300, required=False)
+    source = forms.CharField(max_length=300, required=False)
+
+
 def _rules(request: HttpRequest) -> Any:
     practice = request_access(request).practice
     return (
@@ -82,6 +93,8 @@ def rule_list(request: HttpRequest) -> HttpResponse:
     context = {
         "rules": rules,
         "structured": structured,
+        "proposals": rule_proposals.pending(practice.pk),
+        "attachment_kinds": AttachmentKind.choices,
         "can_edit": has_perm(request.user, perms.MANAGE_SOPS, practice.pk),
         "area_labels": dict(ServiceArea.choices),
     }
@@ -170,3 +183,42 @@ def rule_review(request: HttpRequest, pk: int) -> HttpResponse:
     reviews = HouseRuleReview.objects.visible_to(request.user, perms.MANAGE_SOPS)
     review: HouseRuleReview = get_scoped_or_404(reviews.of_practice(practice.pk), pk=pk)
     return redirect(f"{reverse('payer-rule-list')}#rule-{review.rule_id}")
+
+
+@scoped_page(perms.MANAGE_SOPS)
+@require_POST
+def proposal_confirm(request: HttpRequest, source: str, pk: int) -> HttpResponse:
+    """A manager confirms a proposed rule: a confirmed house rule with its scrubber rule."""
+    practice = request_access(request).practice
+    form = ProposalConfirmForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError(" ".join(e for errs in form.errors.values() for e in errs))
+        rule = rule_proposals.proposal_confirm(
+            actor=_actor(request), practice=practice, source_key=source, pk=pk, **form.cleaned_data
+        )
+    except (LookupError, PermissionDenied):
+        raise Http404("Not found.") from None
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("payer-rule-list")
+    messages.success(request, f"Confirmed: {rule}; the scrubber checks it now.")
+    return redirect(f"{reverse('payer-rule-list')}#rule-{rule.pk}")
+
+
+@scoped_page(perms.MANAGE_SOPS)
+@require_POST
+def proposal_dismiss(request: HttpRequest, source: str, pk: int) -> HttpResponse:
+    """A manager dismisses a proposed rule: it is not proposed again."""
+    practice = request_access(request).practice
+    try:
+        rule_proposals.proposal_dismiss(
+            actor=_actor(request), practice=practice, source_key=source, pk=pk
+        )
+    except (LookupError, PermissionDenied):
+        raise Http404("Not found.") from None
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("payer-rule-list")
+    messages.success(request, "Proposal dismissed: it is not proposed again.")
+    return redirect("payer-rule-list")

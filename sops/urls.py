@@ -6,6 +6,8 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from sops import (
+    access_review_api,
+    access_review_views,
     api,
     escalation_api,
     escalation_views,
@@ -35,8 +37,28 @@ urlpatterns = [
         "sops/payer-rules/<int:pk>/reviewed/", rule_views.rule_reviewed, name="payer-rule-reviewed"
     ),
     path("sops/payer-rules/reviews/<int:pk>/", rule_views.rule_review, name="payer-rule-review"),
+    path(
+        "sops/payer-rules/proposals/<slug:source>/<int:pk>/confirm/",
+        rule_views.proposal_confirm,
+        name="payer-rule-proposal-confirm",
+    ),
+    path(
+        "sops/payer-rules/proposals/<slug:source>/<int:pk>/dismiss/",
+        rule_views.proposal_dismiss,
+        name="payer-rule-proposal-dismiss",
+    ),
     path("sops/qa/", qa_views.qa_list, name="qa-list"),
     path("sops/qa/<int:pk>/", qa_views.qa_review, name="qa-review"),
+    path(
+        "sops/access-review/",
+        access_review_views.access_review_list,
+        name="access-review-list",
+    ),
+    path(
+        "sops/access-review/<int:pk>/",
+        access_review_views.access_review_detail,
+        name="access-review",
+    ),
     path("escalations/raise/", escalation_views.escalation_raise, name="escalation-raise"),
     path("escalations/<int:pk>/", escalation_views.escalation_detail, name="escalation-detail"),
     path(
@@ -52,4 +74,7 @@ _router.register("sops", api.SopViewSet, basename="api-sop")
 _router.register("payer-rules", rule_api.HouseRuleViewSet, basename="api-payer-rule")
 _router.register("qa-reviews", qa_api.QaReviewViewSet, basename="api-qa-review")
 _router.register("escalations", escalation_api.EscalationViewSet, basename="api-escalation")
+_router.register(
+    "access-reviews", access_review_api.AccessReviewViewSet, basename="api-access-review"
+)
 api_urlpatterns: list[Any] = list(_router.urls)
