@@ -46,6 +46,7 @@ class BillingFunction(models.Model):
 
 from sops.access_review_models import AccessReview, AccessReviewLine  # noqa: E402
 from sops.escalation_models import Escalation  # noqa: E402
+from sops.qa_audit_models import MiniAudit, MiniAuditClaim  # noqa: E402
 from sops.qa_models import QaPlan, QaReview  # noqa: E402
 from sops.rule_models import HouseRule, HouseRuleReview  # noqa: E402
 from sops.sop_models import Sop, SopSignOff, SopSignOffRequest, SopVersion  # noqa: E402
@@ -57,6 +58,8 @@ __all__ = [
     "Escalation",
     "HouseRule",
     "HouseRuleReview",
+    "MiniAudit",
+    "MiniAuditClaim",
     "QaPlan",
     "QaReview",
     "Sop",
