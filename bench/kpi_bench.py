@@ -57,6 +57,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--reuse", action="store_true", help="keep an existing bench database")
     parser.add_argument("--rollups", type=int, default=3, help="timed rollups of today")
     parser.add_argument("--requests", type=int, default=20, help="timed dashboard requests")
+    parser.add_argument(
+        "--profile", action="store_true", help="cProfile one request per period (top functions)"
+    )
+    parser.add_argument(
+        "--page-only", action="store_true", help="skip the timed rollups (one untimed rollup)"
+    )
     return parser.parse_args()
 
 
@@ -277,6 +283,7 @@ def _claims(
 
 
 def measure(args: argparse.Namespace) -> None:
+    from django.core.cache import cache
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -296,7 +303,7 @@ def measure(args: argparse.Namespace) -> None:
     print()
     print(f"PostgreSQL {version}; {Claim.objects.count():,} claims in {len(ids)} practices")
     samples = []
-    for _ in range(args.rollups):
+    for _ in range(1 if args.page_only else args.rollups):
         with CaptureQueriesContext(connection) as queries:
             t0 = time.perf_counter()
             written = rollups.rollup_day(day=today, practice_ids=ids)
@@ -328,19 +335,49 @@ def measure(args: argparse.Namespace) -> None:
         ("dashboard, last 90 days", "/kpis/?period=last_90"),
         ("dashboard, last month", "/kpis/?period=last_month"),
     ]:
-        times = []
-        for i in range(args.requests + 2):
-            with CaptureQueriesContext(connection) as queries:
-                t0 = time.perf_counter()
-                response = client.get(url)
-                took = (time.perf_counter() - t0) * 1000
-            assert response.status_code == 200, response.status_code
-            if i >= 2:
-                times.append(took)
-        print(
-            f"{label:26} p50 {percentile(times, 50):7.1f} ms   p95 {percentile(times, 95):7.1f} ms"
-            f"   max {max(times):7.1f} ms   {len(queries.captured_queries)} queries"
-        )
+        # "cold": the cache emptied before each request, so every request sums the stored
+        # days (the page as it was before the cache; the first request after a rollup);
+        # "cached": what every other request of the practice and period reads.
+        for mode in ("cold", "cached"):
+            times = []
+            for i in range(args.requests + 2):
+                if mode == "cold":
+                    cache.clear()
+                with CaptureQueriesContext(connection) as queries:
+                    t0 = time.perf_counter()
+                    response = client.get(url)
+                    took = (time.perf_counter() - t0) * 1000
+                assert response.status_code == 200, response.status_code
+                if i >= 2:
+                    times.append(took)
+            print(
+                f"{label:24} {mode:6} p50 {percentile(times, 50):7.1f} ms   "
+                f"p95 {percentile(times, 95):7.1f} ms   max {max(times):7.1f} ms   "
+                f"{len(queries.captured_queries)} queries"
+            )
+            if args.profile:
+                if mode == "cold":
+                    cache.clear()
+                profile(client, url)
+
+
+def profile(client: Any, url: str, top: int = 12) -> None:
+    """One more request of ``url`` under cProfile: the top functions by own time."""
+    import cProfile
+    import io
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    client.get(url)
+    profiler.disable()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(top)
+    lines = [line for line in out.getvalue().splitlines() if line.strip()]
+    start = next(i for i, line in enumerate(lines) if line.lstrip().startswith("ncalls"))
+    print("   " + lines[0].strip())
+    for line in lines[start : start + top + 1]:
+        print("   " + line[:150])
 
 
 def main() -> None:

@@ -15,13 +15,26 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 
 from denials.choices import DenialCategory
+from reports import cached
 from reports.catalogue import BY_KEY, KPIS, Kpi
 from reports.kpis import AGE_BUCKETS, OVER_90
-from reports.selectors import TREND_KEYS, Period, aggregate, last_months, month_trend, read_days
+from reports.selectors import (
+    TREND_KEYS,
+    Period,
+    aggregate,
+    last_months,
+    month_trend,
+    read_days,
+)
+from reports.selectors import (
+    period as period_of,
+)
 from reports.values import ZERO, headline
 
 BREAKDOWN_KEYS = ["denials_by_payer", "denials_by_provider", "denials_by_service"]
@@ -139,18 +152,55 @@ def _number(value: Any) -> Decimal | int | None:
     return headline(value)
 
 
-def build(
-    practice_ids: Iterable[int], period: Period, *, practice_id: int | None = None
+def period_figures(
+    practice_ids: Iterable[int], period: Period, today: dt.date, *, key: str | bool | None = True
 ) -> dict[str, Any]:
-    """Everything the dashboard shows for these practices in this period."""
+    """What the page shows for the period, before formatting: the figures of the period
+    and of the one before (``reports.selectors.aggregate``), the 12 months' trend, each
+    tile's daily points and the staff's names. Cached (``reports.cached``) until a rollup
+    of the days it reads is written again."""
     ids = sorted(set(practice_ids))
-    today = timezone.localdate()
     months = last_months(period.end)
+    cache_key = figures_key_of(ids, period, today) if key is True else key or None
+    return cached.through(cache_key, lambda: _period_figures(ids, period, today, months))
+
+
+def figures_key_of(practice_ids: Iterable[int], period: Period, today: dt.date) -> str | None:
+    """The cache key of ``period_figures`` (None: not cached), one query."""
+    first = min(period.previous_start, period.start, last_months(period.end)[0])
+    dates = (period.start, period.end, period.previous_start, period.previous_end)
+    return cached.key(practice_ids, first, period.end, today, *dates)
+
+
+def _period_figures(
+    ids: list[int], period: Period, today: dt.date, months: list[dt.date]
+) -> dict[str, Any]:
     # Every figure over the period and the one before; the trend figures over 12 months.
     days = read_days(ids, min(period.previous_start, period.start), period.end, today)
     current = aggregate(days, period.start, period.end)
-    previous = aggregate(days, period.previous_start, period.previous_end)
-    trend = month_trend(ids, months, period.end, days, today)
+    return {
+        "current": current,
+        "previous": aggregate(days, period.previous_start, period.previous_end),
+        "trend": month_trend(ids, months, period.end, days, today),
+        "sparks": {kpi.key: _spark(days, kpi, period) for kpi in KPIS if kpi.headline},
+        "names": staff_names(current),
+    }
+
+
+def build(
+    practice_ids: Iterable[int],
+    period: Period,
+    *,
+    practice_id: int | None = None,
+    key: str | bool | None = True,
+) -> dict[str, Any]:
+    """Everything the dashboard shows for these practices in this period (``key``: the
+    figures' cache key when already known, see ``period_figures``)."""
+    ids = sorted(set(practice_ids))
+    today = timezone.localdate()
+    months = last_months(period.end)
+    raw = period_figures(ids, period, today, key=key)
+    current, previous, trend = raw["current"], raw["previous"], raw["trend"]
     urls = links(practice_id)
     figures: dict[str, Figure] = {}
     for kpi in KPIS:
@@ -161,7 +211,7 @@ def build(
             previous=_value(kpi, previous[kpi.key]),
             no_data=value is None,
             link=urls.get(kpi.key, ""),
-            spark=_spark(days, kpi, period) if kpi.headline else [],
+            spark=raw["sparks"][kpi.key] if kpi.headline else [],
         )
     aging = current["ar_aging_payer"] or {}
     patient_aging = current["ar_aging_patient"] or {}
@@ -191,7 +241,7 @@ def build(
             (BY_KEY[key], sorted((current[key] or {}).items(), key=lambda kv: -kv[1].amount))
             for key in BREAKDOWN_KEYS
         ],
-        "staff": staff_rows(current, period),
+        "staff": staff_rows(current, period, raw["names"]),
         "chart": {
             "months": [first_day.strftime("%b %Y") for first_day in months],
             "trends": [
@@ -221,6 +271,33 @@ def build(
     }
 
 
+def body_html(practice_id: int, period: Period) -> SafeString:
+    """The dashboard's figures as HTML (tiles, the charts' data, tables): the same for
+    every viewer of the practice, so rendered once per rollup stamp and cached with the
+    figures (``reports.cached``); a manager landing on the page reads one cache entry."""
+    today = timezone.localdate()
+    figures_key = figures_key_of([practice_id], period, today)
+    html_key = f"{figures_key}:html:{practice_id}" if figures_key else None
+
+    def render_body() -> str:
+        context = build([practice_id], period, practice_id=practice_id, key=figures_key)
+        return render_to_string("reports/_dashboard_body.html", context)
+
+    return mark_safe(cached.through(html_key, render_body))  # noqa: S308 (our own template)
+
+
+def warm(practice_ids: Iterable[int], today: dt.date) -> int:
+    """Render this month's dashboard of each practice into the cache (after a rollup, so
+    the managers' landing page is never the first to sum the stored days); returns how
+    many were rendered."""
+    chosen = period_of("this_month", today)
+    count = 0
+    for practice_id in sorted(set(practice_ids)):
+        body_html(practice_id, chosen)
+        count += 1
+    return count
+
+
 def _cats(categories: dict[str, Any]) -> list[tuple[str, Any, str]]:
     return [
         (label, categories[code], "")
@@ -246,15 +323,27 @@ def _value(kpi: Kpi, value: Any) -> Decimal | int | None:
     return headline(value)
 
 
-def staff_rows(current: dict[str, Any], period: Period) -> list[dict[str, Any]]:
-    """Per staff member: dollars resolved per day and overdue next actions (names, no ids)."""
+def staff_names(current: dict[str, Any]) -> dict[int, str]:
+    """The names of the staff in the period's throughput figures, by user id."""
     dollars = current["dollars_resolved_by_staff"] or {}
     overdue = current["overdue_by_owner"] or {}
     user_ids = {int(key) for key in [*dollars, *overdue] if key}
-    names = {
+    if not user_ids:
+        return {}
+    return {
         user.pk: user.get_full_name() or user.username
         for user in get_user_model().objects.filter(pk__in=user_ids)
     }
+
+
+def staff_rows(
+    current: dict[str, Any], period: Period, names: dict[int, str] | None = None
+) -> list[dict[str, Any]]:
+    """Per staff member: dollars resolved per day and overdue next actions (names, no ids)."""
+    dollars = current["dollars_resolved_by_staff"] or {}
+    overdue = current["overdue_by_owner"] or {}
+    if names is None:
+        names = staff_names(current)
     rows = []
     for key in sorted(set(dollars) | set(overdue), key=lambda k: names.get(int(k or 0), "~")):
         resolved = dollars.get(key, ZERO)

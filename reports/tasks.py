@@ -11,7 +11,8 @@ import datetime as dt
 from celery import Task, shared_task
 from django.utils import timezone
 
-from reports import emails, rollups
+from reports import dashboard, emails, rollups
+from reports.models import PracticeDay
 
 
 def day(on: str | None) -> dt.date:
@@ -24,14 +25,28 @@ def rollup_kpis(self: Task, on: str | None = None) -> int:
     and every vendor (upserts: a rerun rewrites the same rows)."""
     today = day(on)
     written = rollups.rollup_day(day=today - dt.timedelta(days=1))
-    return written + rollups.rollup_day(day=today)
+    written += rollups.rollup_day(day=today)
+    warm_dashboards(today)
+    return written
 
 
 @shared_task(bind=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
 def refresh_today(self: Task, on: str | None = None) -> int:
     """Every few minutes: today's snapshot again, so the dashboard reads today's figures
     instead of computing them in the request."""
-    return rollups.rollup_day(day=day(on))
+    today = day(on)
+    written = rollups.rollup_day(day=today)
+    warm_dashboards(today)
+    return written
+
+
+def warm_dashboards(today: dt.date) -> int:
+    """This month's dashboard of every practice with stored days, rendered into the cache
+    (``reports.cached``): the managers' landing page then reads one cache entry."""
+    if today != timezone.localdate():
+        return 0  # a replayed task of another day: its page is not this month's
+    ids = PracticeDay.objects.filter(day=today).values_list("practice_id", flat=True)
+    return dashboard.warm(ids, today)
 
 
 @shared_task(bind=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=3)

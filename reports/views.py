@@ -78,7 +78,7 @@ def kpi_dashboard(request: HttpRequest) -> HttpResponse:
     """The manager's landing page: tiles, trends, aging, denials, with the period chosen."""
     practice = chosen_practice(request)
     chosen = chosen_period(request)
-    context = dashboard.build([practice.pk], chosen, practice_id=practice.pk)
+    context: dict[str, Any] = {"period": chosen, "body": dashboard.body_html(practice.pk, chosen)}
     context.update(
         practice=practice,
         periods=PERIODS,
