@@ -14,8 +14,11 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from ar.account_choices import AccountStatus, AdjustmentStatus
+from ar.adjustments import insurance_write_off_requested
 from ar.ledger import log
 from ar.ledger_models import AdjustmentRequest, PatientAccount
+from denials.approvals import register_write_off_router
+from denials.services import log_activity as denial_log
 from practices import permissions as perms
 from work.registry import ItemType, Queue, registry
 
@@ -49,8 +52,11 @@ def describe_request(item: AdjustmentRequest) -> str:
 
 
 def log_request(item: AdjustmentRequest, actor: Any, kind: str, text: str) -> None:
-    """Requests keep their timeline on the account they belong to."""
-    log(item.account, actor, kind, f"Adjustment request #{item.pk}: {text}")
+    """Requests keep their timeline on the account (or the denial) they belong to."""
+    if item.account is not None:
+        log(item.account, actor, kind, f"Adjustment request #{item.pk}: {text}")
+    elif item.write_off is not None:
+        denial_log(item.write_off.denial, actor, kind, f"Write-off approval #{item.pk}: {text}")
 
 
 APPROVAL = ItemType(
@@ -62,7 +68,7 @@ APPROVAL = ItemType(
     detail_url_name="adjustment-request-detail",
     describe=describe_request,
     log_activity=log_request,
-    select_related=("owner", "account__patient"),
+    select_related=("owner", "account__patient", "write_off__denial"),
 )
 
 
@@ -84,7 +90,8 @@ BALANCES = Queue(
 APPROVALS = Queue(
     "approvals",
     "Approvals",
-    "Write-offs, refunds and credits above the practice's threshold, waiting for a manager.",
+    "Write-offs, refunds and credits above the practice's threshold, and denials' insurance "
+    "write-offs above it, waiting for a manager.",
     APPROVAL.key,
     _all,
     order=65,
@@ -92,7 +99,9 @@ APPROVALS = Queue(
 
 
 def register() -> None:
-    """Called from ``ArConfig.ready``."""
+    """Called from ``ArConfig.ready``. Denials' write-offs above the threshold come here
+    (``denials.approvals``): they wait in Approvals as adjustment requests."""
+    register_write_off_router(insurance_write_off_requested)
     registry.register_type(ACCOUNT)
     registry.register_queue(BALANCES)
     registry.register_type(APPROVAL)

@@ -265,7 +265,12 @@ def entry_reverse(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _request(request: HttpRequest, pk: int) -> AdjustmentRequest:
     queryset = AdjustmentRequest.objects.visible_to(request.user, APPROVE).select_related(
-        "account__patient", "requested_by", "decided_by", "owner", "entry"
+        "account__patient",
+        "requested_by",
+        "decided_by",
+        "owner",
+        "entry",
+        "write_off__denial__claim",
     )
     return get_scoped_or_404(queryset, pk=pk)
 
@@ -276,11 +281,15 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A manager's view of one request: the account's balance and ledger, approve/refuse."""
     item = _request(request, pk)
     account = item.account
-    phi_log.record_read(request, [account], what="adjustment request page")
+    # An insurance write-off names its denial (and claim) instead of an account.
+    denial = item.write_off.denial if item.write_off is not None else None
+    seen = [account] if account is not None else [denial.claim] if denial else []
+    phi_log.record_read(request, seen, what="adjustment request page")
     context = {
         "item": item,
         "account": account,
-        "entries": list(selectors.ledger_of(account))[-20:],
+        "denial": denial,
+        "entries": list(selectors.ledger_of(account))[-20:] if account is not None else [],
         "refuse_form": RefuseForm(),
     }
     return render(request, "ar/account_request.html", context)

@@ -3,6 +3,12 @@ credit. At or under the practice's threshold (on its live engagement), or asked 
 someone who approves adjustments, the ledger entry posts at once; above it the request
 waits in "Approvals" for a manager, and the account waits for the decision. Vendor staff
 may request but never approve (they never hold APPROVE_ADJUSTMENTS).
+
+A denial's insurance write-off above the threshold waits in the same queue: denials hands
+it over through ``denials.approvals`` (``insurance_write_off_requested``, registered in
+``ArConfig.ready``) and the one approve/refuse below decides it through
+``denials.write_offs`` (approving closes the denial as written off; nothing touches a
+patient's ledger).
 """
 
 from __future__ import annotations
@@ -26,6 +32,8 @@ from ar.account_choices import (
 from ar.ledger import STATEMENT_DAYS, log, money, post_locked, require_billing
 from ar.ledger_models import ZERO, AdjustmentRequest, PatientAccount
 from billing_ops.access import has_perm, holders
+from denials import write_offs
+from denials.models import WriteOffRequest
 from practices import permissions as perms
 from practices.models import Engagement
 from work.choices import WAIT
@@ -137,14 +145,45 @@ def adjustment_request(
     return request
 
 
+@transaction.atomic
+def insurance_write_off_requested(write_off: WriteOffRequest, actor: Actor) -> AdjustmentRequest:
+    """A denial's write-off above the threshold (``denials.approvals`` router): it waits
+    in Approvals for a manager, like a patient adjustment."""
+    practice_id = write_off.denial.practice_id
+    manager = approver_for(practice_id)
+    if manager is None:
+        raise ValidationError("Nobody at this practice approves write-offs yet.")
+    request = AdjustmentRequest(
+        practice_id=practice_id,
+        write_off=write_off,
+        kind=AdjustmentKind.INSURANCE,
+        amount=write_off.amount,
+        reason=write_off.reason,
+        requested_by=write_off.requested_by,
+        owner=manager,
+        next_action=ApprovalAction.DECIDE,
+        next_action_due=timezone.localdate() + dt.timedelta(days=APPROVAL_DAYS),
+        version=0,
+    )
+    return save_checked(request, actor)
+
+
 def _decided(actor: Actor, request: AdjustmentRequest, expected_version: int | None) -> Any:
     if actor is not None and not has_perm(actor, perms.APPROVE_ADJUSTMENTS, request.practice_id):
         raise PermissionDenied("Only a practice manager approves adjustments.")
     request = lock_for_update(request, expected_version)
     if not request.is_open:
         raise ValidationError(f"This request is already {request.get_status_display().lower()}.")
+    if request.account is None:  # an insurance write-off: its denial is locked there
+        return request, None
     account = lock_for_update(request.account, None, "patient")
     return request, account
+
+
+def _write_off(request: AdjustmentRequest) -> WriteOffRequest:
+    if request.write_off is None:  # the check constraint: an account or a write-off
+        raise ValidationError("This request names neither an account nor a write-off.")
+    return request.write_off
 
 
 def _account_back(account: PatientAccount, actor: Actor) -> None:
@@ -167,8 +206,14 @@ def _close(request: AdjustmentRequest, actor: Actor) -> None:
 def adjustment_approve(
     *, actor: Actor, request: AdjustmentRequest, expected_version: int | None = None
 ) -> AdjustmentRequest:
-    """A manager approves: the ledger entry posts (the limits are checked again now)."""
+    """A manager approves: the ledger entry posts (the limits are checked again now); an
+    insurance write-off writes the denial off instead."""
     request, account = _decided(actor, request, expected_version)
+    if account is None:
+        write_offs.write_off_approve(actor=actor, write_off=_write_off(request))
+        request.status = AdjustmentStatus.POSTED
+        _close(request, actor)
+        return request
     _post(actor, account, request)
     _close(request, actor)
     account.refresh_from_db()
@@ -186,6 +231,10 @@ def adjustment_refuse(
         raise ValidationError({"note": "Say why the request is refused."})
     request, account = _decided(actor, request, expected_version)
     request.status, request.decision_note = AdjustmentStatus.REFUSED, note.strip()[:500]
+    if account is None:
+        write_offs.write_off_refuse(actor=actor, write_off=_write_off(request), note=note)
+        _close(request, actor)
+        return request
     _close(request, actor)
     _account_back(account, actor)
     log(account, actor, "refused", f"{request} refused: {request.decision_note}")

@@ -24,7 +24,7 @@ from billing_ops.access import has_perm, holders
 from claims.choices import NextAction as ClaimNextAction
 from claims.models import Claim, ClaimLine
 from claims.services import claim_set_next_action
-from denials import codes, loop
+from denials import approvals, codes, loop
 from denials.choices import (
     ActivityKind,
     CodeKind,
@@ -409,6 +409,9 @@ def denial_write_off(
             denial, actor, ActivityKind.WRITE_OFF, f"${value:,.2f} requested: {reason.strip()}"
         )
         _wait_claim_on(denial, actor)
+        # Decided in the one Approvals queue (ar registers the router): see
+        # denials.approvals and denials.write_offs.
+        approvals.route_write_off(request, actor)
     else:
         activity(
             denial, actor, ActivityKind.WRITE_OFF, f"${value:,.2f} written off: {reason.strip()}"
