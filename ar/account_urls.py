@@ -3,7 +3,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from ar import account_api
+from ar import account_api, cycle_views
 from ar import account_views as views
 
 urlpatterns = [
@@ -30,6 +30,7 @@ urlpatterns = [
     path("ledger-entries/<int:pk>/reverse/", views.entry_reverse, name="ledger-entry-reverse"),
     path("statements/", views.statement_list, name="statement-list"),
     path("statements/batch/", views.statement_batch, name="statement-batch"),
+    path("statements/cycle/", cycle_views.statement_cycle, name="statement-cycle"),
     path("statements/<int:pk>/pdf/", views.statement_pdf, name="statement-pdf"),
     path("adjustment-requests/<int:pk>/", views.request_detail, name="adjustment-request-detail"),
     path(
