@@ -22,7 +22,7 @@ from billing_ops.exports import csv_cell
 from billing_ops.pages import scoped_page
 from practices import permissions as perms
 from practices.models import Practice
-from reports import dashboard
+from reports import dashboard, throughput
 from reports.selectors import PERIODS, Period, period
 from work.views import needs_you
 
@@ -165,3 +165,23 @@ def kpi_export(request: HttpRequest) -> HttpResponse:
     name = f"kpis-{practice.slug}-{chosen.start.isoformat()}-{chosen.end.isoformat()}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+@require_GET
+@scoped_page(perms.VIEW_PRACTICE, current_practice=False)
+def my_throughput(request: HttpRequest) -> HttpResponse:
+    """The signed-in person's own throughput (items and dollars resolved per day, overdue
+    next actions they own) at the practices they may see; nobody else's figures."""
+    ids = visible_practice_ids(request.user, perms.VIEW_PRACTICE)
+    if not ids:
+        raise Http404("Not found.")
+    chosen = chosen_period(request)
+    today = timezone.localdate()
+    user_id = int(request.user.pk or 0)
+    figures = throughput.own(user_id, ids, chosen.start, chosen.end, today)
+    practices = list(Practice.objects.filter(pk__in=ids).order_by("name"))
+    return render(
+        request,
+        "reports/mine.html",
+        {"period": chosen, "periods": PERIODS, "figures": figures, "practices": practices},
+    )
