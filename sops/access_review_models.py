@@ -18,6 +18,8 @@ from simple_history.models import HistoricalRecords
 
 from work.models import Priority, WorkItem
 
+REVIEW_GRACE_DAYS = 14
+
 
 class AccessReviewStatus(models.TextChoices):
     OPEN = "open", "To review"
@@ -68,7 +70,8 @@ class AccessReview(WorkItem):
         today = today or timezone.localdate()
         if not self.is_open or self.next_action_due is None:
             return Priority(0, ())
-        late = max((today - self.next_action_due).days, 0)
+        # Opened due the same day; it weighs more after two weeks without a decision.
+        late = max((today - self.next_action_due).days - REVIEW_GRACE_DAYS, 0)
         return Priority(60 + late * 5, (f"Access review {self.quarter}",))
 
 
