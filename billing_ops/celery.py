@@ -57,6 +57,16 @@ app.conf.beat_schedule = {
         "task": "sops.tasks.sample_qa",
         "schedule": crontab(hour=5, minute=55, day_of_week=1),
     },
+    # Access review (issue 14): one per practice a quarter (idempotent), and vendor accounts
+    # idle for VENDOR_IDLE_DEACTIVATE_DAYS deactivated, managers and the vendor lead told.
+    "open-access-reviews": {
+        "task": "sops.tasks.open_access_reviews",
+        "schedule": crontab(hour=5, minute=45),
+    },
+    "deactivate-idle-vendor-accounts": {
+        "task": "sops.tasks.deactivate_idle_vendor_accounts",
+        "schedule": crontab(hour=5, minute=40),
+    },
     "send-daily-digests": {
         "task": "work.tasks.send_daily_digests",
         "schedule": crontab(hour=6, minute=30),

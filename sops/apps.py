@@ -6,11 +6,12 @@ class SopsConfig(AppConfig):
 
     def ready(self) -> None:
         from claims import panels  # the app registry is ready only now
-        from sops import queues
+        from sops import access_reviews, queues
         from sops.functions import holders
         from sops.panels import claim_escalations
         from work.functions import register_holder_lookup
 
         register_holder_lookup(holders)
         queues.register()
+        access_reviews.register()
         panels.register("escalations", claim_escalations, order=30)

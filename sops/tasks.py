@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from sops import escalation_services, escalations, qa, rule_services
+from sops import access_reviews, escalation_services, escalations, qa, rule_services
 from work.tasks import day
 
 
@@ -25,3 +25,15 @@ def open_rule_reviews(self, on: str | None = None) -> int:  # noqa: ANN001
 def sample_qa(self, on: str | None = None) -> int:  # noqa: ANN001
     """This week's QA sample of submitted claims at every practice (once a week)."""
     return qa.sample_week(day(on))
+
+
+@shared_task(bind=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
+def open_access_reviews(self, on: str | None = None) -> int:  # noqa: ANN001
+    """This quarter's access review at every practice with vendor accounts (once a quarter)."""
+    return access_reviews.open_quarterly_reviews(day(on))
+
+
+@shared_task(bind=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
+def deactivate_idle_vendor_accounts(self) -> int:  # noqa: ANN001
+    """Deactivate vendor accounts idle for VENDOR_IDLE_DEACTIVATE_DAYS (a rerun finds none)."""
+    return access_reviews.deactivate_idle_vendor_accounts()
