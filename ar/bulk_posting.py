@@ -1,5 +1,5 @@
 """Posting a file's plain payments in bulk: the same rows as ``ar.posting`` writes one claim
-at a time, in a constant number of queries per file.
+at a time, in a constant number of queries per chunk of claims.
 
 A *plain* payment is one the row-by-row path would post with nothing but rows and the
 claim's amounts: matched, not a reversal, the payer's answer is "paid", no line paid below
@@ -15,9 +15,10 @@ Python with the rules ``claims.payments.claim_record_adjudication`` applies (sta
 hold released, next action, priority, version); then one INSERT per table (payments,
 lines, adjustments, remarks, timeline), one UPDATE of the claims (``UPDATE ... FROM
 unnest(...)``) and one INSERT ... SELECT of their history rows ("~", the actor), all in the
-batch's transaction. The patient's share is charged to their account by the ledger's own
-service (``ar.ledger.patient_share_posted``), one payment at a time: a few queries per
-payment with a patient share, the part of the bulk path that is not bulk yet.
+batch's transaction, ``CHUNK`` claims at a time (the rows built for one chunk are freed
+before the next). The patient's share is charged to their account by the ledger's bulk
+sibling (``ar.ledger_bulk.patient_shares_posted``: the same rules and rows as
+``ar.ledger.patient_share_posted``, a constant number of queries per chunk).
 ``tests/ar/test_posting_bulk.py`` posts the same file both ways and compares every stored
 row. PostgreSQL only (the UPDATE and the history copy); elsewhere
 every payment takes the row-by-row path.
@@ -26,17 +27,16 @@ every payment takes the row-by-row path.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections import Counter, defaultdict
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
 
 from django.core.exceptions import ValidationError
-from django.db import connection, models
+from django.db import connection
 from django.utils import timezone
-from simple_history.utils import get_history_manager_for_model
 
-from ar import ledger, matching, posting
+from ar import ledger_bulk, matching, posting
+from ar.bulk_sql import copy_changed_history, update_rows
 from ar.choices import PaymentSource
 from ar.models import Adjustment, ClaimPayment, Remark, Remittance, ServiceLinePayment
 from claims.choices import FINAL_STATUSES, ActivityKind, ClaimStatus, NextAction
@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from billing_ops.access import Actor
 
 S = ClaimStatus
+CHUNK = 2000  # claims posted per round of statements
 CLAIM_FIELDS = [
     "total_allowed",
     "total_paid",
@@ -143,10 +144,16 @@ def _fees(claims: list[Claim], codes: list[str]) -> dict[int, dict[str, Decimal]
 
 def post_plain(batch: Remittance, plans: list[matching.Plan], actor: Actor) -> None:
     """Post the plain payments ``split`` chose, as ``store_payment`` + ``post_to_claim``
-    would one by one."""
+    would one by one: ``CHUNK`` claims at a time (inside the caller's one transaction), so
+    that the rows built for one chunk are freed before the next is read."""
     if not plans:
         return
     require_practice_perm(actor, perms.POST_PAYMENTS, batch.practice)
+    for start in range(0, len(plans), CHUNK):
+        _post_chunk(batch, plans[start : start + CHUNK], actor)
+
+
+def _post_chunk(batch: Remittance, plans: list[matching.Plan], actor: Actor) -> None:
     ids = [cast(Claim, p.claim).pk for p in plans]
     locked = {
         c.pk: c
@@ -201,11 +208,8 @@ def post_plain(batch: Remittance, plans: list[matching.Plan], actor: Actor) -> N
     update_rows(Claim, claims, CLAIM_FIELDS)
     copy_changed_history(Claim, [c.pk for c in claims], actor, now)
     ClaimActivity.objects.bulk_create(activities)
-    for payment, claim in zip(payments, claims, strict=True):
-        if payment.patient_responsibility > 0:
-            # The patient's share as a charge on their account: the ledger's own service,
-            # one payment at a time (as ``posting.post_to_claim`` calls it).
-            ledger.patient_share_posted(actor=actor, payment=payment, claim=claim)
+    # The patient's share as a charge on their account: the ledger's rules, in bulk.
+    ledger_bulk.patient_shares_posted(actor=actor, charges=list(zip(payments, claims, strict=True)))
 
 
 def _payment(
@@ -336,72 +340,3 @@ def _adjudicate(
             ClaimActivity(claim=claim, actor=actor, kind=ActivityKind.NEXT_ACTION, text=text)
         )
     return entries
-
-
-# --- SQL for many changed rows (PostgreSQL) ----------------------------------------------
-
-
-def update_rows(model: type[models.Model], objs: list[Any], names: list[str]) -> int:
-    """One ``UPDATE t SET f = v.f ... FROM unnest(arrays) v WHERE t.pk = v.pk`` for the
-    ``names`` fields of ``objs`` (``bulk_update``'s CASE per row is quadratic in rows)."""
-    if not objs:
-        return 0
-    quote = connection.ops.quote_name
-    pk = model._meta.pk
-    assert pk is not None
-    fields = [pk, *(model._meta.get_field(n) for n in names)]
-    arrays, params, sets = [], [], []
-    for i, f in enumerate(fields):
-        concrete = cast("models.Field[Any, Any]", f)
-        db_type = concrete.db_type(connection) or "text"
-        if isinstance(concrete, models.ForeignKey):
-            db_type = concrete.target_field.rel_db_type(connection) or "bigint"
-        if isinstance(concrete, models.JSONField):
-            values = [json.dumps(getattr(o, concrete.attname)) for o in objs]
-            arrays.append("%s::text[]")
-            value = f"v.c{i}::jsonb"
-        else:
-            values = [
-                concrete.get_db_prep_save(getattr(o, concrete.attname), connection) for o in objs
-            ]
-            arrays.append(f"%s::{db_type}[]")
-            value = f"v.c{i}"
-        params.append(values)
-        if i:
-            sets.append(f"{quote(cast(str, concrete.column))} = {value}")
-    columns = ", ".join(f"c{i}" for i in range(len(fields)))
-    sql = (
-        f"UPDATE {quote(model._meta.db_table)} t SET {', '.join(sets)} "
-        f"FROM unnest({', '.join(arrays)}) AS v({columns}) "
-        f"WHERE t.{quote(cast(str, pk.column))} = v.c0"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return int(cursor.rowcount)
-
-
-def copy_changed_history(
-    model: type[models.Model], pks: list[Any], actor: Any, when: dt.datetime
-) -> int:
-    """The "~" history row ``save()`` writes for each changed row ``pks`` names, copied
-    from the table as it now stands (like ``billing_ops.bulk.copy_history`` for "+")."""
-    history = get_history_manager_for_model(model).model
-    hopts = history._meta
-    tracked = list(history.tracked_fields)
-    target = [hopts.get_field(f.name).column for f in tracked]
-    extra = [
-        hopts.get_field(name).column
-        for name in ("history_date", "history_user", "history_type", "history_change_reason")
-    ]
-    quote = connection.ops.quote_name
-    pk = quote(cast(str, model._meta.pk.column))  # type: ignore[union-attr]
-    columns = ", ".join(quote(c) for c in [*target, *extra])
-    selected = ", ".join(f"t.{quote(f.column)}" for f in tracked)
-    sql = (
-        f"INSERT INTO {quote(hopts.db_table)} ({columns}) "
-        f"SELECT {selected}, %s, %s, '~', NULL FROM {quote(model._meta.db_table)} t "
-        f"WHERE t.{pk} = ANY(%s) ORDER BY t.{pk}"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [when, getattr(actor, "pk", None), list(pks)])
-        return int(cursor.rowcount)

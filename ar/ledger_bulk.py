@@ -1,0 +1,258 @@
+"""The patient's share of many claim payments charged at once: the bulk sibling of
+``ar.ledger.patient_share_posted`` for the remittance's bulk path (``ar.bulk_posting``).
+
+Same rules and the same rows as calling ``patient_share_posted`` for each payment in
+order: no charge for a zero share, a payment already charged, or a primary claim whose
+patient has a secondary coverage; the account is opened (settled, empty, its "+" history
+row) on first use; the charge entry and its timeline line; then the account's cached
+balance and oldest unpaid charge, its work-item state (``ar.ledger.refresh``'s rules) and
+its rank, version and "~" history row (``work.services.save_checked``'s).
+
+In a constant number of queries: the existing accounts are locked and read in one query
+(their entries in one more), the missing ones created in one INSERT (and one for their
+history), the charges and the timeline lines in one INSERT each, the accounts in one
+UPDATE and their history in one ``INSERT ... SELECT``. An account charged twice in one
+call (one patient, two claims in the file) takes ``patient_share_posted`` for its charges,
+one after the other, so that each charge has its own history row as it would have.
+``tests/ar/test_ledger_bulk.py`` posts files both ways and compares every ledger row and
+account field. PostgreSQL (the UPDATE and the history copy); the caller keeps to it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, cast
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from ar import ledger
+from ar.account_choices import AccountAction, AccountStatus, EntryKind
+from ar.bulk_sql import copy_changed_history, update_rows
+from ar.ledger_models import ZERO, AccountActivity, LedgerEntry, PatientAccount
+from practices.choices import CobOrder
+from practices.models import Coverage
+from work.services import check_next_action, create_checked_bulk
+
+if TYPE_CHECKING:
+    from ar.models import ClaimPayment
+    from billing_ops.access import Actor
+    from claims.models import Claim
+
+ACCOUNT_FIELDS = [
+    "balance",
+    "oldest_unpaid_on",
+    "status",
+    "owner",
+    "next_action",
+    "next_action_due",
+    "wait_reason",
+    "locked_by",
+    "locked_until",
+    "priority",
+    "priority_reasons",
+    "version",
+]
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """What ``ledger.oldest_unpaid`` reads of an entry."""
+
+    pk: int
+    amount: Decimal
+    entry_date: dt.date
+    reverses_id: int | None
+
+
+def _to_charge(
+    charges: Sequence[tuple[ClaimPayment, Claim]],
+) -> list[tuple[ClaimPayment, Claim]]:
+    """The payments ``patient_share_posted`` would charge (reversals are not here)."""
+    wanted = [(p, c) for p, c in charges if not p.is_reversal and p.patient_responsibility > 0]
+    if not wanted:
+        return []
+    charged = set(
+        LedgerEntry.objects.filter(claim_payment_id__in=[p.pk for p, _ in wanted]).values_list(
+            "claim_payment_id", flat=True
+        )
+    )
+    primary = set(
+        Coverage.objects.filter(
+            pk__in={c.coverage_id for _, c in wanted}, cob_order=CobOrder.PRIMARY
+        ).values_list("pk", flat=True)
+    )
+    with_secondary = set(
+        Coverage.objects.filter(
+            patient_id__in={c.patient_id for _, c in wanted if c.coverage_id in primary},
+            cob_order=CobOrder.SECONDARY,
+        ).values_list("patient_id", flat=True)
+    )
+    return [
+        (p, c)
+        for p, c in wanted
+        if p.pk not in charged and not (c.coverage_id in primary and c.patient_id in with_secondary)
+    ]
+
+
+def _accounts(actor: Actor, claims: list[Claim]) -> tuple[dict[int, PatientAccount], set[int]]:
+    """(patient id -> account, ids of the accounts opened here): the existing ones locked
+    and read in one query, the missing ones opened as ``ledger.account_for`` opens them
+    (in the claims' order)."""
+    patient_ids = list(dict.fromkeys(c.patient_id for c in claims))
+    found = {
+        a.patient_id: a
+        for a in PatientAccount.objects.select_for_update(of=("self",))
+        .filter(patient_id__in=patient_ids)
+        .order_by("pk")
+    }
+    practice_of = {c.patient_id: c.patient.practice_id for c in claims}
+    new: set[int] = set()
+    missing = [
+        PatientAccount(practice_id=practice_of[pid], patient_id=pid, version=0)
+        for pid in patient_ids
+        if pid not in found
+    ]
+    if missing:
+        try:
+            with transaction.atomic():
+                created = create_checked_bulk(missing, actor)
+            new = {a.pk for a in created}
+        except IntegrityError:  # one opened by a concurrent request: one by one, theirs kept
+            by_id = {c.patient_id: c for c in claims}
+            created = [
+                ledger.account_for(actor=actor, patient=by_id[a.patient_id].patient)
+                for a in missing
+            ]
+            created = list(
+                PatientAccount.objects.select_for_update(of=("self",))
+                .filter(pk__in=[a.pk for a in created])
+                .order_by("pk")
+            )
+        found.update({a.patient_id: a for a in created})
+    return found, new
+
+
+def _refresh(
+    account: PatientAccount,
+    entries: list[_Entry],
+    owner_of: dict[int, Any],
+    actor: Actor,
+    today: dt.date,
+) -> None:
+    """``ledger.refresh`` then ``work.services._checked`` on a locked account in hand, from
+    its entries (read before, the new charge included)."""
+    balance = sum((e.amount for e in entries), ZERO)
+    account.balance = balance
+    oldest = ledger.oldest_unpaid(cast("list[LedgerEntry]", entries)) if balance > 0 else None
+    account.oldest_unpaid_on = oldest
+    if balance == 0:
+        if account.is_open:
+            account.status = AccountStatus.SETTLED
+            account.next_action, account.next_action_due, account.wait_reason = "", None, ""
+            account.locked_by, account.locked_until = None, None
+    else:
+        owner_id = account.owner_id
+        if owner_id is None:
+            if account.practice_id not in owner_of:
+                found = ledger.owner_for(actor, account.practice_id)
+                owner_of[account.practice_id] = found.pk if found is not None else None
+            owner_id = owner_of[account.practice_id]
+        if owner_id is not None:
+            wanted = AccountAction.REFUND_CREDIT if balance < 0 else None
+            if not account.is_open:
+                account.status, account.owner_id = AccountStatus.OPEN, owner_id
+                account.next_action = wanted or AccountAction.SEND_STATEMENT
+                days = 0 if wanted else ledger.STATEMENT_DAYS
+                account.next_action_due = today + dt.timedelta(days=days)
+                account.wait_reason = ""
+            elif wanted and account.next_action != wanted:
+                account.next_action, account.next_action_due = wanted, today
+                account.wait_reason = ""
+            elif not wanted and account.next_action == AccountAction.REFUND_CREDIT:
+                account.next_action = AccountAction.SEND_STATEMENT
+                account.next_action_due = today + dt.timedelta(days=ledger.STATEMENT_DAYS)
+    # save_checked's part: the invariant, the rank and the version.
+    if not account.is_open:
+        account.locked_by, account.locked_until = None, None
+    check_next_action(account)
+    rank = account.compute_priority(None)
+    account.priority, account.priority_reasons = rank.score, list(rank.reasons)
+    account.version += 1
+
+
+def patient_shares_posted(
+    *, actor: Actor, charges: Sequence[tuple[ClaimPayment, Claim]]
+) -> list[LedgerEntry]:
+    """``ledger.patient_share_posted`` for many (payment, claim) pairs at once, in the
+    caller's transaction; returns the charges written."""
+    todo = _to_charge(charges)
+    if not todo:
+        return []
+    accounts, new = _accounts(actor, [c for _, c in todo])
+    per_account = Counter(accounts[c.patient_id].pk for _, c in todo)
+    one_by_one = [(p, c) for p, c in todo if per_account[accounts[c.patient_id].pk] > 1]
+    todo = [(p, c) for p, c in todo if per_account[accounts[c.patient_id].pk] == 1]
+    written: list[LedgerEntry] = []
+    if todo:
+        written = _post(actor, accounts, new, todo)
+    for payment, claim in one_by_one:
+        written += ledger.patient_share_posted(actor=actor, payment=payment, claim=claim)
+    return written
+
+
+def _post(
+    actor: Actor,
+    accounts: dict[int, PatientAccount],
+    new: set[int],
+    todo: list[tuple[ClaimPayment, Claim]],
+) -> list[LedgerEntry]:
+    """One charge per account: the entries, the timeline, the accounts and their history."""
+    today = timezone.localdate()
+    label = EntryKind(EntryKind.CHARGE).label
+    touched = [accounts[c.patient_id] for _, c in todo]
+    history: dict[int, list[_Entry]] = {a.pk: [] for a in touched}
+    # The entries the accounts had before (an account opened here had none).
+    earlier = LedgerEntry.objects.filter(account_id__in=[pk for pk in history if pk not in new])
+    for pk, account_id, amount, day, reverses_id in earlier.values_list(
+        "pk", "account_id", "amount", "entry_date", "reverses_id"
+    ).order_by("pk"):
+        history[account_id].append(_Entry(pk, amount, day, reverses_id))
+    entries, activities = [], []
+    for payment, claim in todo:
+        account = accounts[claim.patient_id]
+        memo = f"Patient responsibility on claim {claim.pms_claim_number}"[:300]
+        share = payment.patient_responsibility
+        entries.append(
+            LedgerEntry(
+                practice_id=account.practice_id,
+                account=account,
+                kind=EntryKind.CHARGE,
+                amount=share,
+                entry_date=today,
+                method="",
+                reference="",
+                memo=memo,
+                claim_payment=payment,
+                claim=claim,
+                reverses=None,
+                posted_by=actor,
+            )
+        )
+        text = f"{label} ${share:,.2f}: {memo}"
+        activities.append(
+            AccountActivity(account=account, actor=actor, kind=EntryKind.CHARGE, text=text[:2000])
+        )
+    entries = LedgerEntry.objects.bulk_create(entries)
+    AccountActivity.objects.bulk_create(activities)
+    owner_of: dict[int, Any] = {}
+    for entry, account in zip(entries, touched, strict=True):
+        rows = [*history[account.pk], _Entry(entry.pk, entry.amount, entry.entry_date, None)]
+        _refresh(account, rows, owner_of, actor, today)
+    update_rows(PatientAccount, touched, ACCOUNT_FIELDS)
+    copy_changed_history(PatientAccount, [a.pk for a in touched], actor, timezone.now())
+    return entries
