@@ -29,6 +29,27 @@ class PracticeScopeFilter(BaseFilterBackend):
         return scoped.visible_to(request.user, view.scope_permission)
 
 
+def object_practice_id(obj: Any) -> int | None:
+    """The practice an object belongs to, along its model's ``practice_lookup`` (the path
+    ``PracticeScopedQuerySet`` filters on): ``"practice"`` reads ``obj.practice_id``,
+    ``"denial__practice"`` reads ``obj.denial.practice_id``, ``"pk"`` is the object itself
+    (a practice). None when a link on the path is empty."""
+    lookup = getattr(obj, "practice_lookup", "practice")
+    if lookup == "pk":
+        return cast("int | None", obj.pk)
+    *path, last = lookup.split("__")
+    target = obj
+    for name in path:
+        target = getattr(target, name, None)
+        if target is None:
+            return None
+    if last in ("pk", "id"):
+        return cast("int | None", target.pk)
+    if last.endswith("_id"):
+        return cast("int | None", getattr(target, last, None))
+    return cast("int | None", getattr(target, f"{last}_id", None))
+
+
 class HasScopePermission(permissions.IsAuthenticated):
     """Authenticated, and writes need ``write_permission`` on the practice of the object."""
 
@@ -38,8 +59,7 @@ class HasScopePermission(permissions.IsAuthenticated):
         write = getattr(view, "write_permission", None)
         if write is None:
             return False
-        lookup = getattr(obj, "practice_lookup", "practice")
-        practice_id = obj.pk if lookup == "pk" else getattr(obj, "practice_id", None)
+        practice_id = object_practice_id(obj)
         if not has_perm(request.user, write, practice_id):
             # Readable but not writable: same answer as for an object one cannot see.
             log_scope_denial(request, type(obj), "write")

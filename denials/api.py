@@ -18,12 +18,10 @@ from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from billing_ops.access import visible_practice_ids
 from billing_ops.api import ScopedViewSet
-from billing_ops.audit import exists_unscoped, log_scope_denial
 from claims.api.fields import ClaimWorkerField, WorkableRelatedField
 from claims.api.pagination import KeysetPagination
 from claims.models import Attachment
@@ -301,22 +299,9 @@ class AppealViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, ScopedViewSe
         fresh = self.get_queryset().get(pk=appeal.pk)
         return Response(AppealSerializer(fresh).data, status=status.HTTP_201_CREATED)
 
-    def _appeal(self) -> Appeal:
-        """The appeal named in the URL among those the caller may work, else 404 (logged
-        when it exists elsewhere). Not ``get_object``: its write check reads the object's
-        own ``practice_id``, and an appeal names its practice through its denial; the
-        queryset is scoped by ``work_claims``, the permission the write needs."""
-        pk = self.kwargs.get("pk")
-        appeal = self.get_queryset().filter(pk=pk).first() if str(pk).isdigit() else None
-        if appeal is None:
-            if str(pk).isdigit() and exists_unscoped(Appeal, pk=pk):
-                log_scope_denial(self.request, Appeal)
-            raise NotFound()
-        return appeal
-
     @action(detail=True, methods=["post"])
     def send(self, request: Any, pk: str | None = None) -> Response:
-        appeal = self._appeal()
+        appeal = self.get_object()
         serializer = AppealSendSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         appeal = self.call_service(appeals.appeal_send, appeal=appeal, **serializer.validated_data)
@@ -324,7 +309,7 @@ class AppealViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, ScopedViewSe
 
     @action(detail=True, methods=["post"])
     def decide(self, request: Any, pk: str | None = None) -> Response:
-        appeal = self._appeal()
+        appeal = self.get_object()
         serializer = AppealDecideSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         appeal = self.call_service(
