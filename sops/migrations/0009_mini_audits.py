@@ -9,132 +9,470 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('claims', '0016_payer_rule_needs_authorization'),
-        ('practices', '0009_assignment_successor'),
-        ('sops', '0008_access_review'),
+        ("claims", "0016_payer_rule_needs_authorization"),
+        ("practices", "0009_assignment_successor"),
+        ("sops", "0008_access_review"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='HistoricalMiniAudit',
+            name="HistoricalMiniAudit",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('next_action_due', models.DateField(blank=True, null=True)),
-                ('wait_reason', models.CharField(blank=True, max_length=300)),
-                ('priority', models.IntegerField(default=0)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('month', models.CharField(max_length=7)),
-                ('status', models.CharField(choices=[('open', 'To review'), ('done', 'Reviewed')], default='open', max_length=10)),
-                ('next_action', models.CharField(blank=True, choices=[('wait', 'Wait'), ('audit', 'Record the root causes')], max_length=30)),
-                ('completed_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(blank=True, editable=False)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.TextField(null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('completed_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('function', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='sops.billingfunction')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('owner', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('practice', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='practices.practice')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("next_action_due", models.DateField(blank=True, null=True)),
+                ("wait_reason", models.CharField(blank=True, max_length=300)),
+                ("priority", models.IntegerField(default=0)),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("month", models.CharField(max_length=7)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("open", "To review"), ("done", "Reviewed")],
+                        default="open",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "next_action",
+                    models.CharField(
+                        blank=True,
+                        choices=[("wait", "Wait"), ("audit", "Record the root causes")],
+                        max_length=30,
+                    ),
+                ),
+                ("completed_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(blank=True, editable=False)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.TextField(null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "completed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "function",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="sops.billingfunction",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "practice",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="practices.practice",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical mini audit',
-                'verbose_name_plural': 'historical mini audits',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical mini audit",
+                "verbose_name_plural": "historical mini audits",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='MiniAudit',
+            name="MiniAudit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('next_action_due', models.DateField(blank=True, null=True)),
-                ('wait_reason', models.CharField(blank=True, max_length=300)),
-                ('locked_until', models.DateTimeField(blank=True, null=True)),
-                ('priority', models.IntegerField(default=0)),
-                ('priority_reasons', models.JSONField(blank=True, default=list)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('month', models.CharField(max_length=7)),
-                ('status', models.CharField(choices=[('open', 'To review'), ('done', 'Reviewed')], default='open', max_length=10)),
-                ('next_action', models.CharField(blank=True, choices=[('wait', 'Wait'), ('audit', 'Record the root causes')], max_length=30)),
-                ('completed_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('completed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('function', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='sops.billingfunction')),
-                ('locked_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('practice', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='practices.practice')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("next_action_due", models.DateField(blank=True, null=True)),
+                ("wait_reason", models.CharField(blank=True, max_length=300)),
+                ("locked_until", models.DateTimeField(blank=True, null=True)),
+                ("priority", models.IntegerField(default=0)),
+                ("priority_reasons", models.JSONField(blank=True, default=list)),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("month", models.CharField(max_length=7)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("open", "To review"), ("done", "Reviewed")],
+                        default="open",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "next_action",
+                    models.CharField(
+                        blank=True,
+                        choices=[("wait", "Wait"), ("audit", "Record the root causes")],
+                        max_length=30,
+                    ),
+                ),
+                ("completed_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "completed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "function",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="sops.billingfunction",
+                    ),
+                ),
+                (
+                    "locked_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "practice",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="practices.practice",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-month', '-pk'],
+                "ordering": ["-month", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalMiniAuditClaim',
+            name="HistoricalMiniAuditClaim",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('reason', models.CharField(choices=[('denied', 'Denied'), ('delayed', 'Delayed (unpaid)')], max_length=10)),
-                ('root_cause', models.CharField(blank=True, choices=[('registration', 'Patient or subscriber data wrong'), ('eligibility', 'Coverage not verified or inactive'), ('authorization', 'Prior authorization missing'), ('coding', 'Coding (procedure, diagnosis, modifier)'), ('documentation', 'Attachment or documentation missing'), ('payer_rule', 'Payer house rule not followed'), ('late_filing', 'Submitted late'), ('no_follow_up', 'No follow-up in time'), ('posting', 'Payment posted wrong or not at all'), ('payer_error', 'Payer error'), ('other', 'Other (say what)')], max_length=20)),
-                ('note', models.CharField(blank=True, max_length=500)),
-                ('recorded_at', models.DateTimeField(blank=True, null=True)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.TextField(null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('claim', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='claims.claim')),
-                ('function', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='sops.billingfunction')),
-                ('function_owner', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('practice', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='practices.practice')),
-                ('recorded_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('audit', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='sops.miniaudit')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "reason",
+                    models.CharField(
+                        choices=[("denied", "Denied"), ("delayed", "Delayed (unpaid)")],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "root_cause",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("registration", "Patient or subscriber data wrong"),
+                            ("eligibility", "Coverage not verified or inactive"),
+                            ("authorization", "Prior authorization missing"),
+                            ("coding", "Coding (procedure, diagnosis, modifier)"),
+                            ("documentation", "Attachment or documentation missing"),
+                            ("payer_rule", "Payer house rule not followed"),
+                            ("late_filing", "Submitted late"),
+                            ("no_follow_up", "No follow-up in time"),
+                            ("posting", "Payment posted wrong or not at all"),
+                            ("payer_error", "Payer error"),
+                            ("other", "Other (say what)"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("note", models.CharField(blank=True, max_length=500)),
+                ("recorded_at", models.DateTimeField(blank=True, null=True)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.TextField(null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "claim",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="claims.claim",
+                    ),
+                ),
+                (
+                    "function",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="sops.billingfunction",
+                    ),
+                ),
+                (
+                    "function_owner",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "practice",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="practices.practice",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "audit",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="sops.miniaudit",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical mini audit claim',
-                'verbose_name_plural': 'historical mini audit claims',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical mini audit claim",
+                "verbose_name_plural": "historical mini audit claims",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='MiniAuditClaim',
+            name="MiniAuditClaim",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reason', models.CharField(choices=[('denied', 'Denied'), ('delayed', 'Delayed (unpaid)')], max_length=10)),
-                ('root_cause', models.CharField(blank=True, choices=[('registration', 'Patient or subscriber data wrong'), ('eligibility', 'Coverage not verified or inactive'), ('authorization', 'Prior authorization missing'), ('coding', 'Coding (procedure, diagnosis, modifier)'), ('documentation', 'Attachment or documentation missing'), ('payer_rule', 'Payer house rule not followed'), ('late_filing', 'Submitted late'), ('no_follow_up', 'No follow-up in time'), ('posting', 'Payment posted wrong or not at all'), ('payer_error', 'Payer error'), ('other', 'Other (say what)')], max_length=20)),
-                ('note', models.CharField(blank=True, max_length=500)),
-                ('recorded_at', models.DateTimeField(blank=True, null=True)),
-                ('audit', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='entries', to='sops.miniaudit')),
-                ('claim', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='claims.claim')),
-                ('function', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='sops.billingfunction')),
-                ('function_owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('practice', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='practices.practice')),
-                ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "reason",
+                    models.CharField(
+                        choices=[("denied", "Denied"), ("delayed", "Delayed (unpaid)")],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "root_cause",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("registration", "Patient or subscriber data wrong"),
+                            ("eligibility", "Coverage not verified or inactive"),
+                            ("authorization", "Prior authorization missing"),
+                            ("coding", "Coding (procedure, diagnosis, modifier)"),
+                            ("documentation", "Attachment or documentation missing"),
+                            ("payer_rule", "Payer house rule not followed"),
+                            ("late_filing", "Submitted late"),
+                            ("no_follow_up", "No follow-up in time"),
+                            ("posting", "Payment posted wrong or not at all"),
+                            ("payer_error", "Payer error"),
+                            ("other", "Other (say what)"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("note", models.CharField(blank=True, max_length=500)),
+                ("recorded_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "audit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="entries",
+                        to="sops.miniaudit",
+                    ),
+                ),
+                (
+                    "claim",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="claims.claim",
+                    ),
+                ),
+                (
+                    "function",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="sops.billingfunction",
+                    ),
+                ),
+                (
+                    "function_owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "practice",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="practices.practice",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['audit', 'pk'],
+                "ordering": ["audit", "pk"],
             },
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='historicalminiaudit',
-            trigger=pgtrigger.compiler.Trigger(name='append_only', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;", hash='3ac086401010cea73de915170c73591adc393d1b', operation='UPDATE OR DELETE', pgid='pgtrigger_append_only_c668a', table='sops_historicalminiaudit', when='BEFORE')),
+            model_name="historicalminiaudit",
+            trigger=pgtrigger.compiler.Trigger(
+                name="append_only",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;",
+                    hash="3ac086401010cea73de915170c73591adc393d1b",
+                    operation="UPDATE OR DELETE",
+                    pgid="pgtrigger_append_only_c668a",
+                    table="sops_historicalminiaudit",
+                    when="BEFORE",
+                ),
+            ),
         ),
         migrations.AddConstraint(
-            model_name='miniaudit',
-            constraint=models.UniqueConstraint(fields=('practice', 'month'), name='one_mini_audit_per_practice_month'),
+            model_name="miniaudit",
+            constraint=models.UniqueConstraint(
+                fields=("practice", "month"), name="one_mini_audit_per_practice_month"
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='historicalminiauditclaim',
-            trigger=pgtrigger.compiler.Trigger(name='append_only', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;", hash='7864d35cc544af2617a5e66706c3f8e243d25633', operation='UPDATE OR DELETE', pgid='pgtrigger_append_only_9f59a', table='sops_historicalminiauditclaim', when='BEFORE')),
+            model_name="historicalminiauditclaim",
+            trigger=pgtrigger.compiler.Trigger(
+                name="append_only",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;",
+                    hash="7864d35cc544af2617a5e66706c3f8e243d25633",
+                    operation="UPDATE OR DELETE",
+                    pgid="pgtrigger_append_only_9f59a",
+                    table="sops_historicalminiauditclaim",
+                    when="BEFORE",
+                ),
+            ),
         ),
         migrations.AddConstraint(
-            model_name='miniauditclaim',
-            constraint=models.UniqueConstraint(fields=('audit', 'claim'), name='one_entry_per_audit_claim'),
+            model_name="miniauditclaim",
+            constraint=models.UniqueConstraint(
+                fields=("audit", "claim"), name="one_entry_per_audit_claim"
+            ),
         ),
     ]
