@@ -57,6 +57,11 @@ app.conf.beat_schedule = {
         "task": "sops.tasks.sample_qa",
         "schedule": crontab(hour=5, minute=55, day_of_week=1),
     },
+    # Mini-audit: ten of last month's denied or delayed claims per practice, on the 1st.
+    "sample-mini-audits": {
+        "task": "sops.tasks.sample_mini_audits",
+        "schedule": crontab(hour=5, minute=57, day_of_month=1),
+    },
     # Access review (issue 14): one per practice a quarter (idempotent), and vendor accounts
     # idle for VENDOR_IDLE_DEACTIVATE_DAYS deactivated, managers and the vendor lead told.
     "open-access-reviews": {

@@ -111,7 +111,8 @@ def escalation_recipients(
 
 def escalate_overdue(today: dt.date) -> dict[str, int]:
     """Tell each practice's primary contact (or backup) of items overdue beyond the
-    turnaround of the billing function that governs their type.
+    turnaround of the billing function that governs their type (types registered with
+    ``escalate_when_overdue=False`` are left out).
 
     One escalation per item, missed due date and recipient: the hourly runs repeat nothing,
     a new due date that is missed again escalates again, and a handover to the backup
@@ -119,6 +120,8 @@ def escalate_overdue(today: dt.date) -> dict[str, int]:
     """
     counts = {"overdue": 0, "unrouted": 0, "created": 0}
     for item_type in registry.types():
+        if not item_type.escalate_when_overdue:
+            continue
         for key, value in _escalate_type(item_type, today).items():
             counts[key] += value
     return counts

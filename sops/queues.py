@@ -17,6 +17,7 @@ from billing_ops.access import visible_practice_ids
 from practices import permissions as perms
 from sops.choices import EscalationStatus, QaStatus, ReviewStatus, SignOffStatus
 from sops.escalation_models import Escalation
+from sops.qa_audit_models import MiniAudit
 from sops.qa_models import QaReview
 from sops.rule_models import HouseRuleReview
 from sops.sop_models import SopSignOffRequest
@@ -40,6 +41,7 @@ SIGN_OFF = ItemType(
     permission=perms.VIEW_PRACTICE,
     open_condition=Q(status=SignOffStatus.OPEN),
     detail_url_name="sop-sign-off-request",
+    escalate_when_overdue=False,
     describe=describe,
     log_activity=log_activity,
     select_related=("practice", "owner", "sop_version", "sop_version__sop"),
@@ -73,6 +75,7 @@ ESCALATION = ItemType(
     permission=perms.VIEW_PRACTICE,
     open_condition=Q(status=EscalationStatus.OPEN),
     detail_url_name="escalation-detail",
+    escalate_when_overdue=False,
     describe=describe_escalation,
     log_activity=log_activity,
     select_related=("practice", "owner", "function"),
@@ -116,6 +119,7 @@ RULE_REVIEW = ItemType(
     permission=perms.MANAGE_SOPS,
     open_condition=Q(status=ReviewStatus.OPEN),
     detail_url_name="payer-rule-review",
+    escalate_when_overdue=False,
     describe=describe_review,
     log_activity=log_activity,
     select_related=("practice", "owner", "rule", "rule__payer"),
@@ -133,9 +137,28 @@ QA_REVIEW = ItemType(
     permission=perms.VIEW_PRACTICE,
     open_condition=Q(status=QaStatus.OPEN),
     detail_url_name="qa-review",
+    escalate_when_overdue=False,
     describe=describe_qa,
     log_activity=log_activity,
     select_related=("practice", "owner", "claim"),
+)
+
+
+def describe_audit(audit: MiniAudit) -> str:
+    return f"Mini-audit A-{audit.pk} of {audit.month}"
+
+
+MINI_AUDIT = ItemType(
+    key="mini_audit",
+    model=MiniAudit,
+    label="Mini-audit",
+    permission=perms.VIEW_PRACTICE,
+    open_condition=Q(status=QaStatus.OPEN),
+    detail_url_name="mini-audit",
+    escalate_when_overdue=False,
+    describe=describe_audit,
+    log_activity=log_activity,
+    select_related=("practice", "owner"),
 )
 
 
@@ -148,3 +171,4 @@ def register() -> None:
     registry.register_queue(ROUTINE_QUEUE)
     registry.register_type(RULE_REVIEW)
     registry.register_type(QA_REVIEW)
+    registry.register_type(MINI_AUDIT)

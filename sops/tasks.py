@@ -37,3 +37,11 @@ def open_access_reviews(self, on: str | None = None) -> int:  # noqa: ANN001
 def deactivate_idle_vendor_accounts(self) -> int:  # noqa: ANN001
     """Deactivate vendor accounts idle for VENDOR_IDLE_DEACTIVATE_DAYS (a rerun finds none)."""
     return access_reviews.deactivate_idle_vendor_accounts()
+
+
+@shared_task(bind=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
+def sample_mini_audits(self, on: str | None = None) -> int:  # noqa: ANN001
+    """Last month's mini-audit of denied and delayed claims at every practice (once a month)."""
+    from sops import qa_audit
+
+    return qa_audit.sample_month(day(on))

@@ -12,6 +12,8 @@ from sops import (
     escalation_api,
     escalation_views,
     qa_api,
+    qa_audit_api,
+    qa_audit_views,
     qa_views,
     rule_api,
     rule_views,
@@ -49,6 +51,8 @@ urlpatterns = [
     ),
     path("sops/qa/", qa_views.qa_list, name="qa-list"),
     path("sops/qa/<int:pk>/", qa_views.qa_review, name="qa-review"),
+    path("sops/mini-audits/", qa_audit_views.audit_list, name="mini-audit-list"),
+    path("sops/mini-audits/<int:pk>/", qa_audit_views.audit_detail, name="mini-audit"),
     path(
         "sops/access-review/",
         access_review_views.access_review_list,
@@ -73,6 +77,7 @@ _router.register("billing-functions", api.BillingFunctionViewSet, basename="api-
 _router.register("sops", api.SopViewSet, basename="api-sop")
 _router.register("payer-rules", rule_api.HouseRuleViewSet, basename="api-payer-rule")
 _router.register("qa-reviews", qa_api.QaReviewViewSet, basename="api-qa-review")
+_router.register("mini-audits", qa_audit_api.MiniAuditViewSet, basename="api-mini-audit")
 _router.register("escalations", escalation_api.EscalationViewSet, basename="api-escalation")
 _router.register(
     "access-reviews", access_review_api.AccessReviewViewSet, basename="api-access-review"

@@ -41,6 +41,11 @@ class ItemType:
     select_related: tuple[str, ...] = ("owner",)
     # sops.BillingFunction kind whose turnaround and contacts govern escalations.
     billing_function: str = ""
+    # Whether the hourly overdue job (sops.escalations) tells the practice's primary
+    # contact of this type's overdue items. Off for internal chores that have their own
+    # follow-up (SOP sign-offs, QA, payer rule reviews, mini-audits) or their own rerouting
+    # (escalations): for those the message would be noise.
+    escalate_when_overdue: bool = True
 
     def items(self) -> QuerySet[Any]:
         return self.model._default_manager.all()

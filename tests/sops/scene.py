@@ -97,6 +97,7 @@ def sops_ids(world: Any) -> dict[str, int]:
     )
     return {
         "/api/v1/qa-reviews/": _qa_review_for_bill(world),
+        "/api/v1/mini-audits/": _mini_audit_for_bill(world),
         "/api/v1/billing-functions/": world.follow_up.pk,
         "/api/v1/sops/": world.sop.pk,
         "/api/v1/payer-rules/": rule.pk,
@@ -145,3 +146,21 @@ def _qa_review_for_bill(world: Any) -> int:
     )
     qa.sample_week(timezone.localdate() + dt.timedelta(days=1))
     return int(QaReview.objects.get(claim=claim).pk)
+
+
+def _mini_audit_for_bill(world: Any) -> int:
+    """bill reviews coding at Sunrise (``_qa_review_for_bill``, called first): the QA
+    sample's claim, submitted long ago and unanswered, is in last month's mini-audit."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from claims.models import Claim
+    from sops import qa_audit
+    from sops.qa_audit_models import MiniAudit
+
+    Claim.objects.filter(practice=world.sunrise, pms_claim_number="FUZZ-QA-1").update(
+        first_submitted_at=timezone.now() - dt.timedelta(days=90)
+    )
+    qa_audit.sample_month(timezone.localdate())
+    return int(MiniAudit.objects.get(practice=world.sunrise, owner=world.bill).pk)
