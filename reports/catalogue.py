@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from reports import kpis
+from reports import kpis, kpis_patient
 from reports.kpis import Ids, PerPractice
 
 
@@ -42,10 +42,14 @@ KPIS: list[Kpi] = [
         better="down", reference=_pct("14", "16"), headline=True),
     Kpi("first_pass_denial_amount_rate", "First-pass denial rate (amount)",
         kpis.first_pass_denial_amount_rate, "%", better="down"),
-    Kpi("days_in_ar", "Days in A/R", kpis.days_in_ar, "days", stock=True, better="down",
+    Kpi("days_in_ar", "Days in A/R (payer)", kpis.days_in_ar, "days", stock=True, better="down",
         headline=True),
-    Kpi("ar_over_90", "% of A/R over 90 days", kpis.ar_over_90, "%", stock=True, better="down",
-        headline=True),
+    Kpi("ar_over_90", "% of payer A/R over 90 days", kpis.ar_over_90, "%", stock=True,
+        better="down", headline=True),
+    Kpi("patient_days_in_ar", "Days in patient A/R", kpis_patient.patient_days_in_ar, "days",
+        stock=True, better="down"),
+    Kpi("patient_ar_over_90", "% of patient A/R over 90 days", kpis_patient.patient_ar_over_90,
+        "%", stock=True, better="down"),
     Kpi("net_collection_rate", "Net collection rate", kpis.net_collection_rate, "%", headline=True),
     Kpi("gross_collection_rate", "Gross collection ratio", kpis.gross_collection_rate, "%"),
     Kpi("payments_posted", "Payer payments posted", kpis.payments_posted, "$"),

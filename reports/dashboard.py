@@ -127,6 +127,8 @@ def links(practice_id: int | None) -> dict[str, str]:
         "underpayments_recovered": _queue("underpayments", practice_id),
         "ar_aging_payer": payer_ar,
         "ar_aging_patient": _queue("patient-balances", practice_id),
+        "patient_days_in_ar": _queue("patient-balances", practice_id),
+        "patient_ar_over_90": _queue("patient-balances", practice_id),
         "denials_by_category": denials,
         "denials_by_payer": denials,
         "denials_by_provider": denials,
