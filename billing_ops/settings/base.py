@@ -210,9 +210,6 @@ REST_KNOX = {
 # Vendor accounts without a sign-in or API use for this many days are deactivated by a
 # daily job (sops.access_reviews; never signed in: counted from the account's creation).
 VENDOR_IDLE_DEACTIVATE_DAYS = env_int("VENDOR_IDLE_DEACTIVATE_DAYS", 90, minimum=1)
-# Vendor accounts without a sign-in or API use for this many days are deactivated by a
-# daily job (sops.access_reviews; never signed in: counted from the account's creation).
-VENDOR_IDLE_DEACTIVATE_DAYS = env_int("VENDOR_IDLE_DEACTIVATE_DAYS", 90, minimum=1)
 SPECTACULAR_SETTINGS = {
     "TITLE": "billing-ops API",
     "DESCRIPTION": "Claims, denials, AR work queues and eligibility, scoped per practice.",
@@ -248,6 +245,7 @@ SPECTACULAR_SETTINGS = {
         "AppealMethodEnum": "denials.choices.AppealMethod",
         "AppealOutcomeEnum": "denials.choices.AppealOutcome",
         "AppointmentStatusEnum": "practices.choices.AppointmentStatus",
+        "PaymentMethodEnum": "ar.account_choices.PaymentMethod",
     },
 }
 
