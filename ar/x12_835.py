@@ -432,7 +432,20 @@ class _Parser:
 
 
 def parse_835(text: str) -> ParsedRemittance:
-    """Parse one 835 transaction; every problem raises together in ``X12Errors``."""
+    """Parse one 835 transaction; every problem raises together in ``X12Errors``.
+
+    A well-formed file takes the fast path (``ar.x12_835_fast``, the same result); any
+    file it is not sure of takes the checked walk below, which names every problem."""
+    from ar.x12_835_fast import Slow, parse_fast  # it builds on this module's types
+
+    try:
+        return parse_fast(text)
+    except Slow:
+        return parse_835_checked(text)
+
+
+def parse_835_checked(text: str) -> ParsedRemittance:
+    """The checked walk: segment by segment, every problem recorded with its number."""
     skipped: list[X12Error] = []
     _delims, _isa, segments = tokenize(text, known=KNOWN_835, skipped=skipped)
     parser = _Parser()
