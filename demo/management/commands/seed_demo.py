@@ -26,6 +26,7 @@ from demo.claims import seed_claims
 from demo.eligibility import reset_eligibility, seed_eligibility
 from demo.frontdesk import reset_frontdesk, seed_frontdesk
 from demo.kpis import reset_kpis, seed_kpis
+from demo.mini_audits import reset_mini_audits, seed_mini_audits
 from demo.patient_accounts import reset_patient_accounts, seed_patient_accounts
 from demo.remittances import reset_remittances, seed_remittances
 from demo.sops import reset_sops, seed_qa, seed_sops
@@ -194,6 +195,8 @@ class Command(BaseCommand):
             for practice in practices.values():
                 seed_sops(practice, users)
             seed_qa(practices.values())
+            # A mini-audit with root causes, and a denial-proposed rule in the library.
+            seed_mini_audits(practices.values())
             # Visits for the next two weeks and their eligibility checks in every state
             # (after the billing functions: the eligibility owner owns the checks).
             for practice in practices.values():
@@ -216,6 +219,7 @@ class Command(BaseCommand):
         demo_users = list(User.objects.filter(username__in=[u[0] for u in USERS]))
         with pgtrigger.ignore():
             reset_sops(practices)
+            reset_mini_audits(practices)
             reset_patient_accounts(practices)
             reset_remittances(practices)
             Claim.objects.filter(practice__in=practices).delete()
