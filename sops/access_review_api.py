@@ -112,4 +112,4 @@ class AccessReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scop
             )
         except ItemConflict as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
-        return Response(AccessReviewSerializer(AccessReview.objects.get(pk=review.pk)).data)
+        return Response(AccessReviewSerializer(self.get_queryset().get(pk=review.pk)).data)

@@ -272,3 +272,23 @@ def test_idle_days_is_a_setting(idle, settings):
     assert access_reviews.deactivate_idle_vendor_accounts(idle.now) == 3  # vic too
     assert not _fresh(idle.vic).is_active and _fresh(idle.val).is_active
     assert _fresh(idle.nia).is_active  # made today
+
+
+def test_the_api_decides_a_revoke_after_a_step_up(ar, client_for):
+    access_reviews.open_quarterly_reviews(ar.today)
+    review = _review(ar)
+    url = f"/api/v1/access-reviews/{review.pk}/decide/"
+    body = {"line": _line(review, ar.vera).pk, "decision": "revoked", "version": review.version}
+    stale = login(client_for(None), ar.sam, step_up=False)
+    refused = stale.post(url, body, content_type="application/json")
+    assert refused.status_code == 403 and _line(review, ar.vera).decision == ""
+    sam = client_for(ar.sam)
+    listed = sam.get("/api/v1/access-reviews/").json()
+    assert [row["id"] for row in listed["results"]] == [review.pk]
+    response = sam.post(url, body, content_type="application/json")
+    assert response.status_code == 200, response.content
+    data = response.json()
+    assert {row["username"]: row["decision"] for row in data["lines"]}["vera"] == "revoked"
+    assert not PracticeUserPermission.objects.filter(user=ar.vera).exists()
+    again = sam.post(url, {**body, "version": data["version"]}, content_type="application/json")
+    assert again.status_code == 400

@@ -22,6 +22,7 @@ from simple_history.utils import bulk_create_with_history
 
 from claims.choices import OPEN_STATUSES
 from claims.models import Claim, Estimate
+from demo.access_review import reset_access_reviews, seed_access_reviews
 from demo.claims import seed_claims
 from demo.eligibility import reset_eligibility, seed_eligibility
 from demo.frontdesk import reset_frontdesk, seed_frontdesk
@@ -204,6 +205,8 @@ class Command(BaseCommand):
             # Patient balances in every aging bucket, statements, approvals for the manager.
             for practice in practices.values():
                 seed_patient_accounts(practice, users)
+            # This quarter's access review of the vendor accounts, open for the managers.
+            seed_access_reviews(practices.values())
             # A year of daily KPI snapshots, so the dashboard shows trends (bulk upserts).
             seed_kpis(practices.values(), users)
         self._print_claims(practices, claims)
@@ -219,6 +222,7 @@ class Command(BaseCommand):
         demo_users = list(User.objects.filter(username__in=[u[0] for u in USERS]))
         with pgtrigger.ignore():
             reset_sops(practices)
+            reset_access_reviews(practices)
             reset_mini_audits(practices)
             reset_patient_accounts(practices)
             reset_remittances(practices)
