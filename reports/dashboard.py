@@ -288,15 +288,18 @@ def body_html(practice_id: int, period: Period) -> SafeString:
     return mark_safe(cached.through(html_key, render_body))  # noqa: S308 (our own template)
 
 
-def warm(practice_ids: Iterable[int], today: dt.date) -> int:
-    """Render this month's dashboard of each practice into the cache (after a rollup, so
-    the managers' landing page is never the first to sum the stored days); returns how
-    many were rendered."""
-    chosen = period_of("this_month", today)
+def warm(
+    practice_ids: Iterable[int], today: dt.date, periods: Iterable[str] = ("this_month",)
+) -> int:
+    """Render the dashboard of each practice for these periods into the cache (after a
+    rollup, so a manager's request is not the first to sum the stored days); returns how
+    many pages were rendered."""
     count = 0
-    for practice_id in sorted(set(practice_ids)):
-        body_html(practice_id, chosen)
-        count += 1
+    for key in periods:
+        chosen = period_of(key, today)
+        for practice_id in sorted(set(practice_ids)):
+            body_html(practice_id, chosen)
+            count += 1
     return count
 
 

@@ -26,7 +26,9 @@ def rollup_kpis(self: Task, on: str | None = None) -> int:
     today = day(on)
     written = rollups.rollup_day(day=today - dt.timedelta(days=1))
     written += rollups.rollup_day(day=today)
-    warm_dashboards(today)
+    # Yesterday's row changed: last month's page too when today is the 1st (and cheaply
+    # once a night otherwise).
+    warm_dashboards(today, ("this_month", "last_90", "last_month"))
     return written
 
 
@@ -36,17 +38,18 @@ def refresh_today(self: Task, on: str | None = None) -> int:
     instead of computing them in the request."""
     today = day(on)
     written = rollups.rollup_day(day=today)
-    warm_dashboards(today)
+    # Today's row is read by this month and the last 90 days (not by last month).
+    warm_dashboards(today, ("this_month", "last_90"))
     return written
 
 
-def warm_dashboards(today: dt.date) -> int:
-    """This month's dashboard of every practice with stored days, rendered into the cache
-    (``reports.cached``): the managers' landing page then reads one cache entry."""
+def warm_dashboards(today: dt.date, periods: tuple[str, ...]) -> int:
+    """The dashboard of every practice with a stored day today, for these periods, rendered
+    into the cache (``reports.cached``): a manager's request then reads one cache entry."""
     if today != timezone.localdate():
-        return 0  # a replayed task of another day: its page is not this month's
+        return 0  # a replayed task of another day: its pages are not today's
     ids = PracticeDay.objects.filter(day=today).values_list("practice_id", flat=True)
-    return dashboard.warm(ids, today)
+    return dashboard.warm(ids, today, periods)
 
 
 @shared_task(bind=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=3)

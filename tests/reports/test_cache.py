@@ -108,17 +108,17 @@ def test_today_computed_live_is_never_cached(world: Any) -> None:
     assert figures["claims_submitted"] == 5
 
 
-def test_refresh_warms_this_months_page_of_each_practice(world: Any) -> None:
+def test_refresh_warms_the_pages_that_read_today(world: Any) -> None:
     scenario.build(world)
     today = timezone.localdate()
     cache.clear()
     assert tasks.refresh_today.run(on=today.isoformat()) == 2
-    chosen = period("this_month", today)
-    for practice in (world.sunrise, world.maple):
-        key = dashboard.figures_key_of([practice.pk], chosen, today)
-        assert key is not None
-        html = cache.get(f"{key}:html:{practice.pk}")
-        assert html is not None and 'id="kpi-tiles"' in html
-    assert "Example Health Plan" in cache.get(
-        f"{dashboard.figures_key_of([world.sunrise.pk], chosen, today)}:html:{world.sunrise.pk}"
-    )
+    for name in ("this_month", "last_90"):
+        chosen = period(name, today)
+        for practice in (world.sunrise, world.maple):
+            key = dashboard.figures_key_of([practice.pk], chosen, today)
+            assert key is not None
+            html = cache.get(f"{key}:html:{practice.pk}")
+            assert html is not None and 'id="kpi-tiles"' in html, (name, practice)
+        sunrise = dashboard.figures_key_of([world.sunrise.pk], chosen, today)
+        assert "Example Health Plan" in cache.get(f"{sunrise}:html:{world.sunrise.pk}")
