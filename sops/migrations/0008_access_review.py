@@ -9,133 +9,386 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('practices', '0009_assignment_successor'),
-        ('sops', '0007_qa_reviews'),
+        ("practices", "0009_assignment_successor"),
+        ("sops", "0007_qa_reviews"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AccessReview',
+            name="AccessReview",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('next_action_due', models.DateField(blank=True, null=True)),
-                ('wait_reason', models.CharField(blank=True, max_length=300)),
-                ('locked_until', models.DateTimeField(blank=True, null=True)),
-                ('priority', models.IntegerField(default=0)),
-                ('priority_reasons', models.JSONField(blank=True, default=list)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('quarter', models.CharField(max_length=7)),
-                ('status', models.CharField(choices=[('open', 'To review'), ('done', 'Done')], default='open', max_length=10)),
-                ('next_action', models.CharField(blank=True, choices=[('wait', 'Wait'), ('review', 'Confirm or revoke each vendor account')], max_length=30)),
-                ('completed_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('completed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('locked_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('practice', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='practices.practice')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("next_action_due", models.DateField(blank=True, null=True)),
+                ("wait_reason", models.CharField(blank=True, max_length=300)),
+                ("locked_until", models.DateTimeField(blank=True, null=True)),
+                ("priority", models.IntegerField(default=0)),
+                ("priority_reasons", models.JSONField(blank=True, default=list)),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("quarter", models.CharField(max_length=7)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("open", "To review"), ("done", "Done")],
+                        default="open",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "next_action",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("wait", "Wait"),
+                            ("review", "Confirm or revoke each vendor account"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                ("completed_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "completed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "locked_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "practice",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="practices.practice",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-quarter', '-pk'],
+                "ordering": ["-quarter", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='AccessReviewLine',
+            name="AccessReviewLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('vendor_name', models.CharField(max_length=200)),
-                ('is_lead', models.BooleanField(default=False)),
-                ('service_areas', models.JSONField(default=list)),
-                ('last_login', models.DateTimeField(blank=True, null=True)),
-                ('ends_on', models.DateField(blank=True, null=True)),
-                ('decision', models.CharField(blank=True, choices=[('confirmed', 'Confirmed'), ('revoked', 'Revoked')], max_length=10)),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('note', models.CharField(blank=True, max_length=300)),
-                ('assignment', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='practices.assignment')),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('review', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lines', to='sops.accessreview')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("vendor_name", models.CharField(max_length=200)),
+                ("is_lead", models.BooleanField(default=False)),
+                ("service_areas", models.JSONField(default=list)),
+                ("last_login", models.DateTimeField(blank=True, null=True)),
+                ("ends_on", models.DateField(blank=True, null=True)),
+                (
+                    "decision",
+                    models.CharField(
+                        blank=True,
+                        choices=[("confirmed", "Confirmed"), ("revoked", "Revoked")],
+                        max_length=10,
+                    ),
+                ),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                ("note", models.CharField(blank=True, max_length=300)),
+                (
+                    "assignment",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="practices.assignment",
+                    ),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "review",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="lines",
+                        to="sops.accessreview",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['vendor_name', 'user__username', 'pk'],
+                "ordering": ["vendor_name", "user__username", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalAccessReview',
+            name="HistoricalAccessReview",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('next_action_due', models.DateField(blank=True, null=True)),
-                ('wait_reason', models.CharField(blank=True, max_length=300)),
-                ('priority', models.IntegerField(default=0)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('quarter', models.CharField(max_length=7)),
-                ('status', models.CharField(choices=[('open', 'To review'), ('done', 'Done')], default='open', max_length=10)),
-                ('next_action', models.CharField(blank=True, choices=[('wait', 'Wait'), ('review', 'Confirm or revoke each vendor account')], max_length=30)),
-                ('completed_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(blank=True, editable=False)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.TextField(null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('completed_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('owner', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('practice', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='practices.practice')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("next_action_due", models.DateField(blank=True, null=True)),
+                ("wait_reason", models.CharField(blank=True, max_length=300)),
+                ("priority", models.IntegerField(default=0)),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("quarter", models.CharField(max_length=7)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("open", "To review"), ("done", "Done")],
+                        default="open",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "next_action",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("wait", "Wait"),
+                            ("review", "Confirm or revoke each vendor account"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                ("completed_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(blank=True, editable=False)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.TextField(null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "completed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "practice",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="practices.practice",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical access review',
-                'verbose_name_plural': 'historical access reviews',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical access review",
+                "verbose_name_plural": "historical access reviews",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalAccessReviewLine',
+            name="HistoricalAccessReviewLine",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('vendor_name', models.CharField(max_length=200)),
-                ('is_lead', models.BooleanField(default=False)),
-                ('service_areas', models.JSONField(default=list)),
-                ('last_login', models.DateTimeField(blank=True, null=True)),
-                ('ends_on', models.DateField(blank=True, null=True)),
-                ('decision', models.CharField(blank=True, choices=[('confirmed', 'Confirmed'), ('revoked', 'Revoked')], max_length=10)),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('note', models.CharField(blank=True, max_length=300)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.TextField(null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('assignment', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='practices.assignment')),
-                ('decided_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('review', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='sops.accessreview')),
-                ('user', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("vendor_name", models.CharField(max_length=200)),
+                ("is_lead", models.BooleanField(default=False)),
+                ("service_areas", models.JSONField(default=list)),
+                ("last_login", models.DateTimeField(blank=True, null=True)),
+                ("ends_on", models.DateField(blank=True, null=True)),
+                (
+                    "decision",
+                    models.CharField(
+                        blank=True,
+                        choices=[("confirmed", "Confirmed"), ("revoked", "Revoked")],
+                        max_length=10,
+                    ),
+                ),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                ("note", models.CharField(blank=True, max_length=300)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.TextField(null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "assignment",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="practices.assignment",
+                    ),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "review",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="sops.accessreview",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical access review line',
-                'verbose_name_plural': 'historical access review lines',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical access review line",
+                "verbose_name_plural": "historical access review lines",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.AddConstraint(
-            model_name='accessreview',
-            constraint=models.UniqueConstraint(fields=('practice', 'quarter'), name='one_access_review_per_quarter'),
+            model_name="accessreview",
+            constraint=models.UniqueConstraint(
+                fields=("practice", "quarter"), name="one_access_review_per_quarter"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='accessreviewline',
-            constraint=models.UniqueConstraint(fields=('review', 'user'), name='one_line_per_account'),
+            model_name="accessreviewline",
+            constraint=models.UniqueConstraint(
+                fields=("review", "user"), name="one_line_per_account"
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='historicalaccessreview',
-            trigger=pgtrigger.compiler.Trigger(name='append_only', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;", hash='343c59aa915db6fc23954690aa6a4c98f1633baf', operation='UPDATE OR DELETE', pgid='pgtrigger_append_only_9fdcb', table='sops_historicalaccessreview', when='BEFORE')),
+            model_name="historicalaccessreview",
+            trigger=pgtrigger.compiler.Trigger(
+                name="append_only",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;",
+                    hash="343c59aa915db6fc23954690aa6a4c98f1633baf",
+                    operation="UPDATE OR DELETE",
+                    pgid="pgtrigger_append_only_9fdcb",
+                    table="sops_historicalaccessreview",
+                    when="BEFORE",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='historicalaccessreviewline',
-            trigger=pgtrigger.compiler.Trigger(name='append_only', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;", hash='d1707bec33f00993b60759ea2791465c9e39db65', operation='UPDATE OR DELETE', pgid='pgtrigger_append_only_da7fb', table='sops_historicalaccessreviewline', when='BEFORE')),
+            model_name="historicalaccessreviewline",
+            trigger=pgtrigger.compiler.Trigger(
+                name="append_only",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;",
+                    hash="d1707bec33f00993b60759ea2791465c9e39db65",
+                    operation="UPDATE OR DELETE",
+                    pgid="pgtrigger_append_only_da7fb",
+                    table="sops_historicalaccessreviewline",
+                    when="BEFORE",
+                ),
+            ),
         ),
     ]
