@@ -23,6 +23,7 @@ from simple_history.utils import bulk_create_with_history
 from claims.choices import OPEN_STATUSES
 from claims.models import Claim, Estimate
 from demo.access_review import reset_access_reviews, seed_access_reviews
+from demo.approvals import seed_write_off_approvals
 from demo.claims import seed_claims
 from demo.eligibility import reset_eligibility, seed_eligibility
 from demo.frontdesk import reset_frontdesk, seed_frontdesk
@@ -205,6 +206,9 @@ class Command(BaseCommand):
             # Patient balances in every aging bucket, statements, approvals for the manager.
             for practice in practices.values():
                 seed_patient_accounts(practice, users)
+            # A denial's insurance write-off above the threshold, waiting for the manager.
+            for practice in practices.values():
+                seed_write_off_approvals(practice, users)
             # This quarter's access review of the vendor accounts, open for the managers.
             seed_access_reviews(practices.values())
             # A year of daily KPI snapshots, so the dashboard shows trends (bulk upserts).
