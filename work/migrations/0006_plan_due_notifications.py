@@ -4,15 +4,33 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('work', '0005_vendor_idle_notifications'),
+        ("work", "0005_vendor_idle_notifications"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='notification',
-            name='kind',
-            field=models.CharField(choices=[('due_today', 'Next action due today'), ('overdue', 'Next action overdue'), ('escalation', 'Overdue beyond turnaround'), ('filing_30', 'Timely filing in 30 days'), ('filing_14', 'Timely filing in 14 days'), ('filing_3', 'Timely filing in 3 days'), ('digest', 'Daily digest sent'), ('appeal_30', 'Appeal deadline in 30 days'), ('appeal_14', 'Appeal deadline in 14 days'), ('appeal_3', 'Appeal deadline in 3 days'), ('handover', 'Open work handed over at an end date'), ('auth_expiry', 'Prior authorization expiring'), ('auth_units', 'Prior authorization units running low'), ('vendor_idle', 'Idle vendor account deactivated'), ('plan_due', 'Payment plan installment due soon')], max_length=20),
+            model_name="notification",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("due_today", "Next action due today"),
+                    ("overdue", "Next action overdue"),
+                    ("escalation", "Overdue beyond turnaround"),
+                    ("filing_30", "Timely filing in 30 days"),
+                    ("filing_14", "Timely filing in 14 days"),
+                    ("filing_3", "Timely filing in 3 days"),
+                    ("digest", "Daily digest sent"),
+                    ("appeal_30", "Appeal deadline in 30 days"),
+                    ("appeal_14", "Appeal deadline in 14 days"),
+                    ("appeal_3", "Appeal deadline in 3 days"),
+                    ("handover", "Open work handed over at an end date"),
+                    ("auth_expiry", "Prior authorization expiring"),
+                    ("auth_units", "Prior authorization units running low"),
+                    ("vendor_idle", "Idle vendor account deactivated"),
+                    ("plan_due", "Payment plan installment due soon"),
+                ],
+                max_length=20,
+            ),
         ),
     ]
