@@ -304,6 +304,9 @@ ACCESS_REVIEW = ItemType(
     describe=describe,
     log_activity=log_activity,
     select_related=("practice", "owner"),
+    # Its own follow-up (the managers' My day and queue): the vendor's primary contact is
+    # not the one to chase a practice's access review.
+    escalate_when_overdue=False,
 )
 
 
