@@ -12,10 +12,11 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
+from billing_ops.celery import app as celery_app
 from claims.choices import ClaimStatus
 from claims.models import Claim
 from practices.choices import ClaimFormat
-from sops import escalations, function_services, qa_audit
+from sops import escalations, function_services, qa_audit, tasks
 from sops.choices import BillingFunctionKind, QaStatus
 from sops.qa_audit_models import AuditReason, MiniAudit, MiniAuditClaim, RootCause
 from tests import claim_factory, factories
@@ -88,6 +89,9 @@ def aw(world: Any, make_claim: Any) -> Any:
 def test_the_job_samples_ten_denied_or_delayed_claims_once_per_practice_month(aw: Any) -> None:
     assert qa_audit.sample_month(aw.first) == 2
     assert qa_audit.sample_month(aw.first) == 0  # twice: still one audit per practice-month
+    assert tasks.sample_mini_audits(on=aw.first.isoformat()) == 0  # the beat job: same
+    beat = celery_app.conf.beat_schedule["sample-mini-audits"]
+    assert beat["task"] == "sops.tasks.sample_mini_audits"
     month = f"{aw.first - dt.timedelta(days=1):%Y-%m}"
 
     audit = MiniAudit.objects.get(practice=aw.sunrise)
@@ -177,6 +181,9 @@ def test_root_causes_are_recorded_per_function_and_owner_page_then_api(
     login(client, aw.sam)
     listing = client.get("/sops/mini-audits/").text
     assert "coding_review" in listing and "vera" in listing and "10 of 10" in listing
+    assert 'id="nav-mini-audits"' in listing  # the managers' nav
+    login(client, aw.bill)
+    assert 'id="nav-mini-audits"' not in client.get(f"/sops/mini-audits/{audit.pk}/").text
 
 
 def test_only_the_reviewer_or_a_manager_records_and_claims_must_be_the_audits(aw: Any) -> None:
