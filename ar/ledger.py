@@ -108,6 +108,9 @@ def refresh(account: PatientAccount, actor: Actor, today: dt.date | None = None)
     total = account.entries.aggregate(total=Sum("amount"))["total"]
     account.balance = total if total is not None else ZERO
     account.oldest_unpaid_on = oldest_unpaid(account.entries.all()) if account.balance > 0 else None
+    from ar.plans import follow_ledger  # here: plans build on the ledger
+
+    follow_ledger(account, actor, today)  # payments apply to an active payment plan
     if account.balance == 0:
         if account.is_open:
             account.status = AccountStatus.SETTLED

@@ -3,7 +3,8 @@ owes at least the practice's minimum, with the dunning stage by the age of its o
 unpaid charge (first, second, final notice) and that stage's wording. Each statement is an
 immutable record; the PDF and the mailing batch are rendered from it. Running the same
 cycle twice makes no second statement (one per account per cycle date, a unique
-constraint, checked first). Accounts with an open dispute are held.
+constraint, checked first). Accounts with an open dispute are held, and accounts paying
+on a current payment plan are skipped.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from ar.account_choices import (
 )
 from ar.ledger import log
 from ar.ledger_models import LedgerEntry, PatientAccount
+from ar.plans import accounts_on_current_plan
 from ar.statement_models import DEFAULT_CYCLE_DAY, DEFAULT_MINIMUM, Statement, StatementCycle
 from billing_ops.access import has_perm
 from practices import permissions as perms
@@ -128,6 +130,7 @@ def statement_cycle_run(
         PatientAccount.objects.filter(practice=practice, balance__gte=cycle.minimum_balance)
         .exclude(pk__in=done)
         .exclude(disputes__status=DisputeStatus.OPEN)  # held until the dispute is resolved
+        .exclude(pk__in=accounts_on_current_plan(practice.pk, on))  # paying by plan
         .order_by("pk")
     )
     made = []

@@ -8,6 +8,7 @@ from django.db import OperationalError
 
 from ar import acknowledgements, services
 from ar.account_tasks import run_statement_cycles  # noqa: F401  (found by autodiscovery)
+from ar.plan_tasks import run_payment_plans  # noqa: F401  (found by autodiscovery)
 
 
 @shared_task(

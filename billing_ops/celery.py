@@ -17,6 +17,11 @@ app.conf.beat_schedule = {
         "task": "ar.account_tasks.run_statement_cycles",
         "schedule": crontab(hour=5, minute=30),
     },
+    # Payment plans: reminders, missed installments, plans broken after grace (idempotent).
+    "run-payment-plans": {
+        "task": "ar.plan_tasks.run_payment_plans",
+        "schedule": crontab(hour=5, minute=20),
+    },
     "refresh-priorities": {
         "task": "work.tasks.refresh_priorities",
         "schedule": crontab(hour=0, minute=5),

@@ -5,7 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from ar import account_urls, ack_urls
+from ar import account_urls, ack_urls, plan_urls
 from ar import urls as ar_urls
 from claims import urls as claims_urls
 from claims.imports import urls as import_urls
@@ -41,6 +41,7 @@ urlpatterns = [
     path("api/v1/", include(ar_urls.api_urlpatterns)),
     path("api/v1/", include(ack_urls.api_urlpatterns)),
     path("api/v1/", include(account_urls.api_urlpatterns)),
+    path("api/v1/", include(plan_urls.api_urlpatterns)),
     path("api/v1/", include(sops_urls.api_urlpatterns)),
     path("api/v1/", include(reports_urls.api_urlpatterns)),
     path("api/v1/", include(eligibility_urls.api_urlpatterns)),
@@ -58,6 +59,7 @@ urlpatterns = [
     path("", include(ar_urls.urlpatterns)),
     path("", include(ack_urls.urlpatterns)),
     path("", include(account_urls.urlpatterns)),
+    path("", include(plan_urls.urlpatterns)),
     path("", include(denials_urls.urlpatterns)),
     path("", include(eligibility_urls.urlpatterns)),
     path("", include(sops_urls.urlpatterns)),

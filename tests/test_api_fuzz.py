@@ -37,9 +37,11 @@ from eligibility.services import checks_for_upcoming
 from tests import factories
 from tests.ar.conftest import sample
 from tests.ar.test_accounts_api import patient_billing_ids
+from tests.ar.test_plans_pages import plan_ids
 from tests.claims import conftest as claim_fixtures
 from tests.eligibility.test_authorizations_api import front_desk_ids
 from tests.sops.scene import sops_ids
+from tests.sops.test_access_review_matrix import access_review_ids
 
 make_claim = claim_fixtures.make_claim
 
@@ -87,7 +89,9 @@ def existing_ids(world: Any, make_claim: Any) -> dict[str, int]:
     patient = world.sunrise_patient
     return {
         **patient_billing_ids(world),
+        **plan_ids(world),
         **sops_ids(world),
+        **access_review_ids(world),
         **front_desk_ids(world),
         "/api/v1/claims/": claim.pk,
         "/api/v1/patients/": patient.pk,
