@@ -21,6 +21,13 @@ def build(world: Any) -> None:
     world.line = world.review.lines.get(user=world.vic)
 
 
+def access_review_ids(world: Any) -> dict[str, int]:
+    """For the API fuzz (tests/test_api_fuzz.py): this quarter's Sunrise review (the biller
+    fuzzing it gets 404, the view and its serializers are reached all the same)."""
+    build(world)
+    return {"/api/v1/access-reviews/": world.review.pk}
+
+
 def _confirmed(c: Case) -> bool:
     return AccessReviewLine.objects.get(pk=c.world.line.pk).decision == "confirmed"
 
