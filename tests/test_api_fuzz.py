@@ -42,7 +42,6 @@ from tests.claims import conftest as claim_fixtures
 from tests.eligibility.test_authorizations_api import front_desk_ids
 from tests.sops.scene import sops_ids
 from tests.sops.test_access_review_matrix import access_review_ids
-from tests.sops.test_access_review_matrix import access_review_ids
 
 make_claim = claim_fixtures.make_claim
 
@@ -92,7 +91,6 @@ def existing_ids(world: Any, make_claim: Any) -> dict[str, int]:
         **patient_billing_ids(world),
         **plan_ids(world),
         **sops_ids(world),
-        **access_review_ids(world),
         **access_review_ids(world),
         **front_desk_ids(world),
         "/api/v1/claims/": claim.pk,
