@@ -7,6 +7,7 @@ practice, filters, sorting and keyset pages.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 import django_filters
@@ -18,6 +19,7 @@ from billing_ops.access import holder_condition, holders_among, visible_practice
 from claims.choices import OPEN_STATUSES, PAYER_AR_STATUSES, ClaimStatus, NextAction
 from claims.models import MONEY, Claim
 from claims.services import log_activity
+from claims.teeth import teeth_prefetch
 from practices import permissions as perms
 from practices.models import Payer, Practice
 from work.registry import ItemType, Queue, registry
@@ -89,7 +91,16 @@ def describe(claim: Claim) -> str:
     return f"Claim {claim.pms_claim_number} ({claim.payer.name}, ${claim.total_billed:,.2f})"
 
 
-CLAIM = ItemType(
+@dataclass(frozen=True)
+class ClaimItemType(ItemType):
+    """Claims as the work core reads them, with each row's teeth (dental lines) fetched in
+    one query for the whole page (``claims.teeth``), not one per row."""
+
+    def visible(self, user: Any) -> QuerySet[Any]:
+        return super().visible(user).prefetch_related(teeth_prefetch())
+
+
+CLAIM = ClaimItemType(
     key="claim",
     model=Claim,
     label="Claim",
