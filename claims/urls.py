@@ -22,6 +22,7 @@ urlpatterns = [
     ),
     path("claims/<int:pk>/release/", views.claim_release, name="claim-release"),
     path("search/", search_views.search_page, name="search"),
+    path("estimates/", estimate_views.estimate_list, name="estimate-list"),
     path("estimates/<int:pk>/", estimate_views.estimate_detail, name="estimate-detail"),
 ]
 # /api/v1/claims/...: SimpleRouter lists the detail=False "work-next" route before the
