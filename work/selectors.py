@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import EmptyResultSet
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connection, connections
-from django.db.models import BooleanField, Count, Field, Q, QuerySet
+from django.db.models import BooleanField, Count, F, Field, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -236,20 +236,26 @@ def _cursor_value(model: Any, field: str | None, raw: str) -> Any:
     return value
 
 
+# The cursor of a page that ends on a row without a sort value (no column parses it).
+NULL_CURSOR = ""
+
+
 def keyset_page(
     queue: Queue, queryset: QuerySet[Any], sort: str, cursor: str | None, size: int
 ) -> Page:
-    """One page after ``cursor`` in the order of ``sort`` (ties broken by id)."""
+    """One page after ``cursor`` in the order of ``sort`` (ties broken by id). Rows whose sort
+    value is empty (an undated claim sorted by age) come last, each exactly once."""
     sort = sort if sort in queue.sorts else "priority"
     field, descending, _label = queue.sorts[sort]
     model = queryset.model
+    nullable = bool(getattr(model._meta.get_field(field), "null", False))
     decoded = _decode(cursor) if cursor else None
     if decoded is not None and len(decoded) == 2:
         try:
-            value = _cursor_value(model, field, decoded[0])
+            value = _cursor_value(model, field, decoded[0]) if decoded[0] != NULL_CURSOR else None
             pk = _cursor_value(model, None, decoded[1])
         except ValueError:
-            value = None
+            value = pk = None
         if value is not None:
             # A row-value comparison, so PostgreSQL starts the index scan at the cursor (an
             # OR of two conditions walked the index from the top: 17 ms vs 0.4 ms at row
@@ -257,21 +263,35 @@ def keyset_page(
             table = connection.ops.quote_name(model._meta.db_table)
             column = connection.ops.quote_name(model._meta.get_field(field).column)
             op = "<" if descending else ">"
-            queryset = queryset.filter(
-                RawSQL(
-                    f"({table}.{column}, {table}.id) {op} (%s, %s)",
-                    (value, pk),
-                    output_field=BooleanField(),
-                )
+            after = RawSQL(
+                f"({table}.{column}, {table}.id) {op} (%s, %s)",
+                (value, pk),
+                output_field=BooleanField(),
             )
-    order = [f"-{field}", "-pk"] if descending else [field, "pk"]
+            # The empty values follow every other (NULLS LAST), so they are still to come.
+            queryset = queryset.filter(
+                Q(after) | Q(**{f"{field}__isnull": True}) if nullable else after
+            )
+        elif pk is not None and nullable and decoded[0] == NULL_CURSOR:
+            # Inside the empty values: by id alone.
+            queryset = queryset.filter(
+                **{f"{field}__isnull": True, "pk__lt" if descending else "pk__gt": pk}
+            )
+    if nullable:
+        column_order = (
+            F(field).desc(nulls_last=True) if descending else F(field).asc(nulls_last=True)
+        )
+        order: list[Any] = [column_order, "-pk" if descending else "pk"]
+    else:
+        order = [f"-{field}", "-pk"] if descending else [field, "pk"]
     items = list(queryset.order_by(*order)[: size + 1])
     item_type = registry.type(queue.item_type)
     next_cursor = None
     if len(items) > size:
         items = items[:size]
         last = items[-1]
-        next_cursor = _encode([getattr(last, field), last.pk])
+        last_value = getattr(last, field)
+        next_cursor = _encode([NULL_CURSOR if last_value is None else last_value, last.pk])
     return Page([Row(item, item_type) for item in items], next_cursor, sort)
 
 
