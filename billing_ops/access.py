@@ -14,8 +14,9 @@ that table. The rules, the same in both directions:
 
 ``grants_for(user)`` answers "what does this user hold" with one query, cached for the
 rest of the request by ``AccessMiddleware`` (outside a request, e.g. in Celery tasks and
-shell sessions, every call reads afresh). ``holders`` and ``holder_condition`` answer
-"who holds X at practice P", for one practice or per row of a queryset.
+shell sessions, every call reads afresh unless the work opens ``grants_cache()``).
+``holders`` and ``holder_condition`` answer "who holds X at practice P", for one practice
+or per row of a queryset.
 
 The models are named by settings, as ``AUTH_USER_MODEL`` is, so the kernel stays below
 the apps that define them.
@@ -24,7 +25,8 @@ the apps that define them.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
@@ -126,6 +128,21 @@ def grants_for(user: AnyUser | None) -> Grants:
     if cache is not None:
         cache[user.pk] = grants
     return grants
+
+
+@contextmanager
+def grants_cache() -> Iterator[None]:
+    """One grants cache for a unit of work outside a request (an import job run by its task
+    or a command), as ``AccessMiddleware`` opens one per request: each user's grants are read
+    once for its duration. Inside a request (or another such block) the open cache is used."""
+    if _request_cache.get() is not None:
+        yield
+        return
+    token = _request_cache.set({})
+    try:
+        yield
+    finally:
+        _request_cache.reset(token)
 
 
 def forget(user_id: int) -> None:

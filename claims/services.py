@@ -137,6 +137,10 @@ def _check_owner(owner: Any, practice: Any) -> None:
         raise ValidationError({"owner": f"{owner} cannot work claims of {practice}."})
 
 
+# The claim's foreign keys a creating service receives as objects (or None).
+RELATED_FIELDS = ("practice", "patient", "coverage", "payer", "provider", "owner", "locked_by")
+
+
 @transaction.atomic
 def claim_create(
     *,
@@ -154,11 +158,14 @@ def claim_create(
     next_action: str = NextAction.PREPARE_AND_SUBMIT,
     wait_reason: str = "",
     other_payer_paid: Decimal | None = None,
+    check_unique: bool = True,
 ) -> Claim:
     """Create a draft claim with its lines, owner and next action.
 
     Without a service date (a PMS export of work not yet dated) the draft is created with
     its scrub findings stored, so the missing date shows as an error that blocks "ready".
+    ``check_unique=False``: the caller has already checked (practice, PMS claim number,
+    payer) against the claims on file, as an import does (the constraint still holds).
     """
     practice = patient.practice
     require_practice_perm(actor, perms.WORK_CLAIMS, practice)
@@ -192,7 +199,13 @@ def claim_create(
         timely_filing_deadline=filing_deadline(service_date_from, payer),
         version=0,
     )
-    claim.full_clean(exclude=["version"])
+    # Every value rule; not the related rows' existence (the caller passed them in, and
+    # their practice was checked above), so no query per foreign key.
+    claim.clean_fields(exclude=[*RELATED_FIELDS, "version"])
+    claim.clean()
+    if check_unique:
+        claim.validate_unique(exclude=["version"])
+        claim.validate_constraints(exclude=["version"])
     line_objects = build_lines(lines)
     claim.total_billed = sum((line.charge for line in line_objects), Decimal("0.00"))
     save_checked(claim, actor)

@@ -223,6 +223,7 @@ class ClaimsImport:
                     if not dates
                     else NextAction.PREPARE_AND_SUBMIT,
                     next_action_due=today,
+                    check_unique=False,  # checked against the claims on file (existing)
                     **fields,
                 )
                 ctx.outcome.created += 1

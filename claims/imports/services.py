@@ -20,7 +20,7 @@ from django.db import DEFAULT_DB_ALIAS, OperationalError, connections, transacti
 from django.db.models import Q
 from django.utils import timezone
 
-from billing_ops.access import has_perm
+from billing_ops.access import grants_cache, has_perm
 from claims.choices import ImportKind, ImportStatus
 from claims.imports import csv_import, x12_bulk, x12_import
 from claims.imports.results import Context, Outcome
@@ -234,16 +234,23 @@ def run_import_job(job_id: int, *, default_owner_id: int | None = None) -> Impor
     if not _claim(job_id):
         return ImportJob.objects.filter(pk=job_id).first()
     job = ImportJob.objects.select_related("practice", "created_by").get(pk=job_id)
+    # Each permission check of the run (the importer's, the owner's, per claim on the
+    # one-by-one path) reads a user's grants once, as within a web request.
+    with grants_cache():
+        return _run_claimed(job, default_owner_id)
+
+
+def _run_claimed(job: ImportJob, default_owner_id: int | None) -> ImportJob:
     outcome = Outcome()
     ctx = _context(job, outcome, default_owner_id)
     try:
         _run(job, ctx)
     except OperationalError:
         # The database went away: hand the job back so the task's retry can run it.
-        ImportJob.objects.filter(pk=job_id).update(status=ImportStatus.PENDING, started_at=None)
+        ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.PENDING, started_at=None)
         raise
     except Exception:
-        logger.exception("import job %s stopped", job_id)
+        logger.exception("import job %s stopped", job.pk)
         outcome.error("The import stopped on an unexpected error; nothing was written.", fatal=True)
     return _finish(job, ctx)
 

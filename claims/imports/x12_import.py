@@ -417,6 +417,7 @@ class X12Import:
                 NextAction.REQUEST_INFO_PRACTICE if undated else NextAction.PREPARE_AND_SUBMIT
             ),
             next_action_due=timezone.localdate(),
+            check_unique=False,  # _sort matched the file against the claims on file
             **self._fields(claim, patient),
         )
         ctx.outcome.created += 1
