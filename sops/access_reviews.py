@@ -21,11 +21,12 @@ managers and the vendor's leads told, without patient data. A second run finds n
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
     from billing_ops.access import Actor
 
 DEFAULT_IDLE_DAYS = 90
+logger = logging.getLogger(__name__)
 
 
 def quarter_of(day: dt.date) -> str:
@@ -138,17 +140,29 @@ def may_decide(actor: Any, review: AccessReview) -> bool:
     return actor is not None and has_perm(actor, perms.MANAGE_ACCESS, review.practice_id)
 
 
+def _hand_over(user: Any, successor: Any, practice_id: int, ended: str) -> None:
+    """The open work falls back as at an end date; a handover that fails (e.g. a sign-off
+    request the function owner already has for the same version) must not keep the
+    access: it is logged and the items stay for the Unassigned queue."""
+    try:
+        with transaction.atomic():
+            handover.hand_over_at_end(
+                from_user=user, successor=successor, practice_id=practice_id, ended=ended
+            )
+    except (IntegrityError, ValidationError, PermissionDenied):
+        logger.exception("Handover of %s's work at practice %s failed", user.pk, practice_id)
+
+
 def _revoke(actor: Actor, line: AccessReviewLine, review: AccessReview) -> None:
     assignment = line.assignment
     if assignment is None or assignment.revoked_at is not None:
         return  # already revoked elsewhere (people page): the decision is recorded only
     practice = review.practice
-    handover.hand_over_at_end(
-        from_user=line.user,
-        successor=assignment.successor,
-        practice_id=practice.pk,
-        ended=f"{line.user}'s access at {practice} was revoked in the {review.quarter} "
-        "access review",
+    _hand_over(
+        line.user,
+        assignment.successor,
+        practice.pk,
+        f"{line.user}'s access at {practice} was revoked in the {review.quarter} access review",
     )
     services.assignment_revoke(actor=actor, assignment=assignment)
 
@@ -257,11 +271,11 @@ def deactivate_idle_account(user: Any, days: int, now: dt.datetime) -> int:
         .order_by("pk")
     )
     for assignment in assignments:
-        handover.hand_over_at_end(
-            from_user=user,
-            successor=assignment.successor,
-            practice_id=assignment.engagement.practice_id,
-            ended=f"{user}'s account was deactivated after {days} idle days",
+        _hand_over(
+            user,
+            assignment.successor,
+            assignment.engagement.practice_id,
+            f"{user}'s account was deactivated after {days} idle days",
         )
     services.user_set_active(actor=None, user=user, is_active=False)
     practices = {a.engagement.practice_id: a.engagement.practice for a in assignments}

@@ -292,3 +292,23 @@ def test_the_api_decides_a_revoke_after_a_step_up(ar, client_for):
     assert not PracticeUserPermission.objects.filter(user=ar.vera).exists()
     again = sam.post(url, {**body, "version": data["version"]}, content_type="application/json")
     assert again.status_code == 400
+
+
+def test_a_failing_handover_does_not_keep_the_access(world):
+    """vera performs claim follow-up, so she has a sign-off request for the SOP's current
+    version; bill, the function's owner, has one too: handing hers to him breaks the
+    one-open-request rule (reported). The revoke and the idle deactivation go on."""
+    from tests.sops import scene
+
+    scene.build(world)
+    access_reviews.open_quarterly_reviews(timezone.localdate())
+    review = _review(world)
+    access_reviews.access_review_decide(
+        actor=world.sam, line=_line(review, world.vera), decision="revoked"
+    )
+    assert not PracticeUserPermission.objects.filter(user=world.vera).exists()
+    assert _line(review, world.vera).decision == "revoked"
+    old = timezone.now() - dt.timedelta(days=200)
+    get_user_model().objects.filter(pk=world.vic.pk).update(last_login=old)
+    assert access_reviews.deactivate_idle_vendor_accounts() == 1
+    assert not _fresh(world.vic).is_active
