@@ -30,6 +30,7 @@ from demo.frontdesk import reset_frontdesk, seed_frontdesk
 from demo.kpis import reset_kpis, seed_kpis
 from demo.mini_audits import reset_mini_audits, seed_mini_audits
 from demo.patient_accounts import reset_patient_accounts, seed_patient_accounts
+from demo.payment_plans import reset_payment_plans, seed_payment_plans
 from demo.remittances import reset_remittances, seed_remittances
 from demo.sops import reset_sops, seed_qa, seed_sops
 from practices import services
@@ -209,6 +210,9 @@ class Command(BaseCommand):
             # A denial's insurance write-off above the threshold, waiting for the manager.
             for practice in practices.values():
                 seed_write_off_approvals(practice, users)
+            # Two payment plans a practice: one current, one with a missed installment.
+            for practice in practices.values():
+                seed_payment_plans(practice, users)
             # This quarter's access review of the vendor accounts, open for the managers.
             seed_access_reviews(practices.values())
             # A year of daily KPI snapshots, so the dashboard shows trends (bulk upserts).
@@ -228,6 +232,7 @@ class Command(BaseCommand):
             reset_sops(practices)
             reset_access_reviews(practices)
             reset_mini_audits(practices)
+            reset_payment_plans(practices)
             reset_patient_accounts(practices)
             reset_remittances(practices)
             Claim.objects.filter(practice__in=practices).delete()
