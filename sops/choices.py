@@ -24,6 +24,7 @@ class SignOffStatus(models.TextChoices):
     OPEN = "open", "Waiting for sign-off"
     SIGNED = "signed", "Signed"
     SUPERSEDED = "superseded", "Superseded by a newer version"
+    WITHDRAWN = "withdrawn", "Withdrawn: the person's access ended"
 
 
 class SignOffAction(models.TextChoices):

@@ -21,6 +21,7 @@ from sops.qa_audit_models import MiniAudit
 from sops.qa_models import QaReview
 from sops.rule_models import HouseRuleReview
 from sops.sop_models import SopSignOffRequest
+from sops.sop_services import sign_off_requests_withdraw
 from work.registry import ItemType, Queue, registry
 
 
@@ -42,6 +43,7 @@ SIGN_OFF = ItemType(
     open_condition=Q(status=SignOffStatus.OPEN),
     detail_url_name="sop-sign-off-request",
     escalate_when_overdue=False,
+    withdraw_on_handover=sign_off_requests_withdraw,
     describe=describe,
     log_activity=log_activity,
     select_related=("practice", "owner", "sop_version", "sop_version__sop"),

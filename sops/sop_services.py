@@ -155,6 +155,15 @@ def sign_off_requests_sync(
     return opened
 
 
+def sign_off_requests_withdraw(requests: list[SopSignOffRequest], actor: Actor) -> None:
+    """A performer's access to the practice ended: their open sign-off requests are closed
+    as withdrawn rather than handed to somebody else (a sign-off is the person's own; the
+    function's owner and backup have their own requests). Called by the work core's
+    handover with the rows already locked."""
+    for request in requests:
+        _close(request, SignOffStatus.WITHDRAWN, actor)
+
+
 def _close(request: SopSignOffRequest, status: str, actor: Actor) -> None:
     request.status = status
     request.next_action, request.next_action_due, request.wait_reason = "", None, ""

@@ -46,10 +46,11 @@ def open_counts(user: Any, practice_id: int) -> dict[str, int]:
 
 
 def successor_candidates(user: Any, practice_id: int) -> list[Any]:
-    """Active users who may work every type the user has open items of at the practice."""
+    """Active users who may work every type the user has open items of at the practice
+    (personal items are withdrawn, not handed over: they ask nothing of the successor)."""
     found: dict[int, Any] | None = None
     for item_type in registry.types():
-        if not _owned(item_type, user, practice_id).exists():
+        if item_type.withdraw_on_handover or not _owned(item_type, user, practice_id).exists():
             continue
         able = {u.pk: u for u in holders(item_type.permission, practice_id)}
         found = able if found is None else {pk: u for pk, u in found.items() if pk in able}
@@ -72,6 +73,9 @@ def reassign_all(*, actor: Actor, from_user: Any, to_user: Any, practice_id: int
             .order_by("pk")
         )
         if not rows:
+            continue
+        if item_type.withdraw_on_handover is not None:
+            item_type.withdraw_on_handover(rows, actor)
             continue
         try:
             require_work_perm(actor, item_type, practice_id)
@@ -142,6 +146,10 @@ def hand_over_at_end(*, from_user: Any, successor: Any, practice_id: int, ended:
         if not rows:
             continue
         label = f"{len(rows)} {item_type.label.lower()}(s)"
+        if item_type.withdraw_on_handover is not None:
+            item_type.withdraw_on_handover(rows, None)
+            went.append(f"{label} withdrawn (they were {from_user}'s own)")
+            continue
         to_user = _function_owner(item_type, from_user, practice_id)
         if to_user is None:
             stuck.append(label)

@@ -46,6 +46,10 @@ class ItemType:
     # follow-up (SOP sign-offs, QA, payer rule reviews, mini-audits) or their own rerouting
     # (escalations): for those the message would be noise.
     escalate_when_overdue: bool = True
+    # Items that are one person's own (a request for *their* sign-off) are not handed to
+    # anyone when that person's access ends (work.handover): this closes them instead,
+    # (rows, actor) -> None; None means the items are handed over like any other.
+    withdraw_on_handover: Callable[[list[Any], Any], None] | None = None
 
     def items(self) -> QuerySet[Any]:
         return self.model._default_manager.all()

@@ -19,11 +19,13 @@ from practices.choices import ClaimFormat, ServiceArea
 from practices.models import Assignment, PracticeUserPermission, VendorStaff
 from sops import access_reviews, function_services
 from sops.access_review_models import AccessReview, AccessReviewLine, AccessReviewStatus
-from sops.choices import BillingFunctionKind
+from sops.choices import BillingFunctionKind, SignOffStatus
+from sops.sop_models import SopSignOffRequest
 from tests import claim_factory, factories
 from tests.conftest import login
 from work.choices import NotificationKind
 from work.models import Notification
+from work.registry import registry
 from work.services import ItemConflict
 
 pytestmark = pytest.mark.django_db
@@ -49,8 +51,7 @@ def _claim(world: Any, owner: Any) -> Claim:
 
 @pytest.fixture
 def ar(world: Any) -> Any:
-    # Claim follow-up at Sunrise: bill owns it (no SOPs: see the report on sign-off
-    # requests in a handover).
+    # Claim follow-up at Sunrise: bill owns it.
     function_services.billing_function_set(
         actor=world.sam,
         practice=world.sunrise,
@@ -294,20 +295,38 @@ def test_the_api_decides_a_revoke_after_a_step_up(ar, client_for):
     assert again.status_code == 400
 
 
-def test_a_failing_handover_does_not_keep_the_access(world):
+def test_a_revoked_performers_sign_off_request_is_withdrawn_not_handed_over(world):
     """vera performs claim follow-up, so she has a sign-off request for the SOP's current
-    version; bill, the function's owner, has one too: handing hers to him breaks the
-    one-open-request rule (reported). The revoke and the idle deactivation go on."""
+    version; bill, the function's owner, has his own. A sign-off is the person's: at the
+    revoke hers is withdrawn (handing it to bill used to break the one-open-request rule
+    and leave her work in Unassigned), his stays open, and the rest of her work moves."""
     from tests.sops import scene
 
     scene.build(world)
+    open_before = SopSignOffRequest.objects.filter(status=SignOffStatus.OPEN)
+    veras_before = set(open_before.filter(owner=world.vera).values_list("pk", flat=True))
+    bills_before = set(open_before.filter(owner=world.bill).values_list("pk", flat=True))
+    assert veras_before and bills_before
     access_reviews.open_quarterly_reviews(timezone.localdate())
     review = _review(world)
+
     access_reviews.access_review_decide(
         actor=world.sam, line=_line(review, world.vera), decision="revoked"
     )
+
     assert not PracticeUserPermission.objects.filter(user=world.vera).exists()
-    assert _line(review, world.vera).decision == "revoked"
+    veras = SopSignOffRequest.objects.filter(pk__in=veras_before)
+    assert {(r.status, r.closed_at is not None) for r in veras} == {(SignOffStatus.WITHDRAWN, True)}
+    assert (
+        set(
+            SopSignOffRequest.objects.filter(
+                owner=world.bill, status=SignOffStatus.OPEN
+            ).values_list("pk", flat=True)
+        )
+        == bills_before
+    )
+    for item_type in registry.types():
+        assert not item_type.open_items().filter(owner=world.vera).exists(), item_type.key
     old = timezone.now() - dt.timedelta(days=200)
     get_user_model().objects.filter(pk=world.vic.pk).update(last_login=old)
     assert access_reviews.deactivate_idle_vendor_accounts() == 1
