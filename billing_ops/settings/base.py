@@ -246,6 +246,9 @@ SPECTACULAR_SETTINGS = {
         "AppealOutcomeEnum": "denials.choices.AppealOutcome",
         "AppointmentStatusEnum": "practices.choices.AppointmentStatus",
         "PaymentMethodEnum": "ar.account_choices.PaymentMethod",
+        "QaStatusEnum": "sops.choices.QaStatus",
+        "DenialRootCauseEnum": "denials.choices.RootCause",
+        "MiniAuditRootCauseEnum": "sops.qa_audit_models.RootCause",
     },
 }
 
