@@ -49,7 +49,7 @@ def _reviewer(practice_id: int) -> int | None:
         .first()
     )
     if owner is not None and owner in holders_by_practice(
-        perms.VIEW_PRACTICE, [practice_id], [owner]
+        perms.WORK_CLAIMS, [practice_id], [owner]
     ).get(practice_id, set()):
         return owner
     return (

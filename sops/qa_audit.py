@@ -66,7 +66,7 @@ def _reviewer(practice_id: int) -> tuple[BillingFunction | None, int | None]:
         )
     }
     owners = [functions[k].owner_id for k in REVIEWER_FUNCTIONS if k in functions]
-    can_see = holders_by_practice(perms.VIEW_PRACTICE, [practice_id], owners).get(practice_id)
+    can_see = holders_by_practice(perms.WORK_CLAIMS, [practice_id], owners).get(practice_id)
     for kind in REVIEWER_FUNCTIONS:
         function = functions.get(kind)
         if function is not None and function.owner_id in (can_see or set()):

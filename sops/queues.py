@@ -132,11 +132,13 @@ def describe_qa(review: QaReview) -> str:
     return f"QA review Q-{review.pk} of week {review.week}"
 
 
+# QA reviews and mini-audits are claim work: only people who work claims at the practice may
+# own one (so nobody else can take one over through a bulk reassign and record on it).
 QA_REVIEW = ItemType(
     key="qa_review",
     model=QaReview,
     label="QA review",
-    permission=perms.VIEW_PRACTICE,
+    permission=perms.WORK_CLAIMS,
     open_condition=Q(status=QaStatus.OPEN),
     detail_url_name="qa-review",
     escalate_when_overdue=False,
@@ -154,7 +156,7 @@ MINI_AUDIT = ItemType(
     key="mini_audit",
     model=MiniAudit,
     label="Mini-audit",
-    permission=perms.VIEW_PRACTICE,
+    permission=perms.WORK_CLAIMS,
     open_condition=Q(status=QaStatus.OPEN),
     detail_url_name="mini-audit",
     escalate_when_overdue=False,

@@ -110,6 +110,35 @@ def test_the_job_samples_ten_denied_or_delayed_claims_once_per_practice_month(aw
     assert MiniAudit.objects.filter(month=month).count() == 2
 
 
+def test_nobody_who_does_not_work_claims_can_take_an_audit_over(aw: Any, client: Any) -> None:
+    """The bulk page checks the item type's permission: the front desk (fran) cannot make
+    herself the owner of a mini-audit and then record its root causes."""
+    qa_audit.sample_month(aw.first)
+    audit = MiniAudit.objects.get(practice=aw.sunrise)
+    fran = login(client, aw.fran)
+
+    fran.post(
+        "/queues/bulk/",
+        {
+            "items": [f"mini_audit:{audit.pk}"],
+            "owner": aw.fran.pk,
+            "next_action": "audit",
+            "next_action_due": aw.first.isoformat(),
+        },
+    )
+
+    audit.refresh_from_db()
+    assert audit.owner == aw.bill
+    assert fran.get(f"/sops/mini-audits/{audit.pk}/").status_code == 404
+    with pytest.raises(PermissionDenied):
+        qa_audit.mini_audit_record(
+            actor=aw.fran,
+            audit=audit,
+            causes={audit.entries.first().claim_id: {"cause": RootCause.values[0], "note": ""}},
+        )
+    assert not MiniAuditClaim.objects.exclude(root_cause="").exists()
+
+
 def test_the_audit_is_in_the_reviewers_day_when_due(aw: Any) -> None:
     qa_audit.sample_month(aw.first)
     audit = MiniAudit.objects.get(practice=aw.sunrise)
