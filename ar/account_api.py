@@ -12,7 +12,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
@@ -24,6 +24,7 @@ from ar import adjustments, disputes, ledger
 from ar.account_choices import PATIENT_ADJUSTMENT_KINDS, EntryKind, PaymentMethod
 from ar.ledger_models import AdjustmentRequest, LedgerEntry, PatientAccount
 from ar.statement_models import Dispute, Statement
+from billing_ops.access import visible_practice_ids
 from billing_ops.api import ScopedViewSet
 from practices import permissions as perms
 from practices.phi_log import record_read
@@ -244,6 +245,15 @@ class AdjustmentRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     scope_permission = PERM
     write_permission = APPROVE  # approve and refuse: a practice manager
     filterset_fields = ["practice", "status", "kind"]
+
+    def get_queryset(self) -> QuerySet[AdjustmentRequest]:
+        """Patient adjustments where the caller works patient billing; a denial's insurance
+        write-off (no account) only where they also work claims: a vendor engaged for
+        patient billing alone sees nothing of the practice's denials."""
+        claims_at = visible_practice_ids(self.request.user, perms.WORK_CLAIMS)
+        return (
+            super().get_queryset().filter(Q(account__isnull=False) | Q(practice_id__in=claims_at))
+        )
 
     def _answer(self, item: AdjustmentRequest, code: int = status.HTTP_200_OK) -> Response:
         fresh = self.get_queryset().get(pk=item.pk)

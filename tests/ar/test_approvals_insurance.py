@@ -177,3 +177,30 @@ def test_a_patient_account_cannot_ask_for_an_insurance_write_off(world):
             actor=world.bill, account=account, kind="insurance", amount="50", reason="x"
         )
     assert not AdjustmentRequest.objects.exists()
+
+
+def test_the_api_shows_a_denials_write_off_only_to_people_who_work_claims(
+    world, denial, client_for
+):
+    """Insurance write-offs share the adjustment requests' table: a vendor engaged for
+    patient billing alone (vic, moved to that area) lists none of them."""
+    from practices import services as practice_services
+    from practices.choices import ServiceArea
+    from practices.models import Assignment
+
+    request = AdjustmentRequest.objects.get(write_off=_ask(world, denial))
+    practice_services.assignment_set(
+        actor=None,
+        staff=Assignment.objects.get(staff__user=world.vic).staff,
+        engagement=world.engagements["sunrise"],
+        service_areas=[ServiceArea.PATIENT_BILLING],
+    )
+
+    vic = client_for(world.vic).get("/api/v1/adjustment-requests/")
+    bill = client_for(world.bill).get("/api/v1/adjustment-requests/")
+
+    assert vic.status_code == 200 and vic.json()["results"] == []
+    assert (
+        client_for(world.vic).get(f"/api/v1/adjustment-requests/{request.pk}/").status_code == 404
+    )
+    assert [row["id"] for row in bill.json()["results"]] == [request.pk]
