@@ -321,13 +321,27 @@ def _end(plan: PaymentPlan, actor: Actor, status: str, reason: str, today: dt.da
     log(plan.account, actor, "plan", f"Payment plan {plan} {label}: {plan.end_reason}")
 
 
-def _end_locked(plan: PaymentPlan, actor: Actor, status: str, reason: str, today: dt.date) -> None:
+def _end_locked(
+    plan: PaymentPlan,
+    actor: Actor,
+    status: str,
+    reason: str,
+    today: dt.date,
+    *,
+    only_if_lapsed: bool = False,
+) -> None:
     """Lock account and plan (in that order, as payments do), end the plan, and put the
-    account back on normal dunning (a statement due ``due_days`` from today)."""
+    account back on normal dunning (a statement due ``due_days`` from today).
+
+    ``only_if_lapsed`` (the daily job's break): what the job read before the locks may be
+    stale; a payment posted meanwhile (it holds the account's lock while it applies) may
+    have paid the lapsed installment, so the lapse is checked again under the locks."""
     account = lock_for_update(plan.account, None, "patient")
     locked = PaymentPlan.objects.select_for_update().get(pk=plan.pk)
     if locked.status != PlanStatus.ACTIVE:
         raise ValidationError(f"{locked} is already {locked.get_status_display().lower()}.")
+    if only_if_lapsed and lapsed(locked, today) is None:
+        raise ValidationError(f"{locked} has no installment unpaid past its grace period now.")
     _end(locked, actor, status, reason, today)
     if _waits_on_plan(account):
         account.next_action = AccountAction.SEND_STATEMENT
@@ -357,7 +371,14 @@ def plan_break(
     """Break an active plan (the daily job, actor None: an installment unpaid after the
     grace period): the account goes back to normal dunning at once."""
     require_billing(actor, plan.practice_id)
-    _end_locked(plan, actor, PlanStatus.BROKEN, reason, today or timezone.localdate())
+    _end_locked(
+        plan,
+        actor,
+        PlanStatus.BROKEN,
+        reason,
+        today or timezone.localdate(),
+        only_if_lapsed=actor is None,
+    )
     return plan
 
 

@@ -243,6 +243,24 @@ def test_the_plan_breaks_after_the_grace_period(world, account, today):
     assert account.next_action_due == after
 
 
+def test_the_job_does_not_break_a_plan_paid_after_it_read_it(world, account, today):
+    """The job reads lapsed plans before it locks them: a payment posted in between (the
+    front desk, an 835) pays the installment, and the break is checked again under the
+    locks and refused; the plan stays active."""
+    plan = three_monthly(world, account, today, grace_days=5)
+    first = installments(plan)[0]
+    after = first.due_date + dt.timedelta(days=6)
+    read_by_job = PaymentPlan.objects.prefetch_related("installments").get(pk=plan.pk)
+    assert plans.lapsed(read_by_job, after) is not None
+
+    pay(world, account, str(first.amount))
+
+    with pytest.raises(ValidationError, match="no installment unpaid past its grace period"):
+        plans.plan_break(actor=None, plan=read_by_job, reason="lapsed", today=after)
+    assert PaymentPlan.objects.get(pk=plan.pk).status == PlanStatus.ACTIVE
+    assert plans.run_daily(after)["broken"] == 0
+
+
 def test_cancel_needs_a_reason_and_puts_the_account_back_on_statements(world, account, today):
     plan = three_monthly(world, account, today)
     with pytest.raises(ValidationError, match="Say why"):
