@@ -42,8 +42,8 @@ from ar.x12_835 import (
     ParsedAdjustment,
     ParsedClaimPayment,
     ParsedRemittance,
-    parse_835,
 )
+from ar.x12_835_fast import parse_835
 from claims.choices import ClaimStatus
 from claims.imports.results import Outcome
 from claims.imports.services import decode_upload

@@ -1,6 +1,7 @@
 """X12 005010X221A1 (835, health care claim payment/advice) parsing: pure Python, no database.
 
-``parse_835(text)`` returns a ``ParsedRemittance``: the payment (BPR), trace (TRN), payer and
+``parse_835_checked(text)`` (the checked walk; ``ar.x12_835_fast.parse_835`` tries the
+fast path first) returns a ``ParsedRemittance``: the payment (BPR), trace (TRN), payer and
 payee (N1), every claim payment (CLP) with its claim- and line-level adjustments (CAS),
 service lines (SVC) with their dates (DTM) and allowed amounts (AMT*B6), remarks (MOA, MIA,
 LQ), and provider-level adjustments (PLB). Segments come from the 837 import's tokenizer
@@ -429,19 +430,6 @@ class _Parser:
             found += 1
         if not found:
             raise s.error("PLB has no adjustment reason and amount")
-
-
-def parse_835(text: str) -> ParsedRemittance:
-    """Parse one 835 transaction; every problem raises together in ``X12Errors``.
-
-    A well-formed file takes the fast path (``ar.x12_835_fast``, the same result); any
-    file it is not sure of takes the checked walk below, which names every problem."""
-    from ar.x12_835_fast import Slow, parse_fast  # it builds on this module's types
-
-    try:
-        return parse_fast(text)
-    except Slow:
-        return parse_835_checked(text)
 
 
 def parse_835_checked(text: str) -> ParsedRemittance:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from ar.x12_835 import (
     GROUPS,
@@ -31,18 +31,31 @@ from ar.x12_835 import (
     ParsedProviderAdjustment,
     ParsedRemark,
     ParsedRemittance,
+    parse_835_checked,
 )
 from claims.x12.tokenizer import X12Error, _read_delimiters
 
 _WHITESPACE = " \t\r\n\ufeff"
 # ``tokenizer._NUMBER`` for many values at once: every distinct number, one per line.
 _NUMBERS = re.compile(r"(?:-?(?:\d+(?:\.\d*)?|\.\d+)\n)*")
+_ONE_NUMBER = re.compile(r"-?(?:\d+(?:\.\d*)?|\.\d+)")
 _PAD = [""] * 24
 ONE = Decimal("1")
 
 
 class Slow(Exception):
     """The fast path is not sure: the checked walk parses this file."""
+
+
+def parse_835(text: str) -> ParsedRemittance:
+    """Parse one 835 transaction; every problem raises together in ``X12Errors``.
+
+    A well-formed file takes the fast path (the same result); any file it is not sure of
+    takes the checked walk of ``ar.x12_835``, which names every problem."""
+    try:
+        return parse_fast(text)
+    except Slow:
+        return parse_835_checked(text)
 
 
 def parse_fast(text: str) -> ParsedRemittance:
@@ -70,6 +83,8 @@ def parse_fast(text: str) -> ParsedRemittance:
     gc.disable()
     try:
         return _walk(pieces, delims.element, delims.component)
+    except ArithmeticError:
+        raise Slow from None  # never a crash: the checked walk reports what is wrong
     finally:
         if collecting:
             gc.enable()
@@ -96,10 +111,11 @@ def _walk(pieces: list[str], sep: str, comp: str) -> ParsedRemittance:  # noqa: 
     def num(value: str) -> Decimal:
         found = numbers.get(value)
         if found is None:
-            try:
-                found = Decimal(value)
-            except InvalidOperation:
-                raise Slow from None
+            # Decimal() also takes "sNaN", "Infinity", "1e5" and "1_0", which X12 does not:
+            # anything but a plain number goes to the checked walk (it names the element).
+            if not _ONE_NUMBER.fullmatch(value):
+                raise Slow
+            found = Decimal(value)
             numbers[value] = found
         return found
 

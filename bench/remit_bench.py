@@ -153,9 +153,9 @@ def timed(label: str, claims: int, fn: Any, count_queries: bool = True) -> Any:
 def compare_parsers(text: str, claims: int) -> None:
     import edi_835_parser
 
-    from ar.x12_835 import parse_835
+    from ar.x12_835_fast import parse_835
 
-    ours = timed("parse: ours (ar.x12_835)", claims, lambda: parse_835(text), False)
+    ours = timed("parse: ours (ar.x12_835_fast.parse_835)", claims, lambda: parse_835(text), False)
     assert len(ours.claims) == claims
     with tempfile.NamedTemporaryFile("w", suffix=".835", delete=False) as handle:
         handle.write(text)

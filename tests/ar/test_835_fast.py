@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from ar.x12_835 import parse_835, parse_835_checked
-from ar.x12_835_fast import Slow, parse_fast
+from ar.x12_835 import parse_835_checked
+from ar.x12_835_fast import Slow, parse_835, parse_fast
 from claims.x12 import X12Error
 from tests.ar.conftest import SAMPLES
 from tests.ar.test_x12_835 import era
@@ -95,6 +95,10 @@ def test_many_claims_are_the_same_both_ways():
 BROKEN = {
     "a line that does not balance": ("CAS*CO*45*30*1*253*20", "CAS*CO*45*31*1*253*20"),
     "a number Decimal reads": ("AMT*B6*120", "AMT*B6*1.2E2"),
+    # Decimal() reads these too, and sums with them raise InvalidOperation, not X12Error:
+    "a signalling NaN charge": ("CLP*C3*4*80*0*.5*12*X3", "CLP*C3*4*sNaN*0*.5*12*X3"),
+    "an infinite adjustment": ("CAS*CO*45*30*1*253*20", "CAS*CO*45*Infinity*1*253*20"),
+    "an underscore in a number": ("AMT*B6*120", "AMT*B6*1_20"),
     "a blank amount": ("CLP*C3*4*80*0*.5*12*X3", "CLP*C3*4**0*.5*12*X3"),
     "a bad date": ("DTM*232*20260101", "DTM*232*20261301"),
     "an unknown segment": ("LQ*HE*N130", "ZZZ*1"),

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from ar.choices import RemittanceStatus
 from ar.models import ClaimPayment
-from ar.x12_835 import parse_835
+from ar.x12_835_fast import parse_835
 from claims.models import Claim
 from tests.ar.test_x12_835 import HEADER, era
 

@@ -21,7 +21,7 @@ from ar import bulk_posting, services
 from ar.choices import RemittanceStatus
 from ar.matching import plan_payments
 from ar.models import ClaimPayment, Remittance, ServiceLinePayment
-from ar.x12_835 import parse_835
+from ar.x12_835_fast import parse_835
 from claims.models import Claim
 from denials.models import Denial
 from practices.models import FeeScheduleLine

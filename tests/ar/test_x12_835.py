@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from ar.x12_835 import parse_835
+from ar.x12_835_fast import parse_835
 from claims.x12 import X12Error, X12Errors
 from tests.ar.conftest import sample
 
