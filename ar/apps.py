@@ -6,7 +6,16 @@ class ArConfig(AppConfig):
 
     def ready(self) -> None:
         # The app registry is ready only now.
-        from ar import account_panel, account_queues, panels, plan_queues, plan_views, queues
+        from ar import (
+            account_panel,
+            account_queues,
+            ledger,
+            panels,
+            plan_queues,
+            plan_views,
+            plans,
+            queues,
+        )
         from denials.panels import register_denial_panel
         from practices.patient_panels import register as register_patient_panel
         from practices.patient_panels import register_balances
@@ -14,6 +23,7 @@ class ArConfig(AppConfig):
         queues.register()
         account_queues.register()
         plan_queues.register()
+        ledger.register_follower(plans.follow_ledger)
         register_patient_panel("patient-balance", account_panel.patient_panel, order=20)
         register_patient_panel("payment-plan", plan_views.patient_panel, order=21)
         register_balances(account_panel.open_balances)

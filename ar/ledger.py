@@ -9,7 +9,7 @@ postings to one account serialise and the cached balance is always the sum of en
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
@@ -34,6 +34,19 @@ if TYPE_CHECKING:
     from practices.models import Patient
 
 CENT = Decimal("0.01")
+
+# What else follows an account's entries inside ``refresh`` (the account locked, its
+# balance just recomputed): payment plans build on the ledger, so they register here
+# (``ArConfig.ready``) rather than being imported by it.
+LedgerFollower = Callable[[PatientAccount, "Actor", dt.date], None]
+_followers: list[LedgerFollower] = []
+
+
+def register_follower(follow: LedgerFollower) -> None:
+    if follow not in _followers:
+        _followers.append(follow)
+
+
 STATEMENT_DAYS = 3  # a new balance's first next action: send a statement within days
 
 
@@ -108,9 +121,8 @@ def refresh(account: PatientAccount, actor: Actor, today: dt.date | None = None)
     total = account.entries.aggregate(total=Sum("amount"))["total"]
     account.balance = total if total is not None else ZERO
     account.oldest_unpaid_on = oldest_unpaid(account.entries.all()) if account.balance > 0 else None
-    from ar.plans import follow_ledger  # here: plans build on the ledger
-
-    follow_ledger(account, actor, today)  # payments apply to an active payment plan
+    for follow in _followers:  # e.g. payments apply to an active payment plan (ar.plans)
+        follow(account, actor, today)
     if account.balance == 0:
         if account.is_open:
             account.status = AccountStatus.SETTLED

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from sops import access_reviews, escalation_services, escalations, qa, rule_services
+from sops import access_reviews, escalation_services, escalations, qa, qa_audit, rule_services
 from work.tasks import day
 
 
@@ -42,6 +42,4 @@ def deactivate_idle_vendor_accounts(self) -> int:  # noqa: ANN001
 @shared_task(bind=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
 def sample_mini_audits(self, on: str | None = None) -> int:  # noqa: ANN001
     """Last month's mini-audit of denied and delayed claims at every practice (once a month)."""
-    from sops import qa_audit
-
     return qa_audit.sample_month(day(on))
