@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from ar.account_choices import (
@@ -35,7 +34,7 @@ from billing_ops.access import has_perm, holders
 from denials import write_offs
 from denials.models import WriteOffRequest
 from practices import permissions as perms
-from practices.models import Engagement
+from practices.selectors import live_engagement
 from work.choices import WAIT
 from work.services import lock_for_update, release_hold, save_checked
 
@@ -49,13 +48,7 @@ DEFAULT_THRESHOLD = Decimal("100.00")
 def threshold(practice_id: int, kind: str) -> Decimal:
     """The live engagement's approval threshold for this kind (refunds have their own);
     without an engagement, the practice's default."""
-    today = timezone.localdate()
-    engagement = (
-        Engagement.objects.filter(practice_id=practice_id, starts_on__lte=today)
-        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
-        .order_by("starts_on", "pk")
-        .first()
-    )
+    engagement = live_engagement(practice_id)
     if engagement is None:
         return ZERO if kind == AdjustmentKind.REFUND else DEFAULT_THRESHOLD
     if kind == AdjustmentKind.REFUND:

@@ -39,7 +39,7 @@ from denials.choices import (
 )
 from denials.models import CategoryRule, Denial, DenialActivity, ReasonCode, WriteOffRequest
 from practices import permissions as perms
-from practices.models import Engagement
+from practices.selectors import live_engagement
 from work.choices import WAIT
 from work.functions import function_holders
 from work.services import lock_for_update, release_hold, save_checked
@@ -357,13 +357,7 @@ def denial_request_records(
 def write_off_threshold(practice_id: int) -> Decimal:
     """Above this a write-off needs a manager: the live vendor engagement's adjustment
     threshold (the practice's own default without one)."""
-    today = timezone.localdate()
-    engagement = (
-        Engagement.objects.filter(practice_id=practice_id, starts_on__lte=today)
-        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
-        .order_by("starts_on", "pk")
-        .first()
-    )
+    engagement = live_engagement(practice_id)
     return engagement.adjustment_approval_threshold if engagement else DEFAULT_WRITE_OFF_THRESHOLD
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from billing_ops.access import grants_for, request_access
 from practices import permissions as perms
-from practices.models import Assignment, Membership, Practice
+from practices.models import Assignment, Engagement, Membership, Practice
 
 
 def practices_for(user: Any) -> QuerySet[Practice]:
@@ -45,3 +47,16 @@ def access_rows(practice: Practice) -> dict[str, Any]:
         .order_by("staff__vendor__name", "staff__user__username")
     )
     return {"memberships": memberships, "assignments": assignments}
+
+
+def live_engagement(practice_id: int, day: dt.date | None = None) -> Engagement | None:
+    """The vendor engagement in force at a practice on ``day`` (today), the earliest
+    started if several: whose thresholds decide which adjustments and write-offs wait for
+    a manager. A rule's input, not a page's read, so not scoped to a user."""
+    day = day or timezone.localdate()
+    return (
+        Engagement.objects.filter(practice_id=practice_id, starts_on__lte=day)
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=day))
+        .order_by("starts_on", "pk")
+        .first()
+    )
