@@ -134,14 +134,9 @@ class RefuseSerializer(serializers.Serializer[Any]):
     note = serializers.CharField(max_length=500, help_text="Why the request is refused.")
 
 
-# A patient's payment by hand is never near this; it keeps the account's balance (12 digits)
-# far from overflowing.
-MAX_PAYMENT = Decimal("999999.99")
-
-
 class PaymentSerializer(serializers.Serializer[Any]):
     amount = serializers.DecimalField(
-        max_digits=12, decimal_places=2, min_value=Decimal("0.01"), max_value=MAX_PAYMENT
+        max_digits=12, decimal_places=2, min_value=Decimal("0.01"), max_value=ledger.MAX_AMOUNT
     )
     method = serializers.ChoiceField(choices=PaymentMethod.choices)
     reference = serializers.CharField(

@@ -50,15 +50,24 @@ def register_follower(follow: LedgerFollower) -> None:
 STATEMENT_DAYS = 3  # a new balance's first next action: send a statement within days
 
 
+# The most one hand-entered amount may be (a payment, an adjustment, a plan or one of its
+# installments): far below the 12 digits of an account's balance, so no entry can overflow it
+# and a slip of the keyboard (a million instead of a hundred) is refused with a clear message.
+MAX_AMOUNT = Decimal("999999.99")
+
+
 def money(value: Any, field: str = "amount") -> Decimal:
-    """A Decimal to the cent, or a ValidationError naming the field."""
+    """A Decimal to the cent, at most ``MAX_AMOUNT`` either way, or a ValidationError naming
+    the field. Every amount a person enters in ar (page, API, service) comes through here."""
     try:
-        amount = Decimal(str(value)).quantize(CENT)
+        amount = Decimal(str(value))
     except (InvalidOperation, ValueError, TypeError):
         raise ValidationError({field: "Enter an amount in dollars and cents."}) from None
     if not amount.is_finite():
         raise ValidationError({field: "Enter an amount in dollars and cents."})
-    return amount
+    if abs(amount) > MAX_AMOUNT:
+        raise ValidationError({field: f"Enter an amount of at most ${MAX_AMOUNT:,}."})
+    return amount.quantize(CENT)
 
 
 def require_billing(actor: Actor, practice_id: int) -> None:

@@ -226,3 +226,32 @@ def test_a_batch_is_all_or_nothing(world, ops, fail_at):
         assert (LedgerEntry.objects.count(), ledger.entries_sum(account)) == before
         assert account.balance == before[1]
         transaction.set_rollback(True)
+
+
+def test_an_amount_over_the_hand_entry_limit_is_refused_and_changes_nothing(
+    world, account, client_for
+):
+    """A payment, adjustment or plan of a million or more (a slip of the keyboard) is refused
+    with the limit named, through the service and through the patient page; nothing is posted
+    and the balance (12 digits) cannot overflow."""
+    post(world, account, EntryKind.CHARGE, "999999.99")
+    for amount in ("1000000.00", "-1000000", "9999999999.99"):
+        with pytest.raises(ValidationError, match=r"at most \$999,999.99"):
+            post(world, account, EntryKind.PAYMENT, amount, method="cash")
+    with pytest.raises(ValidationError, match=r"at most \$999,999.99"):
+        ledger.money("1e30")
+    session_client = client_for(world.fran)
+    session = session_client.session
+    session["practice_id"] = world.sunrise.pk
+    session.save()
+    page = session_client.post(
+        f"/patients/{world.sunrise_patient.pk}/payments/",
+        {"amount": "1000000.00", "method": "cash"},
+        follow=True,
+    )
+    assert page.status_code == 200 and "at most $999,999.99" in page.text
+    account.refresh_from_db()
+    assert account.balance == Decimal("999999.99")
+    assert list(LedgerEntry.objects.filter(account=account).values_list("kind", flat=True)) == [
+        EntryKind.CHARGE
+    ]
