@@ -34,7 +34,7 @@ from billing_ops.access import has_perm, holders
 from denials import write_offs
 from denials.models import WriteOffRequest
 from practices import permissions as perms
-from practices.selectors import live_engagement
+from practices.selectors import approval_thresholds
 from work.choices import WAIT
 from work.services import lock_for_update, release_hold, save_checked
 
@@ -42,18 +42,13 @@ if TYPE_CHECKING:
     from billing_ops.access import Actor
 
 APPROVAL_DAYS = 5
-DEFAULT_THRESHOLD = Decimal("100.00")
 
 
 def threshold(practice_id: int, kind: str) -> Decimal:
     """The live engagement's approval threshold for this kind (refunds have their own);
     without an engagement, the practice's default."""
-    engagement = live_engagement(practice_id)
-    if engagement is None:
-        return ZERO if kind == AdjustmentKind.REFUND else DEFAULT_THRESHOLD
-    if kind == AdjustmentKind.REFUND:
-        return engagement.refund_approval_threshold
-    return engagement.adjustment_approval_threshold
+    adjustments, refunds = approval_thresholds(practice_id)
+    return refunds if kind == AdjustmentKind.REFUND else adjustments
 
 
 def _limit(account: PatientAccount, kind: str, amount: Decimal) -> None:

@@ -39,7 +39,7 @@ from denials.choices import (
 )
 from denials.models import CategoryRule, Denial, DenialActivity, ReasonCode, WriteOffRequest
 from practices import permissions as perms
-from practices.selectors import live_engagement
+from practices.selectors import approval_thresholds
 from work.choices import WAIT
 from work.functions import function_holders
 from work.services import lock_for_update, release_hold, save_checked
@@ -278,7 +278,6 @@ def _days_from_today(days: int, today: dt.date | None = None) -> dt.date:
 PAYER_ANSWER_DAYS = 30
 RECORDS_DAYS = 7
 APPROVAL_DAYS = 5
-DEFAULT_WRITE_OFF_THRESHOLD = Decimal("100.00")
 
 
 @transaction.atomic
@@ -357,8 +356,7 @@ def denial_request_records(
 def write_off_threshold(practice_id: int) -> Decimal:
     """Above this a write-off needs a manager: the live vendor engagement's adjustment
     threshold (the practice's own default without one)."""
-    engagement = live_engagement(practice_id)
-    return engagement.adjustment_approval_threshold if engagement else DEFAULT_WRITE_OFF_THRESHOLD
+    return approval_thresholds(practice_id)[0]
 
 
 @transaction.atomic

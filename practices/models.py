@@ -107,6 +107,12 @@ class VendorStaff(models.Model):
         return f"{self.user} ({self.vendor})"
 
 
+# Above these an adjustment or write-off (refund) waits for a practice manager: an
+# engagement's own thresholds start here, and a practice without a live engagement uses them.
+ADJUSTMENT_APPROVAL_THRESHOLD = Decimal("100.00")
+REFUND_APPROVAL_THRESHOLD = Decimal("0.00")
+
+
 class Engagement(models.Model):
     """A vendor engaged by a practice: the service areas in scope, contacts and thresholds."""
 
@@ -122,10 +128,10 @@ class Engagement(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     adjustment_approval_threshold = models.DecimalField(
-        **MONEY, default=Decimal("100.00"), validators=[MinValueValidator(Decimal("0"))]
+        **MONEY, default=ADJUSTMENT_APPROVAL_THRESHOLD, validators=[MinValueValidator(Decimal("0"))]
     )
     refund_approval_threshold = models.DecimalField(
-        **MONEY, default=Decimal("0.00"), validators=[MinValueValidator(Decimal("0"))]
+        **MONEY, default=REFUND_APPROVAL_THRESHOLD, validators=[MinValueValidator(Decimal("0"))]
     )
     starts_on = models.DateField()
     ends_on = models.DateField(null=True, blank=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -10,7 +11,14 @@ from django.utils import timezone
 
 from billing_ops.access import grants_for, request_access
 from practices import permissions as perms
-from practices.models import Assignment, Engagement, Membership, Practice
+from practices.models import (
+    ADJUSTMENT_APPROVAL_THRESHOLD,
+    REFUND_APPROVAL_THRESHOLD,
+    Assignment,
+    Engagement,
+    Membership,
+    Practice,
+)
 
 
 def practices_for(user: Any) -> QuerySet[Practice]:
@@ -60,3 +68,13 @@ def live_engagement(practice_id: int, day: dt.date | None = None) -> Engagement 
         .order_by("starts_on", "pk")
         .first()
     )
+
+
+def approval_thresholds(practice_id: int) -> tuple[Decimal, Decimal]:
+    """(adjustments and write-offs, refunds): above these a manager approves. The live
+    engagement's thresholds, else the practice's defaults (``ADJUSTMENT_APPROVAL_THRESHOLD``,
+    ``REFUND_APPROVAL_THRESHOLD``); one rule for ar's adjustments and denials' write-offs."""
+    engagement = live_engagement(practice_id)
+    if engagement is None:
+        return ADJUSTMENT_APPROVAL_THRESHOLD, REFUND_APPROVAL_THRESHOLD
+    return engagement.adjustment_approval_threshold, engagement.refund_approval_threshold
