@@ -1,7 +1,9 @@
 """Tenants (practices, vendors), the people who work for them, and per-practice reference data."""
 
+import datetime as dt
 import hashlib
 from decimal import Decimal
+from typing import Self
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -107,6 +109,23 @@ class VendorStaff(models.Model):
         return f"{self.user} ({self.vendor})"
 
 
+class EngagementQuerySet(PracticeScopedQuerySet["Engagement"]):
+    def in_force(self, day: dt.date) -> Self:
+        """Engagements started on or before ``day`` and not ended before it."""
+        return self.filter(starts_on__lte=day).filter(
+            models.Q(ends_on__isnull=True) | models.Q(ends_on__gte=day)
+        )
+
+
+class AssignmentQuerySet(PracticeScopedQuerySet["Assignment"]):
+    def in_force(self, day: dt.date) -> Self:
+        """Assignments not revoked and not ended before ``day`` (the engagement's own dates
+        are its own: combine with ``EngagementQuerySet.in_force`` where they matter)."""
+        return self.filter(revoked_at__isnull=True).filter(
+            models.Q(ends_on__isnull=True) | models.Q(ends_on__gte=day)
+        )
+
+
 # Above these an adjustment or write-off (refund) waits for a practice manager: an
 # engagement's own thresholds start here, and a practice without a live engagement uses them.
 ADJUSTMENT_APPROVAL_THRESHOLD = Decimal("100.00")
@@ -137,7 +156,7 @@ class Engagement(models.Model):
     ends_on = models.DateField(null=True, blank=True)
     history = HistoricalRecords()
 
-    objects = PracticeScopedQuerySet.as_manager()
+    objects = EngagementQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -195,7 +214,7 @@ class Assignment(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
     history = HistoricalRecords()
 
-    objects = PracticeScopedQuerySet.as_manager()
+    objects = AssignmentQuerySet.as_manager()
 
     class Meta:
         constraints = [

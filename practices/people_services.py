@@ -193,11 +193,7 @@ def lead_engagements(user: Any, practice_id: int | None = None) -> QuerySet[Enga
     if staff is None or not staff.is_lead:
         return Engagement.objects.none()
     today = timezone.localdate()
-    live = (
-        Assignment.objects.filter(staff=staff, revoked_at__isnull=True)
-        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
-        .values("engagement_id")
-    )
+    live = Assignment.objects.filter(staff=staff).in_force(today).values("engagement_id")
     in_force = grants_for(user).practice_ids(perms.VIEW_PRACTICE)
     engagements = Engagement.objects.filter(
         vendor_id=staff.vendor_id, pk__in=live, practice_id__in=in_force

@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from billing_ops.access import grants_for, request_access
@@ -63,8 +63,8 @@ def live_engagement(practice_id: int, day: dt.date | None = None) -> Engagement 
     a manager. A rule's input, not a page's read, so not scoped to a user."""
     day = day or timezone.localdate()
     return (
-        Engagement.objects.filter(practice_id=practice_id, starts_on__lte=day)
-        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=day))
+        Engagement.objects.filter(practice_id=practice_id)
+        .in_force(day)
         .order_by("starts_on", "pk")
         .first()
     )

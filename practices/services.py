@@ -161,11 +161,7 @@ def leads_engagement(actor: Any, engagement: Engagement) -> bool:
     if not has_perm(actor, perms.VIEW_PRACTICE, engagement.practice_id):
         return False
     today = timezone.localdate()
-    return (
-        Assignment.objects.filter(staff=staff, engagement=engagement, revoked_at__isnull=True)
-        .filter(models.Q(ends_on__isnull=True) | models.Q(ends_on__gte=today))
-        .exists()
-    )
+    return Assignment.objects.filter(staff=staff, engagement=engagement).in_force(today).exists()
 
 
 def require_staff_manager(actor: Any, staff: VendorStaff, engagement: Engagement) -> None:

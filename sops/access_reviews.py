@@ -33,7 +33,7 @@ from django.utils import timezone
 from billing_ops.access import has_perm, holders, visible_practice_ids
 from practices import handover, idle, services
 from practices import permissions as perms
-from practices.models import Assignment, Practice
+from practices.models import Assignment, Engagement, Practice
 from sops.access_review_models import (
     AccessDecision,
     AccessReview,
@@ -62,14 +62,11 @@ def quarter_of(day: dt.date) -> str:
 def live_vendor_assignments(practice_id: int, today: dt.date) -> QuerySet[Assignment]:
     """Vendor accounts' assignments in force at a practice today (active users only)."""
     return (
-        Assignment.objects.filter(
-            engagement__practice_id=practice_id,
-            revoked_at__isnull=True,
+        Assignment.objects.in_force(today)
+        .filter(
+            engagement__in=Engagement.objects.filter(practice_id=practice_id).in_force(today),
             staff__user__is_active=True,
-            engagement__starts_on__lte=today,
         )
-        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
-        .filter(Q(engagement__ends_on__isnull=True) | Q(engagement__ends_on__gte=today))
         .select_related("staff__user", "staff__vendor", "engagement")
         .order_by("staff__vendor__name", "staff__user__username", "pk")
     )

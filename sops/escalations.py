@@ -58,9 +58,7 @@ def escalation_recipients(
     see the practice are chosen; when everyone chosen is away, the primary still hears.
     """
     engagements: dict[int, Engagement] = {}
-    live = Engagement.objects.filter(practice_id__in=practice_ids, starts_on__lte=today).filter(
-        Q(ends_on__isnull=True) | Q(ends_on__gte=today)
-    )
+    live = Engagement.objects.filter(practice_id__in=practice_ids).in_force(today)
     for engagement in live.order_by("practice_id", "starts_on", "pk"):
         engagements.setdefault(engagement.practice_id, engagement)
 

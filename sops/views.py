@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -139,8 +138,7 @@ def contacts(request: HttpRequest) -> HttpResponse:
     engagements = (
         Engagement.objects.visible_to(request.user, perms.VIEW_PRACTICE)
         .of_practice(practice.pk)
-        .filter(starts_on__lte=today)
-        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
+        .in_force(today)
         .select_related("vendor", "primary_contact", "backup_contact")
     )
     context = {"areas": areas, "engagements": engagements, "area_labels": dict(ServiceArea.choices)}
