@@ -3,25 +3,27 @@ at a time, in a constant number of queries per chunk of claims.
 
 A *plain* payment is one the row-by-row path would post with nothing but rows and the
 claim's amounts: matched, not a reversal, the payer's answer is "paid", no line paid below
-the fee schedule, no secondary coverage to draft a claim for, and the claim appears once in
-the file. Everything else (denials, partial payments, reversals, underpayments, secondary
-drafts, unmatched payments) goes through ``ar.posting`` one by one, in file order, after
-the plain ones: it touches other claims' rows than the plain ones do, so the order
-between the two groups changes nothing that is stored.
+the fee schedule, no secondary coverage to draft a claim for, and the claim (its number)
+appears once in the file. Everything else (denials, partial payments, reversals,
+underpayments, secondary drafts, unmatched payments) goes through ``ar.posting`` one by
+one, in file order, after the chunk's plain ones: it touches other claims' rows than the
+plain ones do, so the order between the two groups changes nothing that is stored.
 
-For the plain payments, per file: the claims are locked and read in one query, their
-lines, fee schedule and secondary coverages in one query each; every change is computed in
-Python with the rules ``claims.payments.claim_record_adjudication`` applies (status path,
-hold released, next action, priority, version); then one INSERT per table (payments,
-lines, adjustments, remarks, timeline), one UPDATE of the claims (``UPDATE ... FROM
-unnest(...)``) and one INSERT ... SELECT of their history rows ("~", the actor), all in the
-batch's transaction, ``CHUNK`` claims at a time (the rows built for one chunk are freed
-before the next). The patient's share is charged to their account by the ledger's bulk
-sibling (``ar.ledger_bulk.patient_shares_posted``: the same rules and rows as
+``ar.services`` streams the file through matching and posting ``CHUNK`` claims at a time,
+inside the batch's one transaction. Per chunk: the claims are locked and read in one
+query, their lines, fee schedule and secondary coverages in one query each; every change
+is computed in Python with the rules ``claims.payments.claim_record_adjudication`` applies
+(status path, hold released, next action, priority, version); the new rows are plain
+tuples written with ``COPY ... FROM STDIN`` (``ar.bulk_sql.Copier``; the ids other rows
+refer to reserved from the sequences in one query per table): payments, lines,
+adjustments, remarks, timeline; then one UPDATE of the claims (``UPDATE ... FROM
+unnest(...)``) and one INSERT ... SELECT of their history rows ("~", the actor). The
+patient's share is charged to their account by the ledger's bulk sibling
+(``ar.ledger_bulk.patient_shares_posted``: the same rules and rows as
 ``ar.ledger.patient_share_posted``, a constant number of queries per chunk).
-``tests/ar/test_posting_bulk.py`` posts the same file both ways and compares every stored
-row. PostgreSQL only (the UPDATE and the history copy); elsewhere
-every payment takes the row-by-row path.
+``tests/ar/test_posting_bulk.py`` and ``tests/ar/test_posting_copy.py`` post the same file
+both ways and compare every stored row. PostgreSQL only (COPY, the UPDATE and the history
+copy); elsewhere (SQLite) ``split`` sends every payment the row-by-row path.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 from collections import Counter, defaultdict
+from collections.abc import Collection
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
 
@@ -37,7 +40,7 @@ from django.db import connection
 from django.utils import timezone
 
 from ar import ledger_bulk, matching, posting
-from ar.bulk_sql import copy_changed_history, update_rows
+from ar.bulk_sql import Copier, copy_changed_history, reserve_ids, update_rows
 from ar.choices import PaymentSource
 from ar.models import Adjustment, ClaimPayment, Remark, Remittance, ServiceLinePayment
 from claims.choices import FINAL_STATUSES, ActivityKind, ClaimStatus, NextAction
@@ -72,8 +75,11 @@ CLAIM_FIELDS = [
 ]
 
 
-def split(plans: list[matching.Plan]) -> tuple[list[matching.Plan], list[matching.Plan]]:
-    """(plain, the rest): which payments the bulk path posts, which go one by one."""
+def split(
+    plans: list[matching.Plan], repeated: Collection[str] = ()
+) -> tuple[list[matching.Plan], list[matching.Plan]]:
+    """(plain, the rest): which payments the bulk path posts, which go one by one.
+    ``repeated``: claim numbers the whole file names more than once (one by one)."""
     if connection.vendor != "postgresql":
         return [], plans
     seen = Counter(p.claim.pk for p in plans if p.claim is not None)
@@ -85,6 +91,7 @@ def split(plans: list[matching.Plan]) -> tuple[list[matching.Plan], list[matchin
         and not p.parsed.is_reversal
         and p.target == S.PAID
         and seen[p.claim.pk] == 1
+        and p.parsed.patient_control_number not in repeated
     ]
     if not candidates:
         return [], plans
@@ -162,7 +169,66 @@ def post_plain(batch: Remittance, plans: list[matching.Plan], actor: Actor) -> N
                 gc.enable()
 
 
+PAYMENT_COLUMNS = [
+    "id",
+    "remittance_id",
+    "practice_id",
+    "segment",
+    "patient_control_number",
+    "payer_claim_number",
+    "status_code",
+    "charge",
+    "paid",
+    "patient_responsibility",
+    "allowed",
+    "adjusted",
+    "filing_indicator",
+    "patient_last_name",
+    "patient_first_name",
+    "member_id",
+    "service_date_from",
+    "service_date_to",
+    "claim_id",
+    "reversal_of_id",
+    "state",
+    "problem",
+    "posted_at",
+    "posted_by_id",
+]
+LINE_COLUMNS = [
+    "id",
+    "payment_id",
+    "segment",
+    "procedure_code",
+    "modifiers",
+    "charge",
+    "paid",
+    "allowed",
+    "patient_responsibility",
+    "units",
+    "service_date_from",
+    "service_date_to",
+    "claim_line_id",
+    "underpaid_by",
+    "posted_at",
+]
+ADJUSTMENT_COLUMNS = [
+    "payment_id",
+    "line_id",
+    "segment",
+    "group",
+    "reason_code",
+    "amount",
+    "quantity",
+]
+REMARK_COLUMNS = ["payment_id", "line_id", "segment", "source", "code"]
+ACTIVITY_COLUMNS = ["claim_id", "actor_id", "kind", "text", "data"]
+
+
 def _post_chunk(batch: Remittance, plans: list[matching.Plan], actor: Actor) -> None:
+    """One chunk: the claims locked and read, their lines read, then the new rows as plain
+    tuples written with ``COPY`` (ids reserved from the sequences where a row is referred
+    to), one UPDATE of the claims, their "~" history copied, the patient's shares."""
     ids = [cast(Claim, p.claim).pk for p in plans]
     locked = {
         c.pk: c
@@ -170,119 +236,137 @@ def _post_chunk(batch: Remittance, plans: list[matching.Plan], actor: Actor) -> 
         .select_related("practice", "patient", "coverage")
         .filter(pk__in=ids)
     }
-    lines_by_claim: dict[int, list[ClaimLine]] = defaultdict(list)
-    for line in ClaimLine.objects.filter(claim_id__in=ids).order_by("claim", "line_number"):
-        lines_by_claim[line.claim_id].append(line)
+    lines_by_claim: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    for pk, claim_id, code in (
+        ClaimLine.objects.filter(claim_id__in=ids)
+        .order_by("claim", "line_number")
+        .values_list("pk", "claim_id", "procedure_code")
+    ):
+        lines_by_claim[claim_id].append((pk, code))
     now = timezone.now()
-    payments = ClaimPayment.objects.bulk_create(
-        [_payment(batch, plan, locked[cast(Claim, plan.claim).pk], actor, now) for plan in plans]
-    )
-    rows: list[ServiceLinePayment] = []
-    for plan, payment in zip(plans, payments, strict=True):
-        candidates = list(lines_by_claim.get(payment.claim_id or 0, []))
-        by_code: dict[str, list[ClaimLine]] = defaultdict(list)
-        for line in candidates:
-            by_code[line.procedure_code].append(line)
-        for parsed_line in plan.parsed.lines:
-            matches = by_code.get(parsed_line.procedure_code) or []
-            rows.append(_line(payment, parsed_line, matches.pop(0) if matches else None, now))
-    rows = ServiceLinePayment.objects.bulk_create(rows)
-    adjustments: list[Adjustment] = []
-    remarks: list[Remark] = []
-    row_iter = iter(rows)
-    for plan, payment in zip(plans, payments, strict=True):
-        parsed = plan.parsed
-        adjustments += posting.adjustment_rows(payment, None, parsed.adjustments)
-        remarks += [
-            Remark(payment=payment, segment=r.segment, source=r.source, code=r.code[:10])
-            for r in parsed.remarks
-        ]
-        for parsed_line in parsed.lines:
-            row = next(row_iter)
-            adjustments += posting.adjustment_rows(payment, row, parsed_line.adjustments)
-            remarks += [
-                Remark(
-                    payment=payment, line=row, segment=r.segment, source=r.source, code=r.code[:10]
-                )
-                for r in parsed_line.remarks
-            ]
-    Adjustment.objects.bulk_create(adjustments)
-    Remark.objects.bulk_create(remarks)
-    activities: list[ClaimActivity] = []
+    actor_id = getattr(actor, "pk", None)
+    payment_ids = reserve_ids(ClaimPayment, len(plans))
+    line_ids = iter(reserve_ids(ServiceLinePayment, sum(len(p.parsed.lines) for p in plans)))
+    payments: list[tuple[Any, ...]] = []
+    lines: list[tuple[Any, ...]] = []
+    adjustments: list[tuple[Any, ...]] = []
+    remarks: list[tuple[Any, ...]] = []
+    activities: list[tuple[Any, ...]] = []
+    charges: list[tuple[ledger_bulk.Charge, Claim]] = []
     claims = []
-    for plan, payment in zip(plans, payments, strict=True):
-        claim = locked[payment.claim_id or 0]
-        activities += _adjudicate(claim, plan.target, payment, batch, actor, now)
+    for plan, payment_id in zip(plans, payment_ids, strict=True):
+        parsed = plan.parsed
+        claim = locked[cast(Claim, plan.claim).pk]
+        payments.append(_payment(batch, plan, claim.pk, payment_id, actor_id, now))
+        by_code: dict[str, list[int]] = defaultdict(list)
+        for pk, code in lines_by_claim.get(claim.pk, ()):
+            by_code[code].append(pk)
+        for a in parsed.adjustments:
+            adjustments.append(_adjustment(payment_id, None, a))
+        for r in parsed.remarks:
+            remarks.append((payment_id, None, r.segment, r.source, r.code[:10]))
+        for parsed_line in parsed.lines:
+            line_id = next(line_ids)
+            matches = by_code.get(parsed_line.procedure_code)
+            claim_line_id = matches.pop(0) if matches else None
+            lines.append(_line(payment_id, line_id, parsed_line, claim_line_id, now))
+            for a in parsed_line.adjustments:
+                adjustments.append(_adjustment(payment_id, line_id, a))
+            for r in parsed_line.remarks:
+                remarks.append((payment_id, line_id, r.segment, r.source, r.code[:10]))
+        amounts = (parsed.allowed, parsed.paid, parsed.patient_responsibility, parsed.adjusted)
+        activities += _adjudicate(claim, plan.target, amounts, payment_id, batch, actor, now)
         claims.append(claim)
+        charges.append((ledger_bulk.Charge(payment_id, parsed.patient_responsibility), claim))
+    Copier(ClaimPayment, PAYMENT_COLUMNS, now).write(payments)
+    Copier(ServiceLinePayment, LINE_COLUMNS, now).write(lines)
+    Copier(Adjustment, ADJUSTMENT_COLUMNS, now).write(adjustments)
+    Copier(Remark, REMARK_COLUMNS, now).write(remarks)
     update_rows(Claim, claims, CLAIM_FIELDS)
     copy_changed_history(Claim, [c.pk for c in claims], actor, now)
-    ClaimActivity.objects.bulk_create(activities)
+    Copier(ClaimActivity, ACTIVITY_COLUMNS, now).write(activities)
     # The patient's share as a charge on their account: the ledger's rules, in bulk.
-    ledger_bulk.patient_shares_posted(actor=actor, charges=list(zip(payments, claims, strict=True)))
+    ledger_bulk.patient_shares_posted(actor=actor, charges=charges)
 
 
 def _payment(
-    batch: Remittance, plan: matching.Plan, claim: Claim, actor: Actor, now: dt.datetime
-) -> ClaimPayment:
+    batch: Remittance,
+    plan: matching.Plan,
+    claim_id: int,
+    payment_id: int,
+    actor_id: Any,
+    now: dt.datetime,
+) -> tuple[Any, ...]:
+    """A ``ClaimPayment`` row (``PAYMENT_COLUMNS``) as ``posting.store_payment`` writes it."""
     parsed = plan.parsed
-    return ClaimPayment(
-        remittance=batch,
-        practice_id=batch.practice_id,
-        segment=parsed.segment,
-        patient_control_number=parsed.patient_control_number[:50],
-        payer_claim_number=parsed.payer_claim_number[:50],
-        status_code=parsed.status_code[:2],
-        charge=parsed.charge,
-        paid=parsed.paid,
-        patient_responsibility=parsed.patient_responsibility,
-        allowed=parsed.allowed,
-        adjusted=parsed.adjusted,
-        filing_indicator=parsed.filing_indicator[:2],
-        patient_last_name=parsed.patient_last_name[:100],
-        patient_first_name=parsed.patient_first_name[:100],
-        member_id=parsed.member_id[:80],
-        service_date_from=parsed.date_from,
-        service_date_to=parsed.date_to,
-        claim=claim,
-        reversal_of=None,
-        state=plan.state,
-        problem="",
-        posted_at=now,
-        posted_by=actor,
+    return (
+        payment_id,
+        batch.pk,
+        batch.practice_id,
+        parsed.segment,
+        parsed.patient_control_number[:50],
+        parsed.payer_claim_number[:50],
+        parsed.status_code[:2],
+        parsed.charge,
+        parsed.paid,
+        parsed.patient_responsibility,
+        parsed.allowed,
+        parsed.adjusted,
+        parsed.filing_indicator[:2],
+        parsed.patient_last_name[:100],
+        parsed.patient_first_name[:100],
+        parsed.member_id[:80],
+        parsed.date_from,
+        parsed.date_to,
+        claim_id,
+        None,
+        plan.state,
+        "",
+        now,
+        actor_id,
     )
 
 
 def _line(
-    payment: ClaimPayment, parsed_line: Any, claim_line: ClaimLine | None, now: dt.datetime
-) -> ServiceLinePayment:
-    return ServiceLinePayment(
-        payment=payment,
-        segment=parsed_line.segment,
-        procedure_code=parsed_line.procedure_code[:10],
-        modifiers=parsed_line.modifiers,
-        charge=parsed_line.charge,
-        paid=parsed_line.paid,
-        allowed=parsed_line.allowed,
-        patient_responsibility=parsed_line.patient_responsibility,
-        units=parsed_line.units,
-        service_date_from=parsed_line.date_from,
-        service_date_to=parsed_line.date_to,
-        claim_line=claim_line,
-        underpaid_by=None,
-        posted_at=now,
+    payment_id: int, line_id: int, parsed_line: Any, claim_line_id: int | None, now: dt.datetime
+) -> tuple[Any, ...]:
+    """A ``ServiceLinePayment`` row (``LINE_COLUMNS``)."""
+    return (
+        line_id,
+        payment_id,
+        parsed_line.segment,
+        parsed_line.procedure_code[:10],
+        parsed_line.modifiers,
+        parsed_line.charge,
+        parsed_line.paid,
+        parsed_line.allowed,
+        parsed_line.patient_responsibility,
+        parsed_line.units,
+        parsed_line.date_from,
+        parsed_line.date_to,
+        claim_line_id,
+        None,
+        now,
     )
+
+
+def _adjustment(payment_id: int, line_id: int | None, a: Any) -> tuple[Any, ...]:
+    """An ``Adjustment`` row (``ADJUSTMENT_COLUMNS``) as ``posting.adjustment_rows``."""
+    return (payment_id, line_id, a.segment, a.group, a.reason_code[:5], a.amount, a.quantity)
 
 
 def _adjudicate(
     claim: Claim,
     target: str,
-    payment: ClaimPayment,
+    amounts: tuple[Decimal, Decimal, Decimal, Decimal],
+    payment_id: int,
     batch: Remittance,
     actor: Actor,
     now: dt.datetime,
-) -> list[ClaimActivity]:
+) -> list[tuple[Any, ...]]:
     """``claim_record_adjudication`` on a locked claim in hand: the changes made on it, the
-    timeline entries returned (not saved)."""
+    timeline entries returned as ``ClaimActivity`` rows (``ACTIVITY_COLUMNS``), not saved.
+    ``amounts``: the payment's allowed, paid, patient responsibility and adjusted."""
     path = posting_path(claim.status, target)
     if path is None:
         raise ValidationError(
@@ -291,15 +375,16 @@ def _adjudicate(
                 "claim."
             }
         )
+    allowed, paid, patient, adjusted = amounts
     today = timezone.localdate()
     action, due, reason = posting.next_action(target, today)
     source = "paper EOB" if batch.source == PaymentSource.PAPER else "835"
     note = f"Payment from {source} trace {batch.trace} (remittance {batch.pk})."
     previous = claim.status
-    claim.total_allowed += payment.allowed
-    claim.total_paid += payment.paid
-    claim.patient_responsibility += payment.patient_responsibility
-    claim.total_adjusted += payment.adjusted
+    claim.total_allowed += allowed
+    claim.total_paid += paid
+    claim.patient_responsibility += patient
+    claim.total_adjusted += adjusted
     if path:
         claim.status = path[-1]
     if actor is not None and claim.locked_by_id == actor.pk:
@@ -314,38 +399,24 @@ def _adjudicate(
     claim.priority, claim.priority_reasons = rank.score, list(rank.reasons)
     claim.version += 1
     claim.updated_at = now
-    entries = []
+    actor_id = getattr(actor, "pk", None)
+    entries: list[tuple[Any, ...]] = []
     status_from = previous
     for status in path:
-        entries.append(
-            ClaimActivity(
-                claim=claim,
-                actor=actor,
-                kind=ActivityKind.STATUS,
-                text=f"{S(status_from).label} → {S(status).label}. {note}".strip(),
-                data={"from": status_from, "to": status, "source": "payment"},
-            )
-        )
+        text = f"{S(status_from).label} → {S(status).label}. {note}".strip()
+        data: dict[str, Any] = {"from": status_from, "to": status, "source": "payment"}
+        entries.append((claim.pk, actor_id, ActivityKind.STATUS, text, data))
         status_from = status
-    entries.append(
-        ClaimActivity(
-            claim=claim,
-            actor=actor,
-            kind=ActivityKind.EDIT,
-            text=(
-                f"Payment posted: allowed {payment.allowed}, paid {payment.paid}, patient "
-                f"responsibility {payment.patient_responsibility}, adjustments "
-                f"{payment.adjusted}. {note}"
-            ).strip(),
-            data={"source": "payment", "remittance": batch.pk, "claim_payment": payment.pk},
-        )
-    )
+    text = (
+        f"Payment posted: allowed {allowed}, paid {paid}, patient responsibility {patient}, "
+        f"adjustments {adjusted}. {note}"
+    ).strip()
+    data = {"source": "payment", "remittance": batch.pk, "claim_payment": payment_id}
+    entries.append((claim.pk, actor_id, ActivityKind.EDIT, text, data))
     if claim.next_action:
         label = dict(NextAction.choices).get(claim.next_action, claim.next_action)
         text = f"Next: {label}, due {claim.next_action_due:%m/%d/%Y}"
         if claim.wait_reason:
             text += f" (waiting for {claim.wait_reason})"
-        entries.append(
-            ClaimActivity(claim=claim, actor=actor, kind=ActivityKind.NEXT_ACTION, text=text)
-        )
+        entries.append((claim.pk, actor_id, ActivityKind.NEXT_ACTION, text, {}))
     return entries

@@ -10,10 +10,11 @@ its rank, version and "~" history row (``work.services.save_checked``'s).
 
 In a constant number of queries: the existing accounts are locked and read in one query
 (their entries in one more), the missing ones created in one INSERT (and one for their
-history), the charges and the timeline lines in one INSERT each, the accounts in one
-UPDATE and their history in one ``INSERT ... SELECT``. An account charged twice in one
-call (one patient, two claims in the file) takes ``patient_share_posted`` for its charges,
-one after the other, so that each charge has its own history row as it would have.
+history), the charges (ids reserved in one query) and the timeline lines written with one
+``COPY`` each from plain tuples, the accounts in one UPDATE and their history in one
+``INSERT ... SELECT``. An account charged twice in one call (one patient, two claims in
+the file) takes ``patient_share_posted`` for its charges, one after the other, so that
+each charge has its own history row as it would have.
 ``tests/ar/test_ledger_bulk.py`` posts files both ways and compares every ledger row and
 account field. PostgreSQL (the UPDATE and the history copy); the caller keeps to it.
 """
@@ -25,21 +26,21 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ar import ledger
 from ar.account_choices import AccountAction, AccountStatus, EntryKind
-from ar.bulk_sql import copy_changed_history, update_rows
+from ar.bulk_sql import Copier, copy_changed_history, reserve_ids, update_rows
 from ar.ledger_models import ZERO, AccountActivity, LedgerEntry, PatientAccount
+from ar.models import ClaimPayment
 from practices.choices import CobOrder
 from practices.models import Coverage
 from work.services import check_next_action, create_checked_bulk
 
 if TYPE_CHECKING:
-    from ar.models import ClaimPayment
     from billing_ops.access import Actor
     from claims.models import Claim
 
@@ -59,6 +60,18 @@ ACCOUNT_FIELDS = [
 ]
 
 
+class Charge(NamedTuple):
+    """What the bulk path knows of a claim payment it has just written (its id and share):
+    enough for the charge, without a model instance per payment."""
+
+    pk: int
+    patient_responsibility: Decimal
+    is_reversal: bool = False
+
+
+Payment = ClaimPayment | Charge
+
+
 @dataclass(frozen=True)
 class _Entry:
     """What ``ledger.oldest_unpaid`` reads of an entry."""
@@ -69,9 +82,7 @@ class _Entry:
     reverses_id: int | None
 
 
-def _to_charge(
-    charges: Sequence[tuple[ClaimPayment, Claim]],
-) -> list[tuple[ClaimPayment, Claim]]:
+def _to_charge(charges: Sequence[tuple[Payment, Claim]]) -> list[tuple[Payment, Claim]]:
     """The payments ``patient_share_posted`` would charge (reversals are not here)."""
     wanted = [(p, c) for p, c in charges if not p.is_reversal and p.patient_responsibility > 0]
     if not wanted:
@@ -185,11 +196,10 @@ def _refresh(
     account.version += 1
 
 
-def patient_shares_posted(
-    *, actor: Actor, charges: Sequence[tuple[ClaimPayment, Claim]]
-) -> list[LedgerEntry]:
+def patient_shares_posted(*, actor: Actor, charges: Sequence[tuple[Payment, Claim]]) -> list[int]:
     """``ledger.patient_share_posted`` for many (payment, claim) pairs at once, in the
-    caller's transaction; returns the charges written."""
+    caller's transaction (a payment: the model or its ``Charge``); returns the ids of the
+    charges written."""
     todo = _to_charge(charges)
     if not todo:
         return []
@@ -197,23 +207,49 @@ def patient_shares_posted(
     per_account = Counter(accounts[c.patient_id].pk for _, c in todo)
     one_by_one = [(p, c) for p, c in todo if per_account[accounts[c.patient_id].pk] > 1]
     todo = [(p, c) for p, c in todo if per_account[accounts[c.patient_id].pk] == 1]
-    written: list[LedgerEntry] = []
+    written: list[int] = []
     if todo:
         written = _post(actor, accounts, new, todo)
-    for payment, claim in one_by_one:
-        written += ledger.patient_share_posted(actor=actor, payment=payment, claim=claim)
+    if one_by_one:
+        stored = ClaimPayment.objects.in_bulk([p.pk for p, _ in one_by_one])
+        for payment, claim in one_by_one:
+            entries = ledger.patient_share_posted(
+                actor=actor, payment=stored[payment.pk], claim=claim
+            )
+            written += [e.pk for e in entries]
     return written
+
+
+ENTRY_COLUMNS = [
+    "id",
+    "practice_id",
+    "account_id",
+    "kind",
+    "amount",
+    "entry_date",
+    "method",
+    "reference",
+    "memo",
+    "claim_payment_id",
+    "claim_id",
+    "reverses_id",
+    "posted_by_id",
+]
+ACTIVITY_COLUMNS = ["account_id", "actor_id", "kind", "text"]
 
 
 def _post(
     actor: Actor,
     accounts: dict[int, PatientAccount],
     new: set[int],
-    todo: list[tuple[ClaimPayment, Claim]],
-) -> list[LedgerEntry]:
-    """One charge per account: the entries, the timeline, the accounts and their history."""
+    todo: list[tuple[Payment, Claim]],
+) -> list[int]:
+    """One charge per account: the entries and the timeline (``COPY`` from tuples, the
+    entries' ids reserved), the accounts and their history."""
     today = timezone.localdate()
+    now = timezone.now()
     label = EntryKind(EntryKind.CHARGE).label
+    actor_id = getattr(actor, "pk", None)
     touched = [accounts[c.patient_id] for _, c in todo]
     history: dict[int, list[_Entry]] = {a.pk: [] for a in touched}
     # The entries the accounts had before (an account opened here had none).
@@ -222,37 +258,35 @@ def _post(
         "pk", "account_id", "amount", "entry_date", "reverses_id"
     ).order_by("pk"):
         history[account_id].append(_Entry(pk, amount, day, reverses_id))
+    ids = reserve_ids(LedgerEntry, len(todo))
     entries, activities = [], []
-    for payment, claim in todo:
-        account = accounts[claim.patient_id]
+    owner_of: dict[int, Any] = {}
+    for entry_id, (payment, claim), account in zip(ids, todo, touched, strict=True):
         memo = f"Patient responsibility on claim {claim.pms_claim_number}"[:300]
         share = payment.patient_responsibility
         entries.append(
-            LedgerEntry(
-                practice_id=account.practice_id,
-                account=account,
-                kind=EntryKind.CHARGE,
-                amount=share,
-                entry_date=today,
-                method="",
-                reference="",
-                memo=memo,
-                claim_payment=payment,
-                claim=claim,
-                reverses=None,
-                posted_by=actor,
+            (
+                entry_id,
+                account.practice_id,
+                account.pk,
+                EntryKind.CHARGE,
+                share,
+                today,
+                "",
+                "",
+                memo,
+                payment.pk,
+                claim.pk,
+                None,
+                actor_id,
             )
         )
         text = f"{label} ${share:,.2f}: {memo}"
-        activities.append(
-            AccountActivity(account=account, actor=actor, kind=EntryKind.CHARGE, text=text[:2000])
-        )
-    entries = LedgerEntry.objects.bulk_create(entries)
-    AccountActivity.objects.bulk_create(activities)
-    owner_of: dict[int, Any] = {}
-    for entry, account in zip(entries, touched, strict=True):
-        rows = [*history[account.pk], _Entry(entry.pk, entry.amount, entry.entry_date, None)]
+        activities.append((account.pk, actor_id, EntryKind.CHARGE, text[:2000]))
+        rows = [*history[account.pk], _Entry(entry_id, share, today, None)]
         _refresh(account, rows, owner_of, actor, today)
+    Copier(LedgerEntry, ENTRY_COLUMNS, now).write(entries)
+    Copier(AccountActivity, ACTIVITY_COLUMNS, now).write(activities)
     update_rows(PatientAccount, touched, ACCOUNT_FIELDS)
-    copy_changed_history(PatientAccount, [a.pk for a in touched], actor, timezone.now())
-    return entries
+    copy_changed_history(PatientAccount, [a.pk for a in touched], actor, now)
+    return ids

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+from collections import Counter
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -256,21 +257,47 @@ def _post_file(
     batch: Remittance, parsed: ParsedRemittance, outcome: Outcome, bulk: bool = True
 ) -> None:
     """Post every claim payment: the plain ones in bulk (``ar.bulk_posting``), the others
-    one by one (``bulk=False``: all one by one, the path the bulk one is held to)."""
+    one by one (``bulk=False``: all one by one, the path the bulk one is held to).
+
+    The bulk path streams the file: ``bulk_posting.CHUNK`` claim payments at a time are
+    matched (one query for their claims), split and posted, so that the claims read for
+    matching are never the whole file's. Matching reads the state before the file for
+    every payment as the one pass did: a claim number the file names more than once (a
+    reversal and its correction, a claim paid twice) is matched with the others of its
+    number before anything is posted, and posted one by one; every other number is in one
+    chunk only, and no earlier chunk wrote a row it reads."""
     actor = batch.created_by
-    plans = matching.plan_payments(batch.practice_id, batch.payer_id, parsed.claims)
-    plain, plans = bulk_posting.split(plans) if bulk else ([], plans)
-    bulk_posting.post_plain(batch, plain, actor)
-    posted, unmatched = len(plain), 0
-    for plan in plans:
-        payment = posting.store_payment(batch, plan, actor)
-        if plan.problem:
-            unmatched += 1
-            _unmatched_entry(outcome, plan)
-            posting.open_unmatched(payment, plan.problem, actor)
-        else:
-            posted += 1
-            posting.post_to_claim(payment, plan, actor, batch)
+    claims = parsed.claims
+    size = bulk_posting.CHUNK if bulk else max(len(claims), 1)
+    times = Counter(c.patient_control_number for c in claims)
+    repeated = {number for number, n in times.items() if n > 1}
+    early: dict[int, matching.Plan] = {}
+    if repeated and len(claims) > size:
+        twice = [c for c in claims if c.patient_control_number in repeated]
+        early = {
+            id(p.parsed): p
+            for p in matching.plan_payments(batch.practice_id, batch.payer_id, twice)
+        }
+    posted, unmatched = 0, 0
+    for start in range(0, len(claims), size):
+        chunk = claims[start : start + size]
+        fresh = [c for c in chunk if id(c) not in early]
+        planned = matching.plan_payments(batch.practice_id, batch.payer_id, fresh)
+        by_parsed = {id(p.parsed): p for p in planned}
+        plans = [early.get(id(c)) or by_parsed[id(c)] for c in chunk]
+        plain, plans = bulk_posting.split(plans, repeated) if bulk else ([], plans)
+        bulk_posting.post_plain(batch, plain, actor)
+        posted += len(plain)
+        for plan in plans:
+            payment = posting.store_payment(batch, plan, actor)
+            if plan.problem:
+                unmatched += 1
+                _unmatched_entry(outcome, plan)
+                posting.open_unmatched(payment, plan.problem, actor)
+            else:
+                posted += 1
+                posting.post_to_claim(payment, plan, actor, batch)
+        del plain, plans, planned, by_parsed
     ProviderAdjustment.objects.bulk_create(
         ProviderAdjustment(
             remittance=batch,

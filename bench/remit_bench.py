@@ -63,6 +63,17 @@ def parse_args() -> argparse.Namespace:
         "--row-by-row", action="store_true", help="post one claim at a time (the old path)"
     )
     parser.add_argument(
+        "--split-commit",
+        action="store_true",
+        help="post inside an outer transaction, then time SET CONSTRAINTS ALL IMMEDIATE "
+        "(the deferred foreign key checks) and the COMMIT apart",
+    )
+    parser.add_argument(
+        "--pg-log",
+        action="store_true",
+        help="log every statement's duration in the server's log (superuser; sum it there)",
+    )
+    parser.add_argument(
         "--dataset-only", action="store_true", help=argparse.SUPPRESS
     )  # the child process that builds the dataset (its memory is not the posting's)
     parser.add_argument(
@@ -259,6 +270,32 @@ def post(practice: Any, biller: Any, text: str, bulk: bool = True) -> Any:
     return services.remittance_run(batch.pk, bulk=bulk)
 
 
+def post_split_commit(practice: Any, biller: Any, text: str, bulk: bool, claims: int) -> Any:
+    """The posting inside an outer transaction: the deferred foreign key checks (Django
+    creates every foreign key DEFERRABLE INITIALLY DEFERRED, so each inserted row queues
+    one check for the COMMIT) are run by ``SET CONSTRAINTS ALL IMMEDIATE`` and timed apart
+    from the COMMIT itself."""
+    from django.db import connection, transaction
+
+    atomic = transaction.atomic()
+    atomic.__enter__()
+    try:
+        first = timed(
+            "post (835 -> claims), no commit", claims, lambda: post(practice, biller, text, bulk)
+        )
+
+        def immediate() -> None:
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+        timed("  deferred FK checks (IMMEDIATE)", claims, immediate)
+    except BaseException:
+        atomic.__exit__(*sys.exc_info())
+        raise
+    timed("  COMMIT", claims, lambda: atomic.__exit__(None, None, None))
+    return first
+
+
 def main() -> None:
     args = parse_args()
     text = generate(args.claims, patient_share=not args.no_patient_share)
@@ -311,7 +348,14 @@ def main() -> None:
     practice = Practice.objects.get(slug="bench")
     biller = get_user_model().objects.get(username="bench.biller")
     print(f"dataset ready (child process), this process's peak RSS {peak_rss_mb():.0f} MB")
-    if args.profile:
+    if args.pg_log:
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("SET log_min_duration_statement = 0")
+    if args.split_commit:
+        first = post_split_commit(practice, biller, text, bulk, args.claims)
+    elif args.profile:
         import cProfile
         import pstats
 
