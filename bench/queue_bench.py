@@ -61,7 +61,14 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--user", default="bill.biller", help="who opens the queues")
     parser.add_argument("--practice", default="sunrise-dental", help="the practice they work")
     parser.add_argument(
-        "--profile", action="store_true", help="cProfile one payer AR request (top functions)"
+        "--profile",
+        action="store_true",
+        help="cProfile one request of each profiled page (top functions by own and total time)",
+    )
+    parser.add_argument(
+        "--pages-only",
+        action="store_true",
+        help="measure the pages and the API only (no work_next, no EXPLAIN of the queues)",
     )
     parser.add_argument(
         "--held", type=int, default=250, help="claims held by the user for the work_next EXPLAIN"
@@ -185,14 +192,24 @@ def percentile(samples: list[float], pct: float) -> float:
 
 
 def timed(fn: Callable[[], Any], n: int, warmup: int = 2) -> list[float]:
+    return timed_cpu(fn, n, warmup)[0]
+
+
+def timed_cpu(fn: Callable[[], Any], n: int, warmup: int = 2) -> tuple[list[float], list[float]]:
+    """Wall and CPU (this process's ``time.process_time``) milliseconds of each call."""
     for _ in range(warmup):
         fn()
-    samples = []
+    wall, cpu = [], []
     for _ in range(n):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         fn()
-        samples.append((time.perf_counter() - t0) * 1000)
-    return samples
+        cpu.append((time.process_time() - c0) * 1000)
+        wall.append((time.perf_counter() - t0) * 1000)
+    return wall, cpu
+
+
+def load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def row(label: str, samples: list[float], extra: str = "") -> str:
@@ -202,21 +219,23 @@ def row(label: str, samples: list[float], extra: str = "") -> str:
     )
 
 
-def profile_request(client: Any, url: str) -> None:
+def profile_request(client: Any, url: str, label: str = "") -> None:
+    """cProfile of one request: top 15 by own time, top 25 by cumulative time."""
     import cProfile
     import io
     import pstats
 
+    client.get(url)  # warm
     profiler = cProfile.Profile()
     profiler.enable()
     client.get(url)
     profiler.disable()
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out)
-    stats.sort_stats("cumulative").print_stats(r"/(ar|claims|practices|billing_ops)/", 15)
     stats.sort_stats("tottime").print_stats(15)
+    stats.sort_stats("cumulative").print_stats(25)
     print()
-    print(f"cProfile of one request to {url}:")
+    print(f"cProfile of one request to {url} ({label}):")
     print(out.getvalue())
 
 
@@ -266,56 +285,55 @@ def measure(args: argparse.Namespace) -> None:
     session = client.session
     session["practice_id"] = practice.pk
     session.save()
+    # The claim page of the first claim of payer AR, as a person opens it from the queue.
+    top_claim = payer_ar.order_by("-priority", "-pk").values_list("pk", flat=True).first()
+    claim_url = f"/claims/{top_claim}/?from=payer-ar"
+    filtered_url = "/queues/payer-ar/?sort=due&status=denied"
+    deep_url = f"/queues/payer-ar/?after={cursor_token}"
     pages = {
         "/queues/payer-ar/": "payer AR, first page",
         "/queues/my-day/": "my day, first page",
-        f"/queues/payer-ar/?after={cursor_token}": f"payer AR, deep page (row {depth:,})",
-        "/queues/payer-ar/?sort=due&status=denied": "payer AR, denied by due date",
+        deep_url: f"payer AR, deep page (row {depth:,})",
+        filtered_url: "payer AR, denied by due date",
         "/queues/rejections/": "rejections, first page",
         "/queues/unassigned/": "unassigned, first page",
         "/queues/all-open/": "all open, first page",
+        claim_url: "claim page",
     }
     print()
-    print(f"Queue pages ({args.requests} requests each after 2 warm-up, django.test.Client):")
+    print(
+        f"Pages ({args.requests} requests each after 2 warm-up, django.test.Client; "
+        f"load average {load_average()}):"
+    )
+    print(
+        f"{'page':34} {'p50':>7} {'p95':>7} {'max':>7}   {'CPU p50':>7} {'CPU p95':>7}"
+        f"   {'queries':>7} {'SQL':>7} {'page/SQL':>8}"
+    )
     captured: dict[str, list[dict[str, str]]] = {}
-    for url, label in pages.items():
+
+    def measure_url(url: str, label: str) -> None:
         response = client.get(url)
         assert response.status_code == 200, (url, response.status_code)
         with CaptureQueriesContext(connection) as ctx:
             client.get(url)
         queries = list(ctx.captured_queries)  # the next request resets connection.queries
         sql_ms = sum(float(q["time"]) for q in queries) * 1000
-        samples = timed(lambda url=url: client.get(url), args.requests)
-        ratio = percentile(samples, 50) / sql_ms if sql_ms else 0.0
+        wall, cpu = timed_cpu(lambda url=url: client.get(url), args.requests)
+        p50 = percentile(wall, 50)
+        ratio = p50 / sql_ms if sql_ms else 0.0
         print(
-            row(
-                label,
-                samples,
-                f"   {len(queries):2d} queries ({sql_ms:.1f} ms SQL, page/SQL {ratio:.1f}x)",
-            )
+            f"{label:34} {p50:7.1f} {percentile(wall, 95):7.1f} {max(wall):7.1f}   "
+            f"{percentile(cpu, 50):7.1f} {percentile(cpu, 95):7.1f}   {len(queries):7d} "
+            f"{sql_ms:7.1f} {ratio:7.1f}x"
         )
         captured[label] = queries
 
+    for url, label in pages.items():
+        measure_url(url, label)
     print()
-    print(f"API GET /api/v1/claims/?queue= ({args.requests} requests each after 2 warm-up):")
+    print(f"API GET /api/v1/claims/?queue= (load average {load_average()}):")
     for slug in queues.API_QUEUES:
-        url = f"/api/v1/claims/?queue={slug}"
-        response = client.get(url)
-        assert response.status_code == 200, (url, response.status_code)
-        with CaptureQueriesContext(connection) as ctx:
-            client.get(url)
-        queries = list(ctx.captured_queries)
-        sql_ms = sum(float(q["time"]) for q in queries) * 1000
-        listing = max(queries, key=lambda q: float(q["time"]))
-        samples = timed(lambda url=url: client.get(url), args.requests)
-        print(
-            row(
-                f"api ?queue={slug}",
-                samples,
-                f"   {len(queries):2d} queries ({sql_ms:.1f} ms "
-                f"SQL, slowest {float(listing['time']) * 1000:.1f} ms)",
-            )
-        )
+        measure_url(f"/api/v1/claims/?queue={slug}", f"api ?queue={slug}")
     print()
     print("Queries of one request (time, first 150 characters):")
     for label, queries in captured.items():
@@ -325,7 +343,17 @@ def measure(args: argparse.Namespace) -> None:
             print(f"    {float(query['time']) * 1000:6.1f} ms  {sql[:150]}")
 
     if args.profile:
-        profile_request(client, "/queues/payer-ar/")
+        for url, label in [
+            ("/queues/payer-ar/", "payer AR, first page"),
+            ("/queues/my-day/", "my day"),
+            (claim_url, "claim page"),
+            (deep_url, "deep page"),
+            (filtered_url, "filtered page"),
+            ("/api/v1/claims/?queue=payer-ar", "API ?queue=payer-ar"),
+        ]:
+            profile_request(client, url, label)
+    if args.pages_only:
+        return
 
     print()
     print(f"work_next ({args.work_next} calls, each released after):")

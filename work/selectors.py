@@ -11,6 +11,7 @@ import datetime as dt
 import json
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import EmptyResultSet
@@ -37,8 +38,10 @@ class Row:
     def ref(self) -> str:
         return f"{self.item_type.key}:{self.item.pk}"
 
-    @property
+    @cached_property
     def why(self) -> str:
+        """Once per row (the view and the row template both read it; computing it may score
+        the item afresh when no reasons are stored)."""
         return self.item.priority_explanation
 
 
@@ -136,22 +139,19 @@ def my_day_page(
 def my_day_counts(
     user: Any, practice_id: int | None = None, today: dt.date | None = None
 ) -> dict[str, int]:
-    """How much of my day is overdue and how much is due today (one query per type), each
-    capped like a queue total: a value above ``COUNT_CAP`` means "more than that"."""
+    """How much of my day is overdue and how much is due today (one query for every type),
+    each capped like a queue total: a value above ``COUNT_CAP`` means "more than that"."""
     today = today or timezone.localdate()
     totals = {"total": 0, "overdue": 0, "due_today": 0}
+    parts: dict[str, QuerySet[Any]] = {}
     for item_type in registry.types():
         items = my_day_of_type(item_type, user, today)
         if practice_id is not None:
             items = items.filter(practice_id=practice_id)
-        counts = capped_counts(
-            {
-                "overdue": items.filter(next_action_due__lt=today),
-                "due_today": items.filter(next_action_due=today),
-            }
-        )
-        totals["overdue"] += counts["overdue"]
-        totals["due_today"] += counts["due_today"]
+        parts[f"{item_type.key}:overdue"] = items.filter(next_action_due__lt=today)
+        parts[f"{item_type.key}:due_today"] = items.filter(next_action_due=today)
+    for name, count in capped_counts(parts).items():
+        totals[name.rpartition(":")[2]] += count
     totals["total"] = totals["overdue"] + totals["due_today"]
     return {key: min(value, COUNT_CAP + 1) for key, value in totals.items()}
 

@@ -9,6 +9,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.forms.models import ModelChoiceIterator
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -66,6 +67,27 @@ def _offer_owners(filters: Any, owners: list[Any]) -> None:
     if filters is not None and "owner" in filters.form.fields:
         choices = [("", "---------"), *((user.pk, str(user)) for user in owners)]
         filters.form.fields["owner"].widget.choices = choices
+
+
+def _listed_choices(filters: Any) -> None:
+    """The filter panel's model choices (practice, payer, ...) read with one plain query
+    each: a model choice field iterates its queryset with ``.iterator()``, on PostgreSQL a
+    server-side cursor (DECLARE, FETCH, CLOSE) for a list of a few rows. The options are
+    the ones the field's own iterator gives (empty, null, then each row), in its order."""
+    if filters is None:
+        return
+    for field in filters.form.fields.values():
+        if not isinstance(getattr(field.widget, "choices", None), ModelChoiceIterator):
+            continue
+        head: list[tuple[Any, Any]] = []
+        if field.empty_label is not None:
+            head.append(("", field.empty_label))
+        if getattr(field, "null_label", None) is not None:
+            head.append((field.null_value, field.null_label))
+        field.widget.choices = [
+            *head,
+            *((field.prepare_value(obj), field.label_from_instance(obj)) for obj in field.queryset),
+        ]
 
 
 def _style(filters: Any) -> None:
@@ -203,6 +225,7 @@ def queue(request: HttpRequest, slug: str) -> HttpResponse:
                 items = filters.qs
         owners = _owners(practice.pk, {item_type.permission})
         _offer_owners(filters, owners)
+        _listed_choices(filters)
         _style(filters)
         sort = request.GET.get("sort", "priority")
         page = selectors.keyset_page(current, items, sort, request.GET.get("after"), PAGE_SIZE)
@@ -221,6 +244,7 @@ def queue(request: HttpRequest, slug: str) -> HttpResponse:
     query.pop("after", None)
     query.pop("trail", None)
     phi_log.record_read(request, [row.item for row in context["page"].rows], what=f"queue {slug}")
+    _link_rows(context["page"].rows)
     pages = _pages(request, query, context["page"])
     context.update(
         rows=[(row.item, row.why) for row in context["page"].rows],
@@ -237,6 +261,21 @@ def queue(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 MAX_TRAIL = 40
+# A pk no row has, reversed once per item type: the rows' links are that URL with their pk.
+_HREF_MARK = 8_675_309_001
+
+
+def _link_rows(rows: list[selectors.Row]) -> None:
+    """Each row's item page (``item.queue_href``) with one URL reversal per item type on the
+    page instead of two per row (the row templates link the row and its number)."""
+    prefixes: dict[str, tuple[str, str]] = {}
+    for row in rows:
+        name = row.item_type.detail_url_name
+        if name not in prefixes:
+            head, _mark, tail = reverse(name, kwargs={"pk": _HREF_MARK}).partition(str(_HREF_MARK))
+            prefixes[name] = (head, tail)
+        head, tail = prefixes[name]
+        row.item.queue_href = f"{head}{row.item.pk}{tail}"  # type: ignore[attr-defined]
 
 
 def _pages(request: HttpRequest, query: QueryDict, page: Any) -> dict[str, Any]:
