@@ -1,11 +1,11 @@
 """SQL for many changed rows (PostgreSQL), shared by the bulk paths of ``ar`` (claims
-in ``ar.bulk_posting``, patient accounts in ``ar.ledger_bulk``): one UPDATE from arrays, the
-"~" history rows copied from the table, and rows written with ``COPY``."""
+in ``ar.bulk_posting``, patient accounts in ``ar.ledger_bulk``): one UPDATE from a copied
+temporary table, the "~" history rows copied from the table, and new rows written with
+``COPY`` (ids reserved from the sequences)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any, cast
 
 from django.db import connection, models
@@ -14,42 +14,40 @@ from simple_history.utils import get_history_manager_for_model
 
 
 def update_rows(model: type[models.Model], objs: list[Any], names: list[str]) -> int:
-    """One ``UPDATE t SET f = v.f ... FROM unnest(arrays) v WHERE t.pk = v.pk`` for the
-    ``names`` fields of ``objs`` (``bulk_update``'s CASE per row is quadratic in rows)."""
+    """The ``names`` fields of ``objs`` written back: the values are copied (``COPY`` from
+    tuples) into a temporary table shaped like those columns, then one ``UPDATE t SET f =
+    v.f ... FROM it v WHERE t.pk = v.pk`` (``bulk_update``'s CASE per row is quadratic in
+    rows; arrays as parameters cost their dumping). Values go as the model holds them
+    (the fields here are plain: numbers, text, dates, ids, JSON)."""
     if not objs:
         return 0
     quote = connection.ops.quote_name
     pk = model._meta.pk
     assert pk is not None
-    fields = [pk, *(model._meta.get_field(n) for n in names)]
-    arrays, params, sets = [], [], []
-    for i, f in enumerate(fields):
-        concrete = cast("models.Field[Any, Any]", f)
-        db_type = concrete.db_type(connection) or "text"
-        if isinstance(concrete, models.ForeignKey):
-            db_type = concrete.target_field.rel_db_type(connection) or "bigint"
-        if isinstance(concrete, models.JSONField):
-            values = [json.dumps(getattr(o, concrete.attname)) for o in objs]
-            arrays.append("%s::text[]")
-            value = f"v.c{i}::jsonb"
-        else:
-            values = [
-                concrete.get_db_prep_save(getattr(o, concrete.attname), connection) for o in objs
-            ]
-            arrays.append(f"%s::{db_type}[]")
-            value = f"v.c{i}"
-        params.append(values)
-        if i:
-            sets.append(f"{quote(cast(str, concrete.column))} = {value}")
-    columns = ", ".join(f"c{i}" for i in range(len(fields)))
-    sql = (
-        f"UPDATE {quote(model._meta.db_table)} t SET {', '.join(sets)} "
-        f"FROM unnest({', '.join(arrays)}) AS v({columns}) "
-        f"WHERE t.{quote(cast(str, pk.column))} = v.c0"
-    )
+    fields = [pk, *(cast("models.Field[Any, Any]", model._meta.get_field(n)) for n in names)]
+    attnames = [f.attname for f in fields]
+    json_at = [i for i, f in enumerate(fields) if isinstance(f, models.JSONField)]
+    columns = [quote(cast(str, f.column)) for f in fields]
+    table = quote(model._meta.db_table)
+    temp = quote(f"bulk_update_{model._meta.db_table}")
+    sets = ", ".join(f"{c} = v.{c}" for c in columns[1:])
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return int(cursor.rowcount)
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {temp} AS SELECT {', '.join(columns)} FROM {table} "
+            "WITH NO DATA"
+        )
+        with cursor.cursor.copy(f"COPY {temp} ({', '.join(columns)}) FROM STDIN") as copy:
+            for obj in objs:
+                row = [getattr(obj, name) for name in attnames]
+                for i in json_at:
+                    row[i] = Jsonb(row[i])
+                copy.write_row(row)
+        cursor.execute(
+            f"UPDATE {table} t SET {sets} FROM {temp} v WHERE t.{columns[0]} = v.{columns[0]}"
+        )
+        count = int(cursor.rowcount)
+        cursor.execute(f"DROP TABLE {temp}")
+    return count
 
 
 def copy_changed_history(
