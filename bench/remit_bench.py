@@ -19,16 +19,15 @@ and the peak RSS of the process. No assertions on time: a measuring tool, not a 
 dataset is built by a child process and the parsers are compared last, so the peak RSS
 printed for the posting is the posting's own.
 
-Figures of 2026-12-01, 25,000 claims with PR-2 on every line (every claim charges the
-patient's account), shared 2-core machine at load average 7-11 (wall times inflated;
-CPU is this process): post 54 CPU s (wall 340 s), 288 queries (24 per chunk of 2,000
-claims), peak RSS 310 MB; re-import 0.95 CPU s, 5 queries; parse only: ours 0.71 CPU s,
-edi-835-parser 1.8.0 4.22 CPU s (5.9x). Before (bulk path without patient share, one
-pass): 45 CPU s, 775 MB; with a patient share 2,000 claims took 49 CPU s and 30,023
-queries, now 5 CPU s and 36. The 10 s target is not met: cProfile at 2,000 claims puts
-most of the rest in Django's ``bulk_create`` (model ``__init__``, ``as_sql``, psycopg's
-query conversion) and the array dumping of the claims' UPDATE; next: ``COPY`` from tuples
-with ids reserved from the sequences.
+Figures of 2026-12-01 (bench/README.md, "Issue 11, second pass"), 25,000 claims with PR-2
+on every line, shared 2-core machine at load average 11-16 (wall times inflated; CPU is
+this process): the rows written with COPY from tuples and the file streamed through
+matching in chunks of 2,000: post 18-25 CPU s (was 54), peak RSS 191 MB (was 310), plus
+21-31 s of PostgreSQL's deferred foreign key checks (``--split-commit``: they are what the
+COMMIT waited for; the COMMIT itself 0.01-0.09 s); re-import 0.6-1.0 CPU s, 5 queries;
+parse only: ours 0.46-0.77 CPU s, edi-835-parser 1.8.0 3.0-4.0 CPU s (5-6.5x). The 10 s
+target is not met on this machine: the Python alone is 18-25 CPU s, PostgreSQL's own
+statement time 34-51 s (``--pg-log``) besides the checks.
 """
 
 from __future__ import annotations
