@@ -28,6 +28,7 @@ IMMEDIATE``). Deterministic for a seed and a day. See bench/README.md, "Dataset 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import queue
 import random
@@ -355,6 +356,7 @@ def generate(
     *,
     fast: bool | None = None,
     vacuum: bool = True,
+    now: dt.datetime | None = None,
     say: Callable[[str], None] = print,
 ) -> Report:
     """Write dataset L into ``database`` (a postgresql:// URL, a Django connection or None
@@ -377,7 +379,8 @@ def generate(
         cursor.execute("SELECT pg_backend_pid()")
         pid = int(cursor.fetchone()[0])
     clock = _Clock(report, pid, say)
-    today, now = timezone.localdate(), timezone.now()
+    now = now or timezone.now()  # the dates and priorities are as of this moment
+    today = timezone.localdate(now)
     plans = plans_for(practices, claims, lines_per_claim, seed)
     report.big_practice, report.big_biller = plans[0].slug, users_for(plans[0])["biller"][0]
     say(f"Dataset L: {practices} practices, {claims:,} claims, seed {seed}, today {today}")

@@ -448,7 +448,9 @@ class _Practice:
             if status != S.SUBMITTED:
                 first_ok = "f" if rejected_first else "t"
             clean = "t" if rnd() < (0.3 if rejected_first else 0.93) else "f"
-        payer_claim = f"{self.payer_codes[payer]}{claim_id:011d}" if accepted else ""
+        payer_claim = ""
+        if accepted:  # the payer's number (ICN), from the claim's own
+            payer_claim = f"{self.payer_codes[payer]}{plan.index:03d}{number:08d}"
         rejection = ""
         if status == S.REJECTED or (status == S.VOID and before == S.REJECTED):
             rejection = REJECTIONS[int(rnd() * len(REJECTIONS))]

@@ -120,3 +120,83 @@ def test_same_seed_same_rows() -> None:
     now = timezone.now()
     assert text(1) == text(1)
     assert text(1) != text(2)
+
+
+# Every column that matters, by natural keys (ids differ between the two runs).
+NATURAL = {
+    "claims": "SELECT p.slug, c.pms_claim_number, t.account_number, v.cob_order, y.payer_id, "
+    "o.username, r.npi, c.payer_claim_number, c.rejection_reason, c.claim_format, "
+    "c.service_date_from, c.service_date_to, c.diagnosis_codes, c.status, c.next_action, "
+    "c.next_action_due, c.wait_reason, c.total_billed, c.total_allowed, c.total_paid, "
+    "c.patient_responsibility, c.total_adjusted, c.other_payer_paid, "
+    "c.timely_filing_deadline, c.first_submitted_at, c.submission_count, "
+    "c.clean_at_first_submission, c.accepted_on_first_submission, c.follow_up_count, "
+    "c.locked_by_id, c.locked_until, c.priority, c.priority_reasons, c.version, c.created_at, "
+    "c.updated_at FROM claims_claim c JOIN practices_practice p ON p.id = c.practice_id "
+    "JOIN practices_patient t ON t.id = c.patient_id JOIN practices_coverage v "
+    "ON v.id = c.coverage_id JOIN practices_payer y ON y.id = c.payer_id JOIN auth_user o "
+    "ON o.id = c.owner_id JOIN practices_provider r ON r.id = c.provider_id "
+    "WHERE p.slug = ANY(%s) ORDER BY 1, 2",
+    "lines": "SELECT p.slug, c.pms_claim_number, l.line_number, l.procedure_code, l.modifiers, "
+    "l.diagnosis_pointers, l.tooth, l.surfaces, l.teeth, l.units, l.unit_basis, l.charge, "
+    "l.service_date, l.service_date_to FROM claims_claimline l JOIN claims_claim c "
+    "ON c.id = l.claim_id JOIN practices_practice p ON p.id = c.practice_id "
+    "WHERE p.slug = ANY(%s) ORDER BY 1, 2, 3",
+    "timeline": "SELECT p.slug, c.pms_claim_number, a.kind, u.username, a.at, a.text, "
+    "a.channel, a.contact, a.outcome, a.next_step, a.data::text FROM claims_claimactivity a "
+    "JOIN claims_claim c ON c.id = a.claim_id JOIN practices_practice p "
+    "ON p.id = c.practice_id LEFT JOIN auth_user u ON u.id = a.actor_id "
+    "WHERE p.slug = ANY(%s) ORDER BY 1, 2, 5, 3, 6, 7",
+    "claim history": "SELECT p.slug, h.pms_claim_number, h.history_type, u.username, "
+    "h.history_date, h.status, h.next_action, h.next_action_due, h.total_billed, h.version "
+    "FROM claims_historicalclaim h JOIN practices_practice p ON p.id = h.practice_id "
+    "JOIN auth_user u ON u.id = h.history_user_id WHERE p.slug = ANY(%s) ORDER BY 1, 2",
+    "line history": "SELECT p.slug, c.pms_claim_number, h.line_number, h.history_type, "
+    "u.username, h.history_date, h.procedure_code, h.teeth, h.charge "
+    "FROM claims_historicalclaimline h JOIN claims_claim c ON c.id = h.claim_id "
+    "JOIN practices_practice p ON p.id = c.practice_id JOIN auth_user u "
+    "ON u.id = h.history_user_id WHERE p.slug = ANY(%s) ORDER BY 1, 2, 3",
+    "patients": "SELECT p.slug, t.account_number, t.first_name, t.last_name, t.date_of_birth, "
+    "t.phone, t.email, t.address_line, v.cob_order, y.payer_id, v.member_id, "
+    "v.subscriber_name FROM practices_patient t JOIN practices_practice p "
+    "ON p.id = t.practice_id LEFT JOIN practices_coverage v ON v.patient_id = t.id "
+    "LEFT JOIN practices_payer y ON y.id = v.payer_id WHERE p.slug = ANY(%s) "
+    "ORDER BY 1, 2, 9",
+}
+
+
+def _natural_rows(slugs: list[str]) -> dict[str, list[tuple[Any, ...]]]:
+    with connection.cursor() as cursor:
+        rows = {}
+        for name, sql in NATURAL.items():
+            cursor.execute(sql, [slugs])
+            rows[name] = cursor.fetchall()
+        return rows
+
+
+def test_fast_and_plain_paths_write_the_same_rows() -> None:
+    """The fast path (tables truncated, COPY FREEZE, indexes and constraints dropped and
+    recreated) and the plain one (a table not empty, indexes kept) write the same rows."""
+    from django.db import transaction
+
+    from practices.models import Practice
+
+    now = timezone.now()
+    with transaction.atomic():
+        fast = generate(
+            None, practices=2, claims=150, seed=4, fast=True, vacuum=False, now=now, say=_quiet
+        )
+        slugs = list(
+            Practice.objects.filter(pk__in=fast.practice_ids).values_list("slug", flat=True)
+        )
+        fast_rows = _natural_rows(slugs)
+        transaction.set_rollback(True)
+    assert fast.freeze and fast_rows["claims"] and fast_rows["timeline"]
+    factories.PatientFactory()  # a bulk table holds rows: the plain path
+    plain = generate(
+        None, practices=2, claims=150, seed=4, fast=False, vacuum=False, now=now, say=_quiet
+    )
+    assert not plain.freeze
+    plain_rows = _natural_rows(slugs)
+    for name, rows in fast_rows.items():
+        assert plain_rows[name] == rows, name
