@@ -197,6 +197,10 @@ class _ClaimWalker:
         self.claim: dict | None = None
         self.resume_at: tuple[str, ...] = ()
         self.transaction_type: str | None = None  # BHT06: CH chargeable, RP encounter
+        # segment id -> its handler, found once (not a getattr per segment)
+        self.handlers: dict[str, Any] = {
+            name[4:].upper(): getattr(self, name) for name in dir(self) if name.startswith("_on_")
+        }
 
     def start(self, st: Segment, kind: str) -> None:
         self.kind, self.st = kind, st
@@ -211,7 +215,7 @@ class _ClaimWalker:
         if self.resume_at and seg.id not in self.resume_at:
             return
         self.resume_at = ()
-        handler = getattr(self, f"_on_{seg.id.lower()}", None)
+        handler = self.handlers.get(seg.id)
         if handler is None:
             return
         try:

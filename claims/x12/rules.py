@@ -183,18 +183,34 @@ NAMED_ENTITIES = frozenset({"40", "41", "85", "IL", "PR", "QC"})
 IDENTIFIED_ENTITIES = {"85": "XX", "PR": "PI XV", "IL": "II MI"}
 
 
+# Per segment id: (position, label, required, codes, what the codes are), built once.
+_Checked = tuple[int, str, bool, frozenset[str] | None, str]
+_COMPILED: dict[str, tuple[_Checked, ...]] = {}
+for _seg_id, _elements in RULES.items():
+    _rows: list[_Checked] = []
+    for _element in _elements:
+        _listed = CODE_LISTS.get((_seg_id, _element.position))
+        _codes, _what = (
+            _listed
+            if _listed
+            else (_element.codes, "one of " + ", ".join(sorted(_element.codes or ())))
+        )
+        _label = f"{_seg_id}{_element.position:02d} ({_element.name})"
+        _rows.append((_element.position, _label, _element.required, _codes, _what))
+    _COMPILED[_seg_id] = tuple(_rows)
+
+
 def check_segment(seg: Segment) -> list[X12Error]:
     """The problems of one segment on its own: required elements and code values."""
     problems = []
-    for element in RULES.get(seg.id, ()):
-        label = f"{seg.id}{element.position:02d} ({element.name})"
-        value = seg.el(element.position)
+    elements = seg.elements
+    count = len(elements)
+    for position, label, required, codes, what in _COMPILED.get(seg.id, ()):
+        value = elements[position] if position < count else ""
         if not value:
-            if element.required:
+            if required:
                 problems.append(seg.error(f"{label} is required but empty"))
             continue
-        listed = CODE_LISTS.get((seg.id, element.position))
-        codes, what = listed if listed else (element.codes, "one of " + _names(element.codes))
         if codes is not None and value not in codes:
             problems.append(seg.error(f"{label} {value!r} is not {what}"))
     if seg.id == "NM1":
@@ -202,10 +218,6 @@ def check_segment(seg: Segment) -> list[X12Error]:
     if seg.id == "CLM" and seg.el(5):
         problems += _check_clm05(seg)
     return problems
-
-
-def _names(codes: frozenset[str] | None) -> str:
-    return ", ".join(sorted(codes or ()))
 
 
 def _check_nm1(seg: Segment) -> list[X12Error]:
