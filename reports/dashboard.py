@@ -1,13 +1,15 @@
 """What the dashboard, its CSV, the API and the weekly e-mail show: one builder.
 
-``build(practice_ids, period)`` reads the snapshots once (``reports.selectors``) and
-returns the tiles, tables and chart series; each figure carries the link to the items
-behind it (the queue filtered the same way).
+``build(practice_ids, period)`` reads the snapshots once (the period's sums from
+PostgreSQL, ``reports.sums``; the 12 months' trend, ``reports.selectors``) and returns the
+tiles, tables and chart series; each figure carries the link to the items behind it (the
+queue filtered the same way).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -16,12 +18,12 @@ from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
 from django.template.loader import render_to_string
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from denials.choices import DenialCategory
-from reports import cached
+from reports import cached, sums
 from reports.catalogue import BY_KEY, KPIS, Kpi
 from reports.kpis import AGE_BUCKETS, OVER_90
 from reports.selectors import (
@@ -37,6 +39,8 @@ from reports.selectors import (
 )
 from reports.values import ZERO, headline
 
+# A tile's sparkline has a point per day up to this many days, per month beyond.
+SPARK_DAYS = 92
 BREAKDOWN_KEYS = ["denials_by_payer", "denials_by_provider", "denials_by_service"]
 
 
@@ -97,9 +101,20 @@ def show(unit: str, value: Decimal | int | None, no_data: bool) -> str:
     return f"{value:,}"
 
 
+@functools.lru_cache(maxsize=64)
+def _reversed(name: str, slug: str | None, prefix: str) -> str:
+    return reverse(name, kwargs={"slug": slug} if slug else None)
+
+
+def _url(name: str, slug: str | None = None) -> str:
+    """``reverse`` once per URL (and script prefix): a page links to the same dozen
+    queues from every tile, bucket and category."""
+    return _reversed(name, slug, get_script_prefix())
+
+
 def _queue(slug: str, practice_id: int | None, **params: str) -> str:
     query = {**({"practice": str(practice_id)} if practice_id else {}), **params}
-    url = reverse("queue", kwargs={"slug": slug})
+    url = _url("queue", slug)
     return f"{url}?{urlencode(query, doseq=True)}" if query else url
 
 
@@ -113,9 +128,9 @@ def links(practice_id: int | None) -> dict[str, str]:
         "first_pass_denial_amount_rate": denials,
         "days_in_ar": payer_ar,
         "ar_over_90": _queue("payer-ar", practice_id, age="91+"),
-        "net_collection_rate": reverse("remittance-list"),
-        "gross_collection_rate": reverse("remittance-list"),
-        "payments_posted": reverse("remittance-list"),
+        "net_collection_rate": _url("remittance-list"),
+        "gross_collection_rate": _url("remittance-list"),
+        "payments_posted": _url("remittance-list"),
         "claims_submitted": payer_ar,
         "submission_lag": _queue("all-open", practice_id, status="ready"),
         "response_turnaround": denials,
@@ -133,8 +148,8 @@ def links(practice_id: int | None) -> dict[str, str]:
         "denials_by_payer": denials,
         "denials_by_provider": denials,
         "denials_by_service": denials,
-        "overdue_by_owner": reverse("queue-owners"),
-        "dollars_resolved_by_staff": reverse("queue-owners"),
+        "overdue_by_owner": _url("queue-owners"),
+        "dollars_resolved_by_staff": _url("queue-owners"),
     }
 
 
@@ -158,7 +173,7 @@ def period_figures(
     practice_ids: Iterable[int], period: Period, today: dt.date, *, key: str | bool | None = True
 ) -> dict[str, Any]:
     """What the page shows for the period, before formatting: the figures of the period
-    and of the one before (``reports.selectors.aggregate``), the 12 months' trend, each
+    and of the one before (``reports.sums.period_sums``), the 12 months' trend, each
     tile's daily points and the staff's names. Cached (``reports.cached``) until a rollup
     of the days it reads is written again."""
     ids = sorted(set(practice_ids))
@@ -177,14 +192,51 @@ def figures_key_of(practice_ids: Iterable[int], period: Period, today: dt.date) 
 def _period_figures(
     ids: list[int], period: Period, today: dt.date, months: list[dt.date]
 ) -> dict[str, Any]:
-    # Every figure over the period and the one before; the trend figures over 12 months.
+    """Every figure over the period and the one before, summed in PostgreSQL
+    (``reports.sums``); the trend figures over 12 months; the tiles' points (per day up to
+    ``SPARK_DAYS``, per month beyond, from the same read)."""
+    ranges = [(period.start, period.end), (period.previous_start, period.previous_end)]
+    by_month = period.days > SPARK_DAYS
+    read = sums.period_sums(ids, ranges, today, monthly=0 if by_month else None)
+    current = read.figures[(0, None)]
+    now = read.today.get(None)
+    days = {today: now} if now is not None else {}
+    spark_keys = [kpi.key for kpi in KPIS if kpi.headline]
+    in_period = now if period.start <= today <= period.end else None
+    if by_month:  # the tiles' points by month, from the same read
+        sparks = {key: [_float(headline(f[key])) for _, _, f in read.months] for key in spark_keys}
+    else:
+        sparks = sums.daily(ids, period.start, period.end, today, spark_keys, in_period)
+    return {
+        "current": current,
+        "previous": read.figures[(1, None)],
+        "trend": month_trend(ids, months, period.end, days, today),
+        "sparks": sparks,
+        "names": staff_names(current),
+    }
+
+
+def _period_figures_plain(
+    ids: list[int], period: Period, today: dt.date, months: list[dt.date]
+) -> dict[str, Any]:
+    """The same figures the plain way (every stored day read and added in Python): the
+    reference ``tests/reports/test_sums.py`` compares ``_period_figures`` with."""
     days = read_days(ids, min(period.previous_start, period.start), period.end, today)
     current = aggregate(days, period.start, period.end)
     return {
         "current": current,
         "previous": aggregate(days, period.previous_start, period.previous_end),
         "trend": month_trend(ids, months, period.end, days, today),
-        "sparks": {kpi.key: _spark(days, kpi, period) for kpi in KPIS if kpi.headline},
+        "sparks": {kpi.key: _spark(days, kpi, period) for kpi in KPIS if kpi.headline}
+        if period.days <= SPARK_DAYS
+        else {
+            kpi.key: [
+                _float(headline(aggregate(days, start, end, [kpi.key])[kpi.key]))
+                for start, end in sums.month_pieces(period.start, period.end)
+            ]
+            for kpi in KPIS
+            if kpi.headline
+        },
         "names": staff_names(current),
     }
 
@@ -240,7 +292,10 @@ def build(
             if code in categories
         ],
         "breakdowns": [
-            (BY_KEY[key], sorted((current[key] or {}).items(), key=lambda kv: -kv[1].amount))
+            (
+                BY_KEY[key],
+                sorted((current[key] or {}).items(), key=lambda kv: (-kv[1].amount, kv[0])),
+            )
             for key in BREAKDOWN_KEYS
         ],
         "staff": staff_rows(current, period, raw["names"]),
@@ -270,6 +325,7 @@ def build(
             "sparks": {f.kpi.key: f.spark for f in figures.values() if f.kpi.headline},
         },
         "over_90_buckets": OVER_90,
+        "owners_url": _url("queue-owners"),
     }
 
 
@@ -301,6 +357,52 @@ def warm(
             body_html(practice_id, chosen)
             count += 1
     return count
+
+
+STAFF_KEYS = ["dollars_resolved_by_staff", "overdue_by_owner"]
+
+
+def console(practice_ids: Iterable[int], period: Period) -> dict[str, Any]:
+    """The vendor console: the headline figures of each practice and of all of them, and
+    the staff's throughput over all of them. One read of the stored days for every practice
+    at once (``reports.sums``, grouped by practice), cached like the dashboard's figures."""
+    ids = sorted(set(practice_ids))
+    today = timezone.localdate()
+    figures_key = figures_key_of(ids, period, today)
+    raw = cached.through(
+        f"{figures_key}:console" if figures_key else None,
+        lambda: _console_figures(ids, period, today),
+    )
+    tiles = [kpi for kpi in KPIS if kpi.headline]
+    per_practice = {}
+    for group in [*ids, None]:
+        urls = links(group)
+        current, previous = raw[(0, group)], raw[(1, group)]
+        per_practice[group] = {
+            kpi.key: Figure(
+                kpi=kpi,
+                value=_value(kpi, current[kpi.key]),
+                previous=_value(kpi, previous[kpi.key]),
+                no_data=current[kpi.key] is None,
+                link=urls.get(kpi.key, "") if group is not None else "",
+            )
+            for kpi in tiles
+        }
+    overall = raw[(0, None)]
+    return {
+        "tiles": tiles,
+        "figures": per_practice,
+        "staff": staff_rows(overall, period, raw["names"]),
+    }
+
+
+def _console_figures(ids: list[int], period: Period, today: dt.date) -> dict[Any, Any]:
+    keys = [kpi.key for kpi in KPIS if kpi.headline] + STAFF_KEYS
+    ranges = [(period.start, period.end), (period.previous_start, period.previous_end)]
+    read = sums.period_sums(ids, ranges, today, keys=keys, by_practice=True)
+    result: dict[Any, Any] = dict(read.figures)
+    result["names"] = staff_names(read.figures[(0, None)])
+    return result
 
 
 def _cats(categories: dict[str, Any]) -> list[tuple[str, Any, str]]:

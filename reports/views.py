@@ -101,16 +101,14 @@ def vendor_console(request: HttpRequest) -> HttpResponse:
         raise Http404("Not found.")
     chosen = chosen_period(request)
     practices = list(Practice.objects.filter(pk__in=ids).order_by("name"))
-    columns = [
-        (practice, dashboard.build([practice.pk], chosen, practice_id=practice.pk))
-        for practice in practices
-    ]
-    overall = dashboard.build(ids, chosen)
-    tiles = [figure.kpi for figure in overall["tiles"]]
+    read = dashboard.console(ids, chosen)
+    figures = read["figures"]
+    columns = [(practice, figures[practice.pk]) for practice in practices]
     rows = [
-        (kpi, [context["figures"][kpi.key] for _, context in columns], overall["figures"][kpi.key])
-        for kpi in tiles
+        (kpi, [figures[practice.pk][kpi.key] for practice in practices], figures[None][kpi.key])
+        for kpi in read["tiles"]
     ]
+    overall = {"staff": read["staff"]}
     return render(
         request,
         "reports/console.html",
