@@ -3,6 +3,7 @@ trend charts draw on the first run."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.utils import timezone
@@ -11,6 +12,11 @@ from demo.kpis import DAYS, reset_kpis, seed_kpis
 from reports import dashboard
 from reports.models import PracticeDay, VendorDay
 from reports.selectors import period
+
+
+def _first_month(today: dt.date) -> tuple[dt.date, dt.date]:
+    start = today - dt.timedelta(days=DAYS)
+    return start, start + dt.timedelta(days=27)
 
 
 def test_a_year_of_snapshots_twice_and_reset(world: Any) -> None:
@@ -37,6 +43,18 @@ def test_a_year_of_snapshots_twice_and_reset(world: Any) -> None:
     assert all(value is not None for value in clean["data"])  # every month drawn
     assert clean["data"][0] < clean["data"][-1]  # and improving over the year
     assert built["figures"]["days_in_ar"].value is not None
+    # The patient A/R figures are in the made-up year too, improving like the payer side.
+    for key in ("patient_days_in_ar", "patient_ar_over_90"):
+        figure = built["figures"][key]
+        assert figure.value is not None and not figure.no_data, key
+    assert built["aging_patient_no_data"] is False
+    assert sum(patient for _, _, _, patient in built["aging"]) > 0
+    year_ago = dashboard.build(
+        [world.sunrise.pk],
+        period("custom", timezone.localdate(), *_first_month(timezone.localdate())),
+    )
+    for key in ("patient_days_in_ar", "patient_ar_over_90"):
+        assert year_ago["figures"][key].value > built["figures"][key].value, key
 
     reset_kpis(practices)
     assert not PracticeDay.objects.exists() and not VendorDay.objects.exists()
