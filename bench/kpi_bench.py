@@ -63,6 +63,17 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--page-only", action="store_true", help="skip the timed rollups (one untimed rollup)"
     )
+    parser.add_argument(
+        "--explain",
+        action="store_true",
+        help="EXPLAIN ANALYZE the queries of one more cold request per page (PostgreSQL's time)",
+    )
+    parser.add_argument(
+        "--console-practices",
+        type=int,
+        default=5,
+        help="practices of the manager who opens the vendor console",
+    )
     return parser.parse_args()
 
 
@@ -328,37 +339,105 @@ def measure(args: argparse.Namespace) -> None:
     ]  # fmt: skip
     PracticeDay.objects.bulk_create(copies, ignore_conflicts=True, batch_size=5000)
     manager = Practice.objects.get(pk=first.practice_id)
-    user = manager.memberships.get(role="practice_manager").user
+    user = manager.memberships.get(
+        role="practice_manager", user__username__startswith="manager"
+    ).user
     client = login(Client(), user)
-    for label, url in [
-        ("dashboard, this month", "/kpis/"),
-        ("dashboard, last 90 days", "/kpis/?period=last_90"),
-        ("dashboard, last month", "/kpis/?period=last_month"),
-    ]:
+    # The console: a manager of several practices (the first N, by id).
+    lead = _console_user(ids[: args.console_practices])
+    console = login(Client(), lead)
+    year_ago = (today - dt.timedelta(days=364)).isoformat()
+    pages = [
+        ("dashboard, this month", client, "/kpis/"),
+        ("dashboard, last month", client, "/kpis/?period=last_month"),
+        ("dashboard, last 90 days", client, "/kpis/?period=last_90"),
+        ("dashboard, custom 12 mo", client,
+         f"/kpis/?period=custom&from={year_ago}&to={today.isoformat()}"),
+        (f"console, {args.console_practices} pr., month", console, "/kpis/vendor/"),
+        (f"console, {args.console_practices} pr., 90 d", console, "/kpis/vendor/?period=last_90"),
+    ]  # fmt: skip
+    print(f"load average before the page runs: {_load()}")
+    for label, who, url in pages:
         # "cold": the cache emptied before each request, so every request sums the stored
         # days (the page as it was before the cache; the first request after a rollup);
         # "cached": what every other request of the practice and period reads.
         for mode in ("cold", "cached"):
-            times = []
+            times, cpu = [], []
             for i in range(args.requests + 2):
                 if mode == "cold":
                     cache.clear()
                 with CaptureQueriesContext(connection) as queries:
+                    c0 = time.process_time()
                     t0 = time.perf_counter()
-                    response = client.get(url)
+                    response = who.get(url)
                     took = (time.perf_counter() - t0) * 1000
+                    spent = (time.process_time() - c0) * 1000
                 assert response.status_code == 200, response.status_code
                 if i >= 2:
                     times.append(took)
+                    cpu.append(spent)
             print(
-                f"{label:24} {mode:6} p50 {percentile(times, 50):7.1f} ms   "
-                f"p95 {percentile(times, 95):7.1f} ms   max {max(times):7.1f} ms   "
-                f"{len(queries.captured_queries)} queries"
+                f"{label:30} {mode:6} p50 {percentile(times, 50):6.1f} ms  "
+                f"p95 {percentile(times, 95):6.1f} ms  max {max(times):6.1f} ms  "
+                f"CPU p50 {percentile(cpu, 50):6.1f} / p95 {percentile(cpu, 95):6.1f} ms  "
+                f"{len(queries.captured_queries)} q"
             )
             if args.profile:
                 if mode == "cold":
                     cache.clear()
-                profile(client, url)
+                profile(who, url)
+            if args.explain and mode == "cold":
+                cache.clear()
+                explain(who, url)
+    print(f"load average after the page runs: {_load()}")
+
+
+def explain(client: Any, url: str) -> None:
+    """One more request of ``url``; then EXPLAIN ANALYZE each of its queries: PostgreSQL's
+    own execution time, in total and the three longest."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        client.get(url)
+    timed = []
+    with connection.cursor() as cursor:
+        for query in queries.captured_queries:
+            sql = query["sql"]
+            if not sql.lstrip().upper().startswith(("SELECT", "WITH")):
+                continue
+            cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql)
+            plan = cursor.fetchone()[0]
+            plan = plan[0] if isinstance(plan, list) else plan
+            timed.append((plan["Execution Time"] + plan["Planning Time"], " ".join(sql.split())))
+    total = sum(ms for ms, _ in timed)
+    print(
+        f"   PostgreSQL: {total:.1f} ms over {len(timed)} queries (EXPLAIN ANALYZE, planning incl.)"
+    )
+    for ms, sql in sorted(timed, reverse=True)[:3]:
+        print(f"   {ms:8.1f} ms  {sql[:110]}")
+
+
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def _console_user(practice_ids: list[int]) -> Any:
+    """A practice manager at each of these practices (the console shows them side by side)."""
+    from django.contrib.auth import get_user_model
+
+    from practices import services
+    from practices.choices import Role
+    from practices.models import Practice
+
+    user, _ = get_user_model().objects.get_or_create(
+        username="console-lead", defaults={"first_name": "Console"}
+    )
+    for practice in Practice.objects.filter(pk__in=practice_ids):
+        services.membership_set(
+            actor=None, user=user, practice=practice, role=Role.PRACTICE_MANAGER
+        )
+    return user
 
 
 def profile(client: Any, url: str, top: int = 12) -> None:
