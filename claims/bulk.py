@@ -17,7 +17,9 @@ Every rule of ``claim_create`` holds, checked in Python once per row instead of 
 - lines are written with their history, and each claim gets its "created" timeline entry.
 
 A claim that breaks a rule is not written; its ValidationError is returned under its
-index. Queries per call: numbers on file 1, claims 2 (rows, history), lines 2, timeline 1
+index. Lines and timeline entries are written by COPY (``practices.copy_rows``). Queries
+per call: numbers on file 1, claims 2 (rows, history), lines 3 (ids, COPY, history),
+timeline 2 (ids, COPY)
 (plus the actor's and the owner's grants when they are not cached).
 """
 
@@ -32,11 +34,12 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from billing_ops.bulk import clean_new_fields, create_with_history
+from billing_ops.bulk import clean_new_fields
 from claims.choices import ActivityKind
 from claims.models import Claim, ClaimActivity, ClaimLine
 from claims.services import _check_owner, _money, _teeth
 from practices import permissions as perms
+from practices.copy_rows import copy_rows, copy_with_history
 from practices.models import Coverage, Patient, Practice, Provider
 from practices.services import require_practice_perm
 from work.services import check_next_action, create_checked_bulk
@@ -210,14 +213,17 @@ def claims_create_bulk(
         for line in lines:
             line.claim = claim
         all_lines += lines
-    create_with_history(all_lines, ClaimLine, actor)
-    ClaimActivity.objects.bulk_create(
-        ClaimActivity(
-            claim=claim,
-            actor=actor,
-            kind=ActivityKind.CREATED,
-            text=f"Created with {len(lines)} line(s).",
-        )
-        for claim, lines in built
+    copy_with_history(all_lines, ClaimLine, actor)
+    copy_rows(
+        [
+            ClaimActivity(
+                claim=claim,
+                actor=actor,
+                kind=ActivityKind.CREATED,
+                text=f"Created with {len(lines)} line(s).",
+            )
+            for claim, lines in built
+        ],
+        ClaimActivity,
     )
     return result

@@ -5,7 +5,8 @@ The importer's permission is checked once per call (not once per row), every row
 validated in Python (field lengths, choices, required values: ``clean_fields``; the
 foreign keys are objects the caller already holds, so they are not looked up again), the
 unique keys are checked with one query per call plus the rows of the call itself, and the
-rows and their history (naming the actor) are written with one INSERT each.
+rows and their history (naming the actor) are written with one COPY and one INSERT
+(``practices.copy_rows``).
 
 A row that breaks a rule is not written; its ValidationError is returned under the row's
 index, so the caller can report it where it came from.
@@ -20,8 +21,9 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from billing_ops.bulk import clean_new_fields, create_with_history
+from billing_ops.bulk import clean_new_fields
 from practices import permissions as perms
+from practices.copy_rows import copy_with_history
 from practices.models import Coverage, Patient, Practice
 from practices.services import _same_practice, require_practice_perm
 
@@ -68,7 +70,7 @@ def patients_create_bulk(
         taken.add(patient.account_number)
         good.append(patient)
     if good:
-        result.created = create_with_history(good, Patient, actor)
+        result.created = copy_with_history(good, Patient, actor)
     return result
 
 
@@ -103,5 +105,5 @@ def coverages_create_bulk(*, actor: Any, coverages: Sequence[Coverage]) -> Writt
         taken.add(key)
         good.append(coverage)
     if good:
-        result.created = create_with_history(good, Coverage, actor)
+        result.created = copy_with_history(good, Coverage, actor)
     return result

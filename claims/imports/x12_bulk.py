@@ -17,7 +17,10 @@ services, and hands the new claims here. Per chunk of ``CHUNK`` claims:
    payer exactly as one by one;
 4. claims: ``claims.bulk.claims_create_bulk`` (rules, history, lines, timeline).
 
-A claim that is not plain (no service date) goes through the importer's one-by-one path.
+A claim without a service date has its patient and coverage found or made with the chunk,
+then goes through ``claim_create`` (a draft with its scrub findings), as one by one. The
+claims are taken in file order, so the notes of a new patient or coverage name the same
+claim as on the one-by-one path.
 The result lists the same entries as the one-by-one path; a problem of one claim is
 reported under its number, and any error rejects the file as before.
 """
@@ -79,17 +82,11 @@ class BulkNewClaims:
     # --- one chunk --------------------------------------------------------------------
 
     def run(self, claims: Sequence[ParsedClaim], done: int = 0) -> None:
-        plain = [c for c in claims if c.service_date_from is not None]
-        for start in range(0, len(plain), CHUNK):
-            chunk = plain[start : start + CHUNK]
+        for start in range(0, len(claims), CHUNK):
+            chunk = list(claims[start : start + CHUNK])
             self._guarded(chunk, self._chunk)
             done += len(chunk)
             self.ctx.outcome.progress(done)
-        for claim in claims:
-            if claim.service_date_from is None:
-                self._guarded([claim], lambda one: self.importer._import(one[0]))
-                done += 1
-                self.ctx.outcome.progress(done)
 
     def _guarded(
         self, chunk: list[ParsedClaim], write: Callable[[list[ParsedClaim]], None]
@@ -148,7 +145,11 @@ class BulkNewClaims:
             except ValidationError as exc:
                 fail(claim, exc)
                 continue
-            assert claim.service_date_from is not None
+            if claim.service_date_from is None:
+                # Undated: a draft with its scrub findings, through claim_create (its
+                # patient and coverage are on file now, found again without a note).
+                self._one_by_one(claim)
+                continue
             new.append(
                 NewClaim(
                     patient=patient,
@@ -178,6 +179,14 @@ class BulkNewClaims:
         ctx.outcome.created += len(created.claims)
         for made in created.claims:  # the result page links to each (issue 7)
             ctx.outcome.record(CLAIM, made.pk, made.pms_claim_number)
+
+    def _one_by_one(self, claim: ParsedClaim) -> None:
+        try:
+            self.importer._import(claim)
+        except ValidationError as exc:
+            report(self.ctx, exc, claim=claim.claim_number)
+        except PermissionDenied as exc:
+            self.ctx.outcome.error(str(exc), claim=claim.claim_number)
 
     # --- patients -----------------------------------------------------------------------
 
@@ -364,7 +373,6 @@ class BulkNewClaims:
 
 def apply(importer: X12Import) -> None:
     """Write an 837 import: voids, replacements and estimates one by one through the
-    claim services (``X12Import.apply``), new claims in chunks (``BulkNewClaims``)."""
-    new, importer.todo = importer.todo, []
-    importer.apply()
-    BulkNewClaims(importer).run(new, done=importer.total - len(new))
+    claim services (``X12Import.apply``), new claims in chunks (``BulkNewClaims``), in the
+    one-by-one path's order (voids, replacements, new claims, estimates)."""
+    importer.apply(new_claims=BulkNewClaims(importer).run)

@@ -8,10 +8,12 @@ can show it as a conflict (or as what a replacement changes).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
-from claims.models import Claim
+from claims.models import Claim, ClaimLine
 from claims.x12 import ParsedClaim
 
 
@@ -84,12 +86,99 @@ def _on_file_line_key(line: Any) -> tuple[Any, ...]:
     )
 
 
+class _Lines(list[Any]):
+    """A light claim's lines, read as ``claim.lines.all()`` reads them."""
+
+    def all(self) -> _Lines:
+        return self
+
+
+class _Line(SimpleNamespace):
+    @property
+    def all_teeth(self) -> list[dict[str, str]]:
+        return ClaimLine.all_teeth.fget(self)  # type: ignore[attr-defined]
+
+
+_CLAIM_FACTS = (
+    "pk",
+    "pms_claim_number",
+    "payer__payer_id",
+    "status",
+    "total_billed",
+    "service_date_from",
+    "service_date_to",
+    "diagnosis_codes",
+    "other_payer_paid",
+    "provider__npi",
+    "coverage__member_id",
+    "patient__first_name",
+    "patient__last_name",
+    "patient__date_of_birth",
+)
+_LINE_FACTS = (
+    "claim_id",
+    "procedure_code",
+    "modifiers",
+    "diagnosis_pointers",
+    "tooth",
+    "surfaces",
+    "teeth",
+    "units",
+    "unit_basis",
+    "charge",
+    "service_date",
+    "service_date_to",
+)
+
+
+def on_file_facts(practice: Any, numbers: Iterable[str]) -> list[Any]:
+    """The facts ``differences`` compares of the practice's claims with these numbers, as
+    light objects (no model instances): two queries, whatever the number of claims. Each
+    has ``pk``, ``pms_claim_number``, ``payer_id`` and ``status`` besides."""
+    found = []
+    for row in Claim.objects.filter(
+        practice=practice, pms_claim_number__in=set(numbers)
+    ).values_list(*_CLAIM_FACTS):
+        facts = dict(zip(_CLAIM_FACTS, row, strict=True))
+        found.append(
+            SimpleNamespace(
+                pk=facts["pk"],
+                pms_claim_number=facts["pms_claim_number"],
+                payer_id=facts["payer__payer_id"],
+                status=facts["status"],
+                total_billed=facts["total_billed"],
+                service_date_from=facts["service_date_from"],
+                service_date_to=facts["service_date_to"],
+                diagnosis_codes=facts["diagnosis_codes"],
+                other_payer_paid=facts["other_payer_paid"],
+                provider=SimpleNamespace(npi=facts["provider__npi"]),
+                coverage=SimpleNamespace(member_id=facts["coverage__member_id"]),
+                patient=SimpleNamespace(
+                    first_name=facts["patient__first_name"],
+                    last_name=facts["patient__last_name"],
+                    date_of_birth=facts["patient__date_of_birth"],
+                ),
+                lines=_Lines(),
+            )
+        )
+    if found:
+        by_pk = {claim.pk: claim for claim in found}
+        lines = ClaimLine.objects.filter(claim_id__in=list(by_pk)).order_by(
+            "claim_id", "line_number"
+        )
+        for row in lines.values_list(*_LINE_FACTS):
+            line = _Line(**dict(zip(_LINE_FACTS, row, strict=True)))
+            by_pk[line.claim_id].lines.append(line)
+    return found
+
+
 def _day(value: dt.date | None) -> str:
     return f"{value:%m/%d/%Y}" if value else "none"
 
 
-def differences(on_file: Claim, claim: ParsedClaim) -> list[str]:
-    """What the file says differently from the claim on file, one phrase per fact."""
+def differences(on_file: Any, claim: ParsedClaim) -> list[str]:
+    """What the file says differently from the claim on file (a ``Claim``, or its facts
+    from ``on_file_facts``), one phrase per fact."""
     found = []
     patient = on_file.patient
     theirs = claim.patient

@@ -33,7 +33,12 @@ from claims import services as claim_services
 from claims.choices import TRANSITIONS, ClaimStatus, NextAction
 from claims.imports.reference import CoverageBook, create_payer, create_provider, report
 from claims.imports.results import CLAIM, ESTIMATE, PATIENT, Context
-from claims.imports.x12_compare import differences, line_specs, other_payer_paid
+from claims.imports.x12_compare import (
+    differences,
+    line_specs,
+    on_file_facts,
+    other_payer_paid,
+)
 from claims.models import Claim, Estimate
 from claims.x12 import ParsedClaim, X12Error, parse_837
 from practices import services as practice_services
@@ -129,6 +134,8 @@ class PatientMatcher:
         return patient
 
 
+# Claims of the file sorted against the claims on file per query (numbers in one IN list).
+SORT_CHUNK = 2000
 # CLM05-3 claim frequency codes.
 REPLACEMENT, VOID = "7", "8"
 KIND_OF_FORMAT = {
@@ -197,25 +204,57 @@ class X12Import:
             )
 
     def _sort(self, claims: tuple[ParsedClaim, ...]) -> None:
+        """Sort the file's claims against the claims on file, in chunks of numbers: each
+        chunk reads the facts of its claims on file (two queries, no model instances);
+        only the claims a new one names, a void voids or a difference reports are then
+        read whole (a re-import of an identical file reads none)."""
+        self._seen: dict[tuple[str, str], ParsedClaim] = {}  # across chunks: the file's
+        for start in range(0, len(claims), SORT_CHUNK):
+            self._sort_chunk(claims[start : start + SORT_CHUNK])
+
+    def _sort_chunk(self, claims: tuple[ParsedClaim, ...]) -> None:
         ctx, outcome = self.ctx, self.ctx.outcome
         numbers = {c.claim_number for c in claims}
-        on_file: dict[tuple[str, str], Claim] = {}
-        by_number: dict[str, list[Claim]] = {}
-        found = (
-            Claim.objects.filter(practice=ctx.practice, pms_claim_number__in=numbers)
-            .select_related("payer", "patient", "coverage", "provider")
-            .prefetch_related("lines")
-        )
-        for claim in found:
-            on_file[(claim.pms_claim_number, claim.payer.payer_id.upper())] = claim
-            by_number.setdefault(claim.pms_claim_number, []).append(claim)
+        on_file: dict[tuple[str, str], Any] = {}
+        by_number: dict[str, list[Any]] = {}
+        for facts in on_file_facts(ctx.practice, numbers):
+            on_file[(facts.pms_claim_number, facts.payer_id.upper())] = facts
+            by_number.setdefault(facts.pms_claim_number, []).append(facts)
         estimates = {
             (e.pms_claim_number, e.payer.payer_id.upper()): e
             for e in Estimate.objects.filter(
                 practice=ctx.practice, pms_claim_number__in=numbers
             ).select_related("payer")
         }
-        seen: dict[tuple[str, str], ParsedClaim] = {}
+        first: list[ParsedClaim] = []  # each (number, payer)'s first claim in the file
+        keys = set(self._seen)
+        for claim in claims:
+            if _key(claim) not in keys:
+                keys.add(_key(claim))
+                first.append(claim)
+        changes: dict[int, list[str]] = {}
+        wanted: set[int] = set()  # claims on file to read whole
+        for claim in first:
+            if claim.predetermination:
+                continue
+            existing = on_file.get(_key(claim))
+            if existing is None:
+                wanted |= {other.pk for other in by_number.get(claim.claim_number, [])}
+            elif claim.frequency_code == VOID:
+                wanted.add(existing.pk)
+            else:
+                changes[id(claim)] = differences(existing, claim)
+                if changes[id(claim)]:
+                    wanted.add(existing.pk)
+        whole: dict[int, Claim] = {}
+        if wanted:
+            whole = {
+                c.pk: c
+                for c in Claim.objects.filter(pk__in=wanted)
+                .select_related("payer", "patient", "coverage", "provider")
+                .prefetch_related("lines")
+            }
+        seen = self._seen
         for claim in claims:
             key, number = _key(claim), claim.claim_number
             earlier = seen.get(key)
@@ -235,11 +274,15 @@ class X12Import:
                 continue
             existing = on_file.get(key)
             if existing is None:
-                self._new(claim, by_number.get(number, []))
+                self._new(claim, [whole[o.pk] for o in by_number.get(number, [])])
             elif claim.frequency_code == VOID:
-                self._void(claim, existing)
+                self._void(claim, whole[existing.pk])
+            elif not changes[id(claim)]:
+                outcome.skip(
+                    "already on file with the same content; not imported again", claim=number
+                )
             else:
-                self._compare(claim, existing)
+                self._compare(claim, whole[existing.pk], changes[id(claim)])
 
     def _new(self, claim: ParsedClaim, same_number: list[Claim]) -> None:
         outcome, number = self.ctx.outcome, claim.claim_number
@@ -294,12 +337,8 @@ class X12Import:
         else:
             self.void.append((claim, existing))
 
-    def _compare(self, claim: ParsedClaim, existing: Claim) -> None:
+    def _compare(self, claim: ParsedClaim, existing: Claim, changes: list[str]) -> None:
         outcome, number = self.ctx.outcome, claim.claim_number
-        changes = differences(existing, claim)
-        if not changes:
-            outcome.skip("already on file with the same content; not imported again", claim=number)
-            return
         what = "; ".join(changes)
         if claim.frequency_code != REPLACEMENT:
             outcome.conflict(
@@ -323,7 +362,11 @@ class X12Import:
         else:
             self.replace.append((claim, existing, changes))
 
-    def apply(self) -> None:
+    def apply(self, new_claims: Any = None) -> None:
+        """Write voids, replacements, new claims and estimates, in this order.
+
+        ``new_claims(claims, done)``: writes the new claims instead of one by one here
+        (``x12_bulk``: in chunks); ``done`` is the progress count before them."""
         ctx = self.ctx
         self.payers = {p.payer_id.upper(): p for p in Payer.objects.filter(practice=ctx.practice)}
         self.providers = {p.npi: p for p in Provider.objects.filter(practice=ctx.practice)}
@@ -331,15 +374,26 @@ class X12Import:
         self.coverages = CoverageBook(ctx)
         skipped = self.total - len(self.todo) - len(self.replace) - len(self.void)
         skipped -= len(self.estimates)
-        work: list[tuple[ParsedClaim, Any]] = [
-            *((c, self._void_one) for c, _ in self.void),
-            *((c, self._replace_one) for c, _, _ in self.replace),
-            *((c, self._import) for c in self.todo),
-            *((c, self._import_estimate) for c in self.estimates),
-        ]
         self._existing = {id(c): e for c, e in self.void} | {id(c): e for c, e, _ in self.replace}
         self._changes = {id(c): ch for c, _, ch in self.replace}
-        for done, (claim, write) in enumerate(work, start=skipped + 1):
+        done = self._write_each(
+            [
+                *((c, self._void_one) for c, _ in self.void),
+                *((c, self._replace_one) for c, _, _ in self.replace),
+            ],
+            skipped,
+        )
+        if new_claims is None:
+            done = self._write_each([(c, self._import) for c in self.todo], done)
+        else:
+            new_claims(self.todo, done)
+            done += len(self.todo)
+        self._write_each([(c, self._import_estimate) for c in self.estimates], done)
+
+    def _write_each(self, work: list[tuple[ParsedClaim, Any]], done: int) -> int:
+        ctx = self.ctx
+        for claim, write in work:
+            done += 1
             ctx.outcome.progress(done)
             try:
                 write(claim)
@@ -347,6 +401,7 @@ class X12Import:
                 report(ctx, exc, claim=claim.claim_number)
             except PermissionDenied as exc:
                 ctx.outcome.error(str(exc), claim=claim.claim_number)
+        return done
 
     def _payer(self, claim: ParsedClaim) -> Payer:
         if not claim.payer_id:
