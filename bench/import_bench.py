@@ -48,14 +48,20 @@ def parse_args() -> argparse.Namespace:
         "used to create the bench database",
     )
     parser.add_argument("--db-name", default="billing_ops_import_bench")
+    parser.add_argument(
+        "--keep-template",
+        action="store_true",
+        help="keep the migrated empty database as <db-name>_template and start from it "
+        "next time (migrate then only applies what is new); drop it when done",
+    )
     parser.add_argument("--out", type=Path, help="also write the generated 837P here")
     parser.add_argument(
         "--profile",
         action="store_true",
-        help="cProfile the import and the re-import (top 25 cumulative, top 15 own time)",
+        help="cProfile every step (top 25 cumulative, top 15 own time)",
     )
     parser.add_argument(
-        "--queries", action="store_true", help="list the import's queries by kind (top 30)"
+        "--queries", action="store_true", help="list each step's queries by kind (top 30)"
     )
     parser.add_argument(
         "--one-by-one",
@@ -119,14 +125,39 @@ def bench_url(url: str, name: str) -> str:
     return urlunsplit(urlsplit(url)._replace(path="/" + name))
 
 
-def prepare_database(url: str, name: str) -> None:
+def prepare_database(url: str, name: str, template: str | None = None) -> bool:
+    """(Re)create the bench database; from ``template`` when that database exists (a
+    migrated copy kept by ``--keep-template``). Returns whether it was copied."""
     import psycopg
     from psycopg import sql
 
     with psycopg.connect(url, autocommit=True) as conn:
         if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
             conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        copied = template is not None and bool(
+            conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [template]).fetchone()
+        )
+        create = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+        if template is not None and copied:
+            create += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
+        conn.execute(create)
+    return copied
+
+
+def keep_template(url: str, name: str, template: str) -> None:
+    """Keep the freshly migrated (empty) bench database as ``template`` for the next run."""
+    import psycopg
+    from django.db import connections
+    from psycopg import sql
+
+    connections.close_all()
+    with psycopg.connect(url, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [template]).fetchone():
+            conn.execute(
+                sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                    sql.Identifier(template), sql.Identifier(name)
+                )
+            )
 
 
 def setup_django(url: str) -> None:
@@ -137,7 +168,7 @@ def setup_django(url: str) -> None:
     django.setup()
 
 
-def practice_and_manager() -> tuple[Any, Any]:
+def practice_and_manager(url: str, name: str, template: str | None) -> tuple[Any, Any]:
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
 
@@ -148,6 +179,8 @@ def practice_and_manager() -> tuple[Any, Any]:
     started = time.perf_counter()
     call_command("migrate", verbosity=0)
     print(f"migrated in {time.perf_counter() - started:.1f} s")
+    if template:
+        keep_template(url, name, template)
     practice = Practice.objects.create(
         name="Bench Medical", slug="bench-medical", kind=PracticeKind.MEDICAL
     )
@@ -166,29 +199,62 @@ def peak_rss_mb() -> float:
 KINDS: Counter[str] = Counter()
 
 
-def run_step(label: str, claims: int, fn: Any) -> Any:
+def run_step(label: str, claims: int, fn: Any, profile: bool = False) -> Any:
     from django.db import connection
 
-    queries = 0
+    queries, waited = 0, 0.0
 
     def count(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-        nonlocal queries
+        nonlocal queries, waited
         queries += 1
         KINDS[" ".join(sql.split()[:4])[:110]] += 1
-        return execute(sql, params, many, context)
+        began = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            waited += time.perf_counter() - began
 
+    # COPY (practices.copy_rows) goes round Django's execute wrappers: counted here.
+    import psycopg
+
+    copies, plain_copy = 0, psycopg.Cursor.copy
+
+    def counted_copy(self: Any, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        nonlocal copies
+        copies += 1
+        KINDS[str(statement).split("(")[0][:110]] += 1
+        return plain_copy(self, statement, *args, **kwargs)
+
+    psycopg.Cursor.copy = counted_copy  # type: ignore[method-assign]
+    profiler = None
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+    load = os.getloadavg()[0]
     with connection.execute_wrapper(count):
         started, cpu = time.perf_counter(), time.process_time()
-        result = fn()
+        result = profiler.runcall(fn) if profiler else fn()
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    psycopg.Cursor.copy = plain_copy  # type: ignore[method-assign]
+    queries += copies
     rate = claims / seconds if seconds else float("inf")
+    cpu_rate = claims / cpu if cpu else float("inf")
     # CPU: this process only (the server's work is not in it); on a shared machine it
-    # varies less than the wall time.
+    # varies less than the wall time. "db": the wall time spent waiting on the server
+    # (inside cursor.execute: the server's work, the round trips, and the CPU queue).
     print(
-        f"{label:<34} {seconds:8.2f} s (CPU {cpu:6.2f} s) {rate:9.1f} claims/s "
-        f"{queries:9,} queries ({queries / max(claims, 1):.1f}/claim) "
-        f"peak RSS {peak_rss_mb():6.0f} MB"
+        f"{label:<34} {seconds:8.2f} s (CPU {cpu:6.2f} s, db {waited:6.2f} s) "
+        f"{rate:8.1f} claims/s ({cpu_rate:7.1f}/CPU s) "
+        f"{queries:7,} queries ({queries / max(claims, 1):.2f}/claim) "
+        f"peak RSS {peak_rss_mb():5.0f} MB, load {load:.1f}"
     )
+    if profiler is not None:
+        import pstats
+
+        stats = pstats.Stats(profiler)
+        stats.sort_stats("cumulative").print_stats(25)
+        stats.sort_stats("tottime").print_stats(15)  # where the time itself goes
     return result
 
 
@@ -200,13 +266,14 @@ def main() -> None:
             "import_bench measures PostgreSQL: pass --database-url postgresql://... "
             "or set DATABASE_URL (see bench/README.md)."
         )
-    prepare_database(url, args.db_name)
+    template = f"{args.db_name}_template" if args.keep_template else None
+    prepare_database(url, args.db_name, template)
     setup_django(bench_url(url, args.db_name))
     from claims.imports import services
     from claims.models import Claim
     from claims.x12 import parse_837
 
-    practice, user = practice_and_manager()
+    practice, user = practice_and_manager(url, args.db_name, template)
     if args.one_by_one:
         from claims.imports import x12_bulk
 
@@ -221,7 +288,7 @@ def main() -> None:
     if args.out:
         args.out.write_bytes(content)
     n = args.claims
-    run_step("parse only", n, lambda: parse_837(text))
+    run_step("parse only", n, lambda: parse_837(text), args.profile)
 
     def job(dry_run: bool) -> Any:
         created = services.import_file(
@@ -241,21 +308,11 @@ def main() -> None:
         ("import (new claims, new patients)", False),
         ("re-import of the same file", False),
     ):
-        if args.profile and not dry_run:
-            import cProfile
-            import pstats
-
-            profiler = cProfile.Profile()
-            done = profiler.runcall(run_step, label, n, lambda: job(False))
-            stats = pstats.Stats(profiler)
-            stats.sort_stats("cumulative").print_stats(25)
-            stats.sort_stats("tottime").print_stats(15)  # where the time itself goes
-        else:
-            KINDS.clear()
-            done = run_step(label, n, lambda dry_run=dry_run: job(dry_run))
-            if args.queries and dry_run:
-                for kind, times in KINDS.most_common(30):
-                    print(f"{times:9,}  {kind}")
+        KINDS.clear()
+        done = run_step(label, n, lambda dry_run=dry_run: job(dry_run), args.profile)
+        if args.queries:
+            for kind, times in KINDS.most_common(30):
+                print(f"{times:9,}  {kind}")
         print(
             f"{'':<34} {done.status}: created {done.created_count:,}, "
             f"updated {done.updated_count:,}, skipped {done.skipped_count:,}, "
