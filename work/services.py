@@ -19,10 +19,11 @@ from django.utils import timezone
 
 from billing_ops.access import has_perm, visible_practice_ids
 from billing_ops.bulk import create_with_history
+from work import handoff
 from work.choices import WAIT
+from work.handoff import unheld
 from work.models import WorkItem, next_action_choices
 from work.registry import ItemType, registry
-from work.selectors import my_day_of_type
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -253,12 +254,7 @@ def items_bulk_update(
     return changed
 
 
-# --- "work next" ------------------------------------------------------------------------
-
-
-def unheld(now: dt.datetime) -> Q:
-    """Nobody holds the item (or their hold has timed out)."""
-    return Q(locked_until__isnull=True) | Q(locked_until__lt=now)
+# --- "work next" ---------------------------------------------------------------------
 
 
 def work_next(
@@ -267,10 +263,29 @@ def work_next(
     """Hand the caller the top item of their day, of any type, that nobody holds (not even
     the caller, so two tabs get two items), or None when nothing is left.
 
-    Candidates are the best unheld item of each type; the best of those is taken with a
-    compare-and-set UPDATE (``SELECT ... FOR UPDATE SKIP LOCKED`` where the database has
-    it), so two people asking at once never get the same item.
+    The item is held for ``LOCK_MINUTES`` by one UPDATE that locks only the row it takes
+    (``FOR UPDATE SKIP LOCKED``), so two people asking at once never get the same item;
+    the hold writes no history (it is not a change of the item). Two queries, from SQL
+    compiled once per caller and day: ``work.handoff``. The returned item carries its own
+    columns; its related rows load on access.
     """
+    now = timezone.now()
+    return handoff.hand_off(
+        actor=actor,
+        practice_id=practice_id,
+        types=types,
+        today=timezone.localdate(),
+        now=now,
+        until=now + dt.timedelta(minutes=LOCK_MINUTES),
+    )
+
+
+def work_next_plain(
+    *, actor: Actor, practice_id: int | None = None, types: list[str] | None = None
+) -> WorkItem | None:
+    """``work_next`` through the ORM, one candidate query per registered type: the
+    reference the fast path is proven against (``tests/work/test_work_next_fast.py``) and
+    the baseline of ``bench/work_next_bench.py``."""
     now = timezone.now()
     today = timezone.localdate()
     skip_locked = connection.features.has_select_for_update_skip_locked
@@ -282,9 +297,7 @@ def work_next(
             for item_type in registry.types():
                 if types is not None and item_type.key not in types:
                     continue
-                candidates = my_day_of_type(item_type, actor, today).filter(unheld(now))
-                if practice_id is not None:
-                    candidates = candidates.filter(practice_id=practice_id)
+                candidates = handoff.candidates(item_type, actor, today, now, practice_id)
                 candidates = candidates.order_by("-priority", "-pk")
                 if skip_locked:
                     candidates = candidates.select_for_update(skip_locked=True, of=("self",))
@@ -306,7 +319,8 @@ def work_next(
 
 
 def release(item: WorkItem, actor: Actor) -> None:
-    """Give back an item the actor holds (done with it, or skipping it)."""
-    type(item)._default_manager.filter(pk=item.pk, locked_by=actor).update(
-        locked_by=None, locked_until=None
-    )
+    """Give back an item the actor holds (done with it, or skipping it): one UPDATE of
+    that row, only while the actor holds it (``work.handoff.give_back``)."""
+    if actor is None:  # the system holds nothing
+        return
+    handoff.give_back(item, actor)
