@@ -195,6 +195,8 @@ def _period_figures(
     """Every figure over the period and the one before, summed in PostgreSQL
     (``reports.sums``); the trend figures over 12 months; the tiles' points (per day up to
     ``SPARK_DAYS``, per month beyond, from the same read)."""
+    if not sums.supported():  # SQLite (the embedded default): the plain read, same figures
+        return _period_figures_plain(ids, period, today, months)
     ranges = [(period.start, period.end), (period.previous_start, period.previous_end)]
     by_month = period.days > SPARK_DAYS
     read = sums.period_sums(ids, ranges, today, monthly=0 if by_month else None)
@@ -397,11 +399,27 @@ def console(practice_ids: Iterable[int], period: Period) -> dict[str, Any]:
 
 
 def _console_figures(ids: list[int], period: Period, today: dt.date) -> dict[Any, Any]:
+    if not sums.supported():
+        return _console_figures_plain(ids, period, today)
     keys = [kpi.key for kpi in KPIS if kpi.headline] + STAFF_KEYS
     ranges = [(period.start, period.end), (period.previous_start, period.previous_end)]
     read = sums.period_sums(ids, ranges, today, keys=keys, by_practice=True)
     result: dict[Any, Any] = dict(read.figures)
     result["names"] = staff_names(read.figures[(0, None)])
+    return result
+
+
+def _console_figures_plain(ids: list[int], period: Period, today: dt.date) -> dict[Any, Any]:
+    """The console's figures read and added in Python, practice by practice and for all of
+    them: SQLite's path, and the reference ``tests/reports/test_sums.py`` compares with."""
+    keys = [kpi.key for kpi in KPIS if kpi.headline] + STAFF_KEYS
+    first = min(period.previous_start, period.start)
+    result: dict[Any, Any] = {}
+    for group in [*ids, None]:
+        days = read_days(ids if group is None else [group], first, period.end, today)
+        result[(0, group)] = aggregate(days, period.start, period.end, keys)
+        result[(1, group)] = aggregate(days, period.previous_start, period.previous_end, keys)
+    result["names"] = staff_names(result[(0, None)])
     return result
 
 

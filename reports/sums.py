@@ -57,6 +57,13 @@ _PART_NAMES = [
 ]  # fmt: skip
 
 
+def supported() -> bool:
+    """Whether the database sums here: PostgreSQL (``jsonb_each``, ``GROUPING SETS``, ``=
+    ANY``). On SQLite, the embedded default of ``make run``, the dashboard reads the plain
+    way (``reports.dashboard._period_figures_plain``): the same figures, more Python."""
+    return connection.vendor == "postgresql"
+
+
 def _value(parts: dict[str, Any], items: dict[str, Any] | None) -> Any:
     """The combined value of a group's non-null values (0 when only zeros were counted),
     as ``combine`` folds them from 0."""

@@ -94,6 +94,26 @@ def test_web_and_worker_run_on_the_embedded_defaults(tmp_path: Path) -> None:
     assert migrated.returncode == 0, migrated.stderr
     assert (var_dir / "billing_ops.sqlite3").is_file()
 
+    # The KPI dashboard and the vendor console read on SQLite (PostgreSQL sums in SQL; here
+    # the plain per-day read runs), for a month, 90 days and a year (monthly sparklines).
+    dashboard = manage(
+        "shell",
+        "-c",
+        "import datetime as dt; from django.utils import timezone; "
+        "from practices.models import Practice; from reports import dashboard; "
+        "from reports.selectors import period; "
+        "p = Practice.objects.create(name='Embedded', slug='embedded', kind='dental'); "
+        "today = timezone.localdate(); "
+        "chosen = [period('this_month', today), period('last_90', today), "
+        "period('custom', today, today - dt.timedelta(days=364), today)]; "
+        "built = [dashboard.build([p.pk], c, practice_id=p.pk) for c in chosen]; "
+        "console = [dashboard.console([p.pk], c) for c in chosen]; "
+        "print('built', len(built), all(len(b['tiles']) > 5 for b in built), "
+        "len(console[-1]['figures']))",
+    )
+    assert dashboard.returncode == 0, dashboard.stderr
+    assert dashboard.stdout.strip().splitlines()[-1] == "built 3 True 2", dashboard.stdout
+
     worker_log = tmp_path / "worker.log"
     web_log = tmp_path / "web.log"
     port = free_port()

@@ -161,6 +161,7 @@ def test_console_figures_equal_each_practice_and_the_sum(world: Any) -> None:
     keys = [kpi.key for kpi in KPIS if kpi.headline] + dashboard.STAFF_KEYS
     for chosen in _periods(today):
         raw = dashboard._console_figures(ids, chosen, today)
+        assert raw == dashboard._console_figures_plain(ids, chosen, today), chosen
         for group, members in [(world.sunrise.pk, [world.sunrise.pk]),
                                (world.maple.pk, [world.maple.pk]), (None, ids)]:  # fmt: skip
             days = read_days(members, min(chosen.previous_start, chosen.start), chosen.end, today)
