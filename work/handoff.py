@@ -99,8 +99,12 @@ class _Statement:
 # Server-side prepared statements, per connection (PostgreSQL): parsing and planning the
 # candidates of ~12 types cost more than running them (2.3 of 2.6 ms of the backend's CPU).
 # PREPARE outlives a rolled-back transaction; a new connection starts with none.
+# A connection keeps at most MAX_PREPARED of them (the names hash SQL that holds the caller,
+# the day and the practices, so a long-lived connection would otherwise collect them day
+# after day); past it the oldest is DEALLOCATEd. Only our own names: psycopg's are its own.
 PREPARE = True  # off: plain statements (the bench compares)
-_prepared: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
+MAX_PREPARED = 256
+_prepared: weakref.WeakKeyDictionary[Any, dict[str, None]] = weakref.WeakKeyDictionary()
 _PLACEHOLDER = re.compile(r"%%|%s")
 
 
@@ -117,11 +121,15 @@ def _run(db: str, statement: _Statement, params: list[Any]) -> list[tuple[Any, .
         if not PREPARE or wrapper.vendor != "postgresql" or not params:
             cursor.execute(statement.sql, params)
             return list(cursor.fetchall())
-        prepared = _prepared.setdefault(wrapper.connection, set())
+        prepared = _prepared.setdefault(wrapper.connection, {})
         name = statement.name
         if name not in prepared:
+            while len(prepared) >= MAX_PREPARED:
+                oldest = next(iter(prepared))
+                cursor.execute(f"DEALLOCATE {oldest}")
+                del prepared[oldest]
             cursor.execute(f"PREPARE {name} AS {_numbered(statement.sql)}")
-            prepared.add(name)
+            prepared[name] = None
         cursor.execute(f"EXECUTE {name}({', '.join(['%s'] * len(params))})", params)
         return list(cursor.fetchall())
 

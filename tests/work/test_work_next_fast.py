@@ -178,6 +178,24 @@ def test_two_queries_a_hand_off_whatever_the_number_of_types(busy):
             assert ctx[0]["sql"].startswith("EXECUTE work_next_")
 
 
+def test_a_connection_keeps_at_most_max_prepared_statements(busy, monkeypatch):
+    """Past ``MAX_PREPARED`` the oldest of ours is deallocated; hand-offs go on as before."""
+    monkeypatch.setattr(handoff, "MAX_PREPARED", 2)
+    handoff.clear_cache()
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    handoff._prepared.pop(connection.connection, None)
+    handed = [
+        work_services.work_next(actor=busy.sam, **options)
+        for options in ({}, {"types": ["claim"]}, {"types": ["chore"]}, {})
+    ]
+    assert all(item is not None for item in handed)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM pg_prepared_statements WHERE name LIKE 'work_next_%%'")
+        names = {row[0] for row in cursor.fetchall()}
+    assert len(names) == 2 and names == set(handoff._prepared[connection.connection])
+
+
 def test_a_changed_grant_is_seen_at_once(busy):
     """The compiled statements are keyed by the caller's practices: an ended access hands
     out nothing from the next call on, with no stale statement."""
