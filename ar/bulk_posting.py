@@ -40,9 +40,10 @@ from django.db import connection
 from django.utils import timezone
 
 from ar import ledger_bulk, matching, posting
-from ar.bulk_sql import Copier, copy_changed_history, reserve_ids, update_rows
+from ar.bulk_sql import Copier, update_rows
 from ar.choices import PaymentSource
 from ar.models import Adjustment, ClaimPayment, Remark, Remittance, ServiceLinePayment
+from billing_ops.bulk import copy_history, reserve_ids
 from claims.choices import FINAL_STATUSES, ActivityKind, ClaimStatus, NextAction
 from claims.models import Claim, ClaimActivity, ClaimLine
 from claims.payments import posting_path
@@ -283,7 +284,7 @@ def _post_chunk(batch: Remittance, plans: list[matching.Plan], actor: Actor) -> 
     Copier(Adjustment, ADJUSTMENT_COLUMNS, now).write(adjustments)
     Copier(Remark, REMARK_COLUMNS, now).write(remarks)
     update_rows(Claim, claims, CLAIM_FIELDS)
-    copy_changed_history(Claim, [c.pk for c in claims], actor, now)
+    copy_history(Claim, [c.pk for c in claims], actor, now, history_type="~")
     Copier(ClaimActivity, ACTIVITY_COLUMNS, now).write(activities)
     # The patient's share as a charge on their account: the ledger's rules, in bulk.
     ledger_bulk.patient_shares_posted(actor=actor, charges=charges)

@@ -1,7 +1,7 @@
 """SQL for many changed rows (PostgreSQL), shared by the bulk paths of ``ar`` (claims
 in ``ar.bulk_posting``, patient accounts in ``ar.ledger_bulk``): one UPDATE from a copied
-temporary table, the "~" history rows copied from the table, and new rows written with
-``COPY`` (ids reserved from the sequences)."""
+temporary table, and new rows written with ``COPY`` (ids reserved from the sequences and
+the "~" history rows copied from the table by ``billing_ops.bulk``)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from typing import Any, cast
 
 from django.db import connection, models
 from psycopg.types.json import Jsonb
-from simple_history.utils import get_history_manager_for_model
 
 
 def update_rows(model: type[models.Model], objs: list[Any], names: list[str]) -> int:
@@ -50,52 +49,10 @@ def update_rows(model: type[models.Model], objs: list[Any], names: list[str]) ->
     return count
 
 
-def copy_changed_history(
-    model: type[models.Model], pks: list[Any], actor: Any, when: dt.datetime
-) -> int:
-    """The "~" history row ``save()`` writes for each changed row ``pks`` names, copied
-    from the table as it now stands (like ``billing_ops.bulk.copy_history`` for "+")."""
-    history = get_history_manager_for_model(model).model
-    hopts = history._meta
-    tracked = list(history.tracked_fields)
-    target = [hopts.get_field(f.name).column for f in tracked]
-    extra = [
-        hopts.get_field(name).column
-        for name in ("history_date", "history_user", "history_type", "history_change_reason")
-    ]
-    quote = connection.ops.quote_name
-    pk = quote(cast(str, model._meta.pk.column))  # type: ignore[union-attr]
-    columns = ", ".join(quote(c) for c in [*target, *extra])
-    selected = ", ".join(f"t.{quote(f.column)}" for f in tracked)
-    sql = (
-        f"INSERT INTO {quote(hopts.db_table)} ({columns}) "
-        f"SELECT {selected}, %s, %s, '~', NULL FROM {quote(model._meta.db_table)} t "
-        f"WHERE t.{pk} = ANY(%s) ORDER BY t.{pk}"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [when, getattr(actor, "pk", None), list(pks)])
-        return int(cursor.rowcount)
-
-
-def reserve_ids(model: type[models.Model], count: int) -> list[int]:
-    """``count`` ids from the table's primary key sequence in one query, ascending (the
-    order ``bulk_create`` would give the rows)."""
-    if count <= 0:
-        return []
-    pk = model._meta.pk
-    assert pk is not None
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [connection.ops.quote_name(model._meta.db_table), pk.column, count],
-        )
-        return sorted(row[0] for row in cursor.fetchall())
-
-
 class Copier:
     """New rows of ``model`` written with ``COPY ... FROM STDIN`` from plain tuples: the
     tuples hold the ``columns`` (attnames, the primary key among them, ids from
-    ``reserve_ids``) in that order; every other column takes its field's default as
+    ``billing_ops.bulk.reserve_ids``) in that order; every other column takes its field's default as
     ``save()`` would (``auto_now``/``auto_now_add``: ``now``). JSON values go as they are
     (wrapped here). Row-level triggers and constraints hold as for INSERT."""
 

@@ -33,9 +33,10 @@ from django.utils import timezone
 
 from ar import ledger
 from ar.account_choices import AccountAction, AccountStatus, EntryKind
-from ar.bulk_sql import Copier, copy_changed_history, reserve_ids, update_rows
+from ar.bulk_sql import Copier, update_rows
 from ar.ledger_models import ZERO, AccountActivity, LedgerEntry, PatientAccount
 from ar.models import ClaimPayment
+from billing_ops.bulk import copy_history, reserve_ids
 from practices.choices import CobOrder
 from practices.models import Coverage
 from work.services import check_next_action, create_checked_bulk
@@ -288,5 +289,5 @@ def _post(
     Copier(LedgerEntry, ENTRY_COLUMNS, now).write(entries)
     Copier(AccountActivity, ACTIVITY_COLUMNS, now).write(activities)
     update_rows(PatientAccount, touched, ACCOUNT_FIELDS)
-    copy_changed_history(PatientAccount, [a.pk for a in touched], actor, now)
+    copy_history(PatientAccount, [a.pk for a in touched], actor, now, history_type="~")
     return ids

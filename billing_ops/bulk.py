@@ -53,9 +53,11 @@ def copy_history(
     when: dt.datetime | None = None,
     *,
     using: str = "default",
+    history_type: str = "+",
 ) -> int:
-    """Write the "+" history row of each row ``pks`` names, copied from the table in one
-    INSERT ... SELECT (PostgreSQL); returns the number of rows written."""
+    """Write the history row of each row ``pks`` names ("+" created, "~" changed: as
+    ``save()`` would), copied from the table as it now stands in one INSERT ... SELECT
+    (PostgreSQL); returns the number of rows written."""
     history = get_history_manager_for_model(model).model
     opts, hopts = model._meta, history._meta
     tracked = list(history.tracked_fields)
@@ -72,13 +74,29 @@ def copy_history(
     selected = ", ".join(f"t.{quote(c)}" for c in source)
     sql = (
         f"INSERT INTO {quote(hopts.db_table)} ({columns}) "
-        f"SELECT {selected}, %s, %s, '+', NULL FROM {quote(opts.db_table)} t "
+        f"SELECT {selected}, %s, %s, %s, NULL FROM {quote(opts.db_table)} t "
         f"WHERE t.{pk} = ANY(%s) ORDER BY t.{pk}"
     )
     user_id = getattr(actor, "pk", None)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [when or timezone.now(), user_id, list(pks)])
+        cursor.execute(sql, [when or timezone.now(), user_id, history_type, list(pks)])
         return int(cursor.rowcount)
+
+
+def reserve_ids(model: type[models.Model], count: int, *, using: str = "default") -> list[int]:
+    """``count`` ids from the table's primary key sequence in one query (PostgreSQL),
+    ascending: the order ``bulk_create`` would give the rows."""
+    if count <= 0:
+        return []
+    pk = model._meta.pk
+    assert pk is not None
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [connection.ops.quote_name(model._meta.db_table), pk.column, count],
+        )
+        return sorted(row[0] for row in cursor.fetchall())
 
 
 # --- validating many new rows -----------------------------------------------------------

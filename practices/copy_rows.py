@@ -20,7 +20,7 @@ from typing import Any, cast
 from django.db import connections, models, router, transaction
 from django.utils import timezone
 
-from billing_ops.bulk import copy_history, create_with_history
+from billing_ops.bulk import copy_history, create_with_history, reserve_ids
 
 
 def copy_with_history[M: models.Model](
@@ -54,11 +54,7 @@ def copy_rows[M: models.Model](objs: Sequence[M], model: type[M]) -> list[M]:
     quote = connection.ops.quote_name
     columns = ", ".join(quote(cast(str, f.column)) for f in [pk, *fields])
     with transaction.atomic(using=alias, savepoint=False), connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [opts.db_table, pk.column, len(objs)],
-        )
-        ids = [row[0] for row in cursor.fetchall()]
+        ids = reserve_ids(model, len(objs), using=alias)
         # COPY is not in Django's API: the psycopg cursor under Django's wrapper.
         sql = f"COPY {quote(opts.db_table)} ({columns}) FROM STDIN"
         with cursor.cursor.copy(sql) as copy:
