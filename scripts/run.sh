@@ -31,14 +31,18 @@ cleanup() {
 }
 # Ctrl-C is how one stops it: a clean stop, exit status 0 (no "make: *** Error").
 on_signal() { stopping=1; echo; echo "Stopping web, worker and beat..."; cleanup; exit 0; }
-trap on_signal INT TERM
+trap on_signal INT TERM HUP
 trap cleanup EXIT
+# The servers run in sessions of their own (setsid), so Ctrl-C reaches this script alone and
+# it stops them with SIGTERM. In the terminal's process group the worker took the SIGINT
+# too and ended with status 1 (Celery's exit status for SIGINT); when that exit was reaped
+# before this script ran its INT trap, `make run` reported a failed stop.
 # One worker node with beat embedded: the filesystem transport is unreliable for
 # broadcast between several nodes. Its banner and log go to a file, not over the logins.
-.venv/bin/celery -A billing_ops worker -B --loglevel=INFO --concurrency=2 \
+setsid .venv/bin/celery -A billing_ops worker -B --loglevel=INFO --concurrency=2 \
   --without-gossip --without-mingle --without-heartbeat >"$var/worker.log" 2>&1 &
 pids+=($!)
-$py manage.py runserver "$HOST:${PORT}" --noreload &
+setsid $py manage.py runserver "$HOST:${PORT}" --noreload &
 web=$!
 pids+=($web)
 
