@@ -32,6 +32,32 @@ class PracticeDay(models.Model):
         return f"KPIs of practice {self.practice_id} on {self.day}"
 
 
+class PracticeMonth(models.Model):
+    """The summed parts of one practice's stored days of one calendar month (``reports.months``):
+    a long period reads its whole months here and only its edge days from ``PracticeDay``.
+    Rewritten whenever a day of the month is (``reports.rollups``)."""
+
+    practice_lookup = "practice"
+
+    practice = models.ForeignKey("practices.Practice", on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()  # the first day of the month
+    parts = models.JSONField(default=dict)
+    computed_at = models.DateTimeField()
+
+    objects = PracticeScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["practice", "month"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["practice", "month"], name="one_kpi_row_per_practice_month"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"KPI parts of practice {self.practice_id} in {self.month:%Y-%m}"
+
+
 class VendorDay(models.Model):
     """The KPI figures of one vendor for one day, summed over the practices it serves."""
 
