@@ -348,3 +348,27 @@ class ImportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.filename} ({self.get_status_display()})"
+
+
+class ImportDigest(models.Model):
+    """What the last 837 import said of a claim (``claims.imports.digests``): a hash of the
+    claim's segments with their loops, the claim's version then, and a hash of the related
+    facts an import compares (patient, coverage, provider, payer). A re-import skips a
+    claim whose segments hash the same while its version and those facts are unchanged;
+    anything else is compared the full way. A cache of the import, not a record: no
+    history (the claim's own history names who changed it)."""
+
+    claim = models.OneToOneField(
+        Claim, on_delete=models.CASCADE, primary_key=True, related_name="import_digest"
+    )
+    practice = models.ForeignKey("practices.Practice", on_delete=models.CASCADE, related_name="+")
+    digest = models.CharField(max_length=64)
+    version = models.PositiveIntegerField()
+    related = models.CharField(max_length=32)
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["practice", "digest"], name="claims_import_digest")]
+
+    def __str__(self) -> str:
+        return f"claim #{self.claim_id} digest {self.digest[:12]}"
