@@ -136,6 +136,19 @@ def worker(transactional_db: Any) -> Any:
     yield from run_worker()
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Any:
+    """A session another thread left in a transaction fails the test that left it, not the
+    flush of every later test on this worker (tests/stray_transactions.py)."""
+    from tests.stray_transactions import end_stray_transactions
+
+    stray = end_stray_transactions(item)
+    result = yield
+    if stray:
+        pytest.fail(stray, pytrace=False)
+    return result
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _no_stray_connections(django_db_setup: Any, django_db_blocker: Any) -> Any:
     """Before the test database is dropped, end sessions that threads left open (live
