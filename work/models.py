@@ -44,9 +44,17 @@ class WorkItem(models.Model):
     next_action = models.CharField(max_length=30, blank=True)
     next_action_due = models.DateField(null=True, blank=True)
     wait_reason = models.CharField(max_length=300, blank=True)
-    # The hold of "work next": who has the item right now, and until when.
+    # The hold of "work next": who has the item right now, and until when. No index on
+    # either (nothing looks items up by their holder): a hold and its release then change
+    # no indexed column and PostgreSQL updates the row in place (HOT) instead of adding an
+    # entry to each of the table's indexes (claims: 13; issue 10).
     locked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     locked_until = models.DateTimeField(null=True, blank=True)
     # Queue rank, refreshed on every write and nightly, so queues sort on an indexed column;
