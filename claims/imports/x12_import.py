@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from claims import services as claim_services
 from claims.choices import TRANSITIONS, ClaimStatus, NextAction
+from claims.imports import digests
 from claims.imports.reference import CoverageBook, create_payer, create_provider, report
 from claims.imports.results import CLAIM, ESTIMATE, PATIENT, Context
 from claims.imports.x12_compare import (
@@ -41,6 +42,7 @@ from claims.imports.x12_compare import (
 )
 from claims.models import Claim, Estimate
 from claims.x12 import ParsedClaim, X12Error, parse_837
+from claims.x12.spans import claim_spans
 from practices import services as practice_services
 from practices.choices import ClaimFormat, PracticeKind, Relationship
 from practices.models import Patient, Payer, Provider
@@ -134,6 +136,7 @@ class PatientMatcher:
         return patient
 
 
+SAME = "already on file with the same content; not imported again"
 # Claims of the file sorted against the claims on file per query (numbers in one IN list).
 SORT_CHUNK = 2000
 # CLM05-3 claim frequency codes.
@@ -161,11 +164,18 @@ class X12Import:
         self.replace: list[tuple[ParsedClaim, Claim, list[str]]] = []
         self.void: list[tuple[ParsedClaim, Claim]] = []
         self.estimates: list[ParsedClaim] = []  # predeterminations (CLM19 = PB)
+        # Span digests (claims.imports.digests): of the claims read, by id(); the claims
+        # skipped unread; the claims left on file as the file says, to record.
+        self.digests: dict[int, tuple[str, str, str]] = {}
+        self.unread: list[Any] = []
+        self.as_filed: list[ParsedClaim] = []
 
     def validate(self) -> None:
         ctx = self.ctx
+        spans = claim_spans(self.text)
+        self.unread = digests.unchanged(ctx.practice.pk, spans)
         try:
-            batch = parse_837(self.text)
+            batch = parse_837(self.text, drop=[(s.start, s.end) for s in self.unread])
         except X12Error as exc:
             for problem in getattr(exc, "errors", [exc]):
                 ctx.outcome.error(
@@ -179,7 +189,8 @@ class X12Import:
                 ctx.outcome.note(f"{more} more problem(s) in the file not listed")
             return
         self.kind = batch.kind
-        self.total = len(batch.claims)
+        self.total = len(batch.claims) + len(self.unread)
+        self._digests_of(spans, batch.claims)
         if batch.transaction_type == "RP":
             ctx.outcome.error(
                 "this is an encounter report (BHT06 = RP), not a claim batch: encounters "
@@ -197,11 +208,29 @@ class X12Import:
                 f"{ctx.practice.get_kind_display().lower()} practice: check that the file is "
                 "for this practice"
             )
+        for span in self.unread:  # on file as this file says, unchanged since
+            ctx.outcome.skip(SAME, claim=span.number)
         self._sort(batch.claims)
         if self.todo and ctx.owner is None:
             ctx.outcome.error(
                 "new claims need an owner: import as a user (--as USERNAME)", fatal=True
             )
+
+    def _digests_of(self, spans: list[Any], claims: tuple[ParsedClaim, ...]) -> None:
+        """Each read claim's span digest (numbers the file names once), to record."""
+        unread = {span.start for span in self.unread}
+        read = [span for span in spans if span.start not in unread]
+        if len(read) != len(claims):
+            return  # the spans did not follow the parse: nothing recorded
+        once = {span.start for span in digests.skippable(spans)}
+        for span, claim in zip(read, claims, strict=True):
+            if span.start in once and span.number == claim.claim_number:
+                payer = (claim.payer_id or "").upper()
+                self.digests[id(claim)] = (claim.claim_number, payer, span.digest)
+
+    def _record_digests(self) -> None:
+        rows = [self.digests[id(c)] for c in self.as_filed if id(c) in self.digests]
+        digests.record(self.ctx.practice.pk, rows)
 
     def _sort(self, claims: tuple[ParsedClaim, ...]) -> None:
         """Sort the file's claims against the claims on file, in chunks of numbers: each
@@ -278,9 +307,8 @@ class X12Import:
             elif claim.frequency_code == VOID:
                 self._void(claim, whole[existing.pk])
             elif not changes[id(claim)]:
-                outcome.skip(
-                    "already on file with the same content; not imported again", claim=number
-                )
+                outcome.skip(SAME, claim=number)
+                self.as_filed.append(claim)
             else:
                 self._compare(claim, whole[existing.pk], changes[id(claim)])
 
@@ -389,6 +417,8 @@ class X12Import:
             new_claims(self.todo, done)
             done += len(self.todo)
         self._write_each([(c, self._import_estimate) for c in self.estimates], done)
+        self.as_filed += self.todo  # the ones not written are not on file: no row
+        self._record_digests()
 
     def _write_each(self, work: list[tuple[ParsedClaim, Any]], done: int) -> int:
         ctx = self.ctx
@@ -509,6 +539,7 @@ class X12Import:
         if fields["service_date_from"] is None:
             self.ctx.outcome.warn(undated_warning(existing), claim=claim.claim_number)
         self.ctx.outcome.record(CLAIM, existing.pk, claim.claim_number, "replaced")
+        self.as_filed.append(claim)
         self.ctx.outcome.changed(
             f"replaced claim #{existing.pk} (CLM05-3 = 7): {'; '.join(changes)}",
             {"replacement": [claim.payer_claim_number or "", claim.claim_number]},

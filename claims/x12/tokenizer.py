@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -197,8 +198,25 @@ def _valid_ids(known: frozenset[str]) -> frozenset[str]:
     return frozenset(seg_id for seg_id in known if _SEGMENT_ID.fullmatch(seg_id))
 
 
+def _without(
+    numbered: Iterable[tuple[int, str]], drop: Sequence[tuple[int, int]]
+) -> Iterator[tuple[int, str]]:
+    """``numbered`` pieces without those whose positions fall in a ``drop`` range."""
+    ranges = iter(sorted(drop))
+    low, high = next(ranges, (0, -1))
+    for index, raw in numbered:
+        while index > high and high >= low:
+            low, high = next(ranges, (0, -1))
+        if low <= index <= high:
+            continue
+        yield index, raw
+
+
 def tokenize(
-    text: str, known: frozenset[str] = KNOWN_SEGMENTS, skipped: list[X12Error] | None = None
+    text: str,
+    known: frozenset[str] = KNOWN_SEGMENTS,
+    skipped: list[X12Error] | None = None,
+    drop: Sequence[tuple[int, int]] = (),
 ) -> tuple[Delimiters, list[str], list[Segment]]:
     """Split an interchange into segments; returns delimiters, ISA01..ISA16, segments.
 
@@ -209,7 +227,10 @@ def tokenize(
     set (between ST and SE), is skipped and reported there with its position: a receiver
     may ignore segments it does not use, and SE01 still counts it (segment numbers are
     positions in the input). An unknown id in the envelope (outside ST..SE) or a malformed
-    id still refuses the input; every such segment is named (``X12Errors``)."""
+    id still refuses the input; every such segment is named (``X12Errors``).
+
+    ``drop``: (first, last) positions of segments not to read at all (claims an importer
+    already knows, ``claims.x12.spans``); the others keep their positions."""
     body = text.lstrip(_WHITESPACE)
     delims, isa = _read_delimiters(body)
     pieces = body.split(delims.segment)
@@ -219,7 +240,10 @@ def tokenize(
     valid = _valid_ids(known)
     element, component = delims.element, delims.component
     append = segments.append
-    for index, raw in enumerate(pieces[:-1], start=1):
+    numbered: Iterable[tuple[int, str]] = enumerate(pieces[:-1], start=1)
+    if drop:
+        numbered = _without(numbered, drop)
+    for index, raw in numbered:
         piece = raw.strip("\r\n")
         if not piece:
             raise X12Error(index, "", "empty segment (two segment terminators in a row)")

@@ -1,0 +1,227 @@
+"""A re-import skips, unread, the claims on file as the last import left them (issue 7,
+re-import <= 2 s): span digests (``claims.x12.spans``), stored per claim with its version
+and related facts (``claims.imports.digests``). Anything changed on either side since is
+compared the full way, and the skip path reports what the full path reports."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from claims import services as claim_services
+from claims.choices import ImportStatus
+from claims.imports import digests
+from claims.imports import services as imports
+from claims.models import Claim, ImportDigest
+from claims.x12 import parse_837
+from claims.x12.spans import claim_spans
+from practices import services as practice_services
+from practices.choices import ClaimFormat
+from tests import factories
+from tests.claims.test_bulk_import import NPI, x12_837p
+
+
+@pytest.fixture
+def acme(world: Any) -> Any:
+    factories.PayerFactory(
+        practice=world.maple,
+        payer_id="60054",
+        name="ACME HEALTH",
+        claim_format=ClaimFormat.PROFESSIONAL,
+        timely_filing_days=90,
+    )
+    return factories.ProviderFactory(practice=world.maple, npi=NPI)
+
+
+def run(world: Any, content: bytes) -> Any:
+    job = imports.import_file(
+        actor=world.mia, practice=world.maple, content=content, filename="b.837", enqueue=False
+    )
+    done = imports.run_import_job(job.pk)
+    assert done is not None and done.status == ImportStatus.DONE, done and done.errors
+    return done
+
+
+def unread(world: Any, content: bytes) -> list[str]:
+    """The claim numbers a re-import of ``content`` would skip without reading them."""
+    return [s.number for s in digests.unchanged(world.maple.pk, claim_spans(content.decode()))]
+
+
+def entries(job: Any) -> list[tuple[str, str, str]]:
+    return sorted((e["level"], e.get("claim", ""), e["message"]) for e in job.errors)
+
+
+# --- spans and the parser ------------------------------------------------------------------
+
+
+def test_the_parser_drops_the_claims_it_is_told_to_and_reads_the_others_the_same() -> None:
+    text = x12_837p(6).decode()
+    spans = claim_spans(text)
+    whole = parse_837(text).claims
+
+    assert [s.number for s in spans] == [c.claim_number for c in whole]
+    assert {s.payer_id for s in spans} == {"60054"}
+    part = parse_837(text, drop=[(s.start, s.end) for s in spans[1::2]]).claims
+    assert part == whole[0::2]
+    assert parse_837(text, drop=[(s.start, s.end) for s in spans]).claims == ()
+
+
+def test_a_claims_digest_covers_its_loops_and_nothing_else() -> None:
+    base = claim_spans(x12_837p(3).decode())
+    # The same claims among other claims: the same digests.
+    assert [s.digest for s in claim_spans(x12_837p(5).decode())][:3] == [s.digest for s in base]
+    changed = {
+        "member id (subscriber loop)": ("M00000002", "M99999999"),
+        "billing NPI (billing provider loop)": (f"XX*{NPI}~\nN3", "XX*1234567893~\nN3"),
+        "line charge": ("SV1*HC:99213*95.00", "SV1*HC:99213*96.00"),
+    }
+    for what, (old, new) in changed.items():
+        text = x12_837p(3).decode().replace(old, new)
+        assert [s.digest for s in claim_spans(text)] != [s.digest for s in base], what
+    assert claim_spans("not an 837") == []
+
+
+# --- the re-import ---------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_an_identical_re_import_skips_every_claim_unread(world: Any, acme: Any) -> None:
+    content = x12_837p(5)
+    first = run(world, content)
+
+    assert first.created_count == 5
+    stored = ImportDigest.objects.filter(practice=world.maple)
+    assert sorted(d.claim.pms_claim_number for d in stored) == [f"B00000{n}" for n in range(1, 6)]
+    assert all(d.version == d.claim.version == 1 for d in stored)
+    assert len(unread(world, content)) == 5
+
+    again = run(world, content)
+    assert (again.total, again.created_count, again.skipped_count, again.conflict_count) == (
+        5,
+        0,
+        5,
+        0,
+    )
+    assert {e["message"] for e in again.errors} == {
+        "already on file with the same content; not imported again"
+    }
+    assert Claim.objects.filter(practice=world.maple).count() == 5
+
+
+@pytest.mark.django_db
+def test_the_skip_path_reports_what_the_full_path_reports(world: Any, acme: Any) -> None:
+    content = x12_837p(4)
+    run(world, content)
+    fast = run(world, content)
+    ImportDigest.objects.all().delete()  # nothing known: every claim read and compared
+    assert unread(world, content) == []
+    full = run(world, content)
+
+    assert entries(fast) == entries(full)
+    fields = ("total", "created_count", "updated_count", "skipped_count", "conflict_count")
+    assert [getattr(fast, f) for f in fields] == [getattr(full, f) for f in fields]
+    # The full path records what it found the same: the next re-import skips unread again.
+    assert len(unread(world, content)) == 4
+
+
+@pytest.mark.django_db
+def test_a_claim_edited_in_the_app_since_is_compared_and_its_difference_reported(
+    world: Any, acme: Any
+) -> None:
+    content = x12_837p(3)
+    run(world, content)
+    claim = Claim.objects.get(practice=world.maple, pms_claim_number="B000002")
+    claim_services.claim_update_from_import(
+        actor=world.mia,
+        claim=claim,
+        coverage=claim.coverage,
+        provider=claim.provider,
+        service_date_from=claim.service_date_from,
+        diagnosis_codes=["J070"],
+        lines=[
+            {"procedure_code": line.procedure_code, "charge": line.charge, "units": line.units}
+            for line in claim.lines.order_by("line_number")
+        ],
+    )
+
+    assert unread(world, content) == ["B000001", "B000003"]
+    again = run(world, content)
+    assert (again.skipped_count, again.conflict_count) == (2, 1)
+    (conflict,) = [e for e in again.errors if e["level"] == "conflict"]
+    assert conflict["claim"] == "B000002"
+    assert "diagnoses J070 → J069" in conflict["message"]
+
+
+@pytest.mark.django_db
+def test_a_claim_whose_patient_was_renamed_is_compared_the_full_way(world: Any, acme: Any) -> None:
+    content = x12_837p(2)
+    run(world, content)
+    claim = Claim.objects.get(practice=world.maple, pms_claim_number="B000001")
+    practice_services.patient_save(actor=world.mia, patient=claim.patient, first_name="TESS")
+    assert Claim.objects.get(pk=claim.pk).version == 1  # the claim itself did not change
+
+    assert unread(world, content) == ["B000002"]
+    again = run(world, content)
+    (conflict,) = [e for e in again.errors if e["level"] == "conflict"]
+    assert (conflict["claim"], "patient PATIENT00001, TESS" in conflict["message"]) == (
+        "B000001",
+        True,
+    )
+
+
+@pytest.mark.django_db
+def test_a_claim_changed_without_a_compared_fact_is_read_once_then_skipped_again(
+    world: Any, acme: Any
+) -> None:
+    content = x12_837p(2)
+    run(world, content)
+    claim = Claim.objects.get(practice=world.maple, pms_claim_number="B000001")
+    claim_services.claim_set_next_action(
+        actor=world.mia,
+        claim=claim,
+        next_action=claim.next_action,
+        next_action_due=claim.next_action_due + dt.timedelta(days=7),
+    )
+
+    assert unread(world, content) == ["B000002"]
+    again = run(world, content)
+    assert (again.skipped_count, again.conflict_count) == (2, 0)
+    # Read and found the same: recorded with the claim's new version.
+    digest = ImportDigest.objects.get(claim=claim)
+    assert digest.version == Claim.objects.get(pk=claim.pk).version == 2
+    assert unread(world, content) == ["B000001", "B000002"]
+
+
+@pytest.mark.django_db
+def test_one_changed_claim_in_an_otherwise_identical_file_is_reported(
+    world: Any, acme: Any
+) -> None:
+    run(world, x12_837p(4))
+    head, tail = x12_837p(4).split(b"CLM*B000003*139.50")
+    tail = tail.replace(b"SV1*HC:99213*95.00", b"SV1*HC:99213*96.00", 1)
+    changed = head + b"CLM*B000003*140.50" + tail  # B000003's first line: 96.00
+
+    assert unread(world, changed) == ["B000001", "B000002", "B000004"]
+    again = run(world, changed)
+    assert (again.total, again.skipped_count) == (4, 3)
+    (conflict,) = [e for e in again.errors if e["level"] == "conflict"]
+    assert conflict["claim"] == "B000003"
+    assert "total 139.50 → 140.50" in conflict["message"]
+    assert "line(s) 1 differ" in conflict["message"]
+
+
+@pytest.mark.django_db
+def test_a_dry_run_stores_no_digest_and_a_rejected_file_none(world: Any, acme: Any) -> None:
+    job = imports.import_file(
+        actor=world.mia,
+        practice=world.maple,
+        content=x12_837p(2),
+        filename="b.837",
+        enqueue=False,
+        dry_run=True,
+    )
+    imports.run_import_job(job.pk)
+
+    assert not ImportDigest.objects.exists()
