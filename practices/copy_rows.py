@@ -14,6 +14,7 @@ database (SQLite for local runs) it is ``create_with_history`` itself.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from typing import Any, cast
 
@@ -38,6 +39,50 @@ def copy_with_history[M: models.Model](
     return list(objs)
 
 
+# Fields whose value of one of these exact types is what ``get_db_prep_save`` would give
+# (its ``pre_save`` returns the attribute, its conversion returns the value unchanged):
+# written as they are, without the two calls. Any other type goes the field's own way.
+_NONE = type(None)
+_PLAIN_TYPES: dict[type[models.Field[Any, Any]], frozenset[type]] = {
+    models.CharField: frozenset({str, _NONE}),
+    models.TextField: frozenset({str, _NONE}),
+    models.IntegerField: frozenset({int, _NONE}),
+    models.PositiveIntegerField: frozenset({int, _NONE}),
+    models.PositiveSmallIntegerField: frozenset({int, _NONE}),
+    models.SmallIntegerField: frozenset({int, _NONE}),
+    models.BigIntegerField: frozenset({int, _NONE}),
+    models.BooleanField: frozenset({bool, _NONE}),
+    models.DateField: frozenset({dt.date, _NONE}),
+    models.ForeignKey: frozenset({int, _NONE}),
+    models.OneToOneField: frozenset({int, _NONE}),
+}
+
+
+@functools.cache
+def _plan(
+    model: type[models.Model],
+) -> tuple[tuple[models.Field[Any, Any], str, frozenset[type]], ...]:
+    """Per column after the id: the field, its attribute and the value types written as
+    they are (empty: always through ``pre_save`` and ``get_db_prep_save``)."""
+    opts = model._meta
+    plan = []
+    for f in opts.concrete_fields:
+        if f is opts.pk or f.generated:
+            continue
+        plain = _PLAIN_TYPES.get(type(f), frozenset())
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            plain = frozenset()  # pre_save sets the value
+        if f.is_relation and f.target_field.get_internal_type() not in (  # type: ignore[union-attr]
+            "AutoField",
+            "BigAutoField",
+            "IntegerField",
+            "BigIntegerField",
+        ):
+            plain = frozenset()
+        plan.append((f, f.attname, plain))
+    return tuple(plan)
+
+
 def copy_rows[M: models.Model](objs: Sequence[M], model: type[M]) -> list[M]:
     """INSERT new ``objs`` of ``model`` (no history: a model without one, or the caller
     writes it); returns them with their ids. ``bulk_create`` on other databases."""
@@ -51,6 +96,7 @@ def copy_rows[M: models.Model](objs: Sequence[M], model: type[M]) -> list[M]:
     pk = opts.pk
     assert pk is not None
     fields = [f for f in opts.concrete_fields if f is not pk and not f.generated]
+    plan = _plan(model)
     quote = connection.ops.quote_name
     columns = ", ".join(quote(cast(str, f.column)) for f in [pk, *fields])
     with transaction.atomic(using=alias, savepoint=False), connection.cursor() as cursor:
@@ -62,7 +108,12 @@ def copy_rows[M: models.Model](objs: Sequence[M], model: type[M]) -> list[M]:
                 # As save() does: a related object saved since it was set gives its id.
                 obj._prepare_related_fields_for_save(operation_name="copy_rows")
                 row = [pk_value]
-                for f in fields:
+                for f, attname, plain in plan:
+                    if plain:
+                        value = getattr(obj, attname)
+                        if type(value) in plain:  # stored as it is (see _plan)
+                            row.append(value)
+                            continue
                     row.append(f.get_db_prep_save(f.pre_save(obj, True), connection))
                 copy.write_row(row)
                 obj.pk = pk_value

@@ -18,7 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from billing_ops.access import has_perm, visible_practice_ids
-from billing_ops.bulk import create_with_history
+from practices.copy_rows import copy_with_history
 from work import handoff
 from work.choices import WAIT
 from work.handoff import unheld
@@ -128,7 +128,8 @@ def create_checked_bulk[T: WorkItem](
     """The bulk sibling of ``save_checked`` for NEW items of one type (imports): each is
     checked, ranked and versioned exactly as ``save_checked`` does (an invariant error
     refuses the whole batch: check rows first with ``check_next_action`` to report them
-    one by one), then one INSERT for the items and one for their history, with the actor."""
+    one by one), then the items written by COPY and their history by one INSERT ... SELECT,
+    with the actor (``practices.copy_rows``; ``bulk_create`` on SQLite)."""
     if not items:
         return []
     model = type(items[0])
@@ -136,7 +137,7 @@ def create_checked_bulk[T: WorkItem](
         if type(item) is not model or item.pk is not None:
             raise ValueError("create_checked_bulk creates new items of one type only")
         _checked(item, today)
-    return create_with_history(items, model, actor)
+    return copy_with_history(items, model, actor)
 
 
 @transaction.atomic
