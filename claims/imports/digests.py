@@ -56,20 +56,36 @@ def skippable(spans: Sequence[Span]) -> list[Span]:
 
 def unchanged(practice_id: int, spans: Sequence[Span]) -> list[Span]:
     """The spans (of numbers the file names once) whose claim is on file as this import
-    last left it: same digest, same version, same related facts."""
+    last left it: same digest, same version, same related facts.
+
+    Two plain queries rather than one join: the digests first, then those claims by id.
+    In one statement the planner guesses ~10 rows for ``digest = ANY(...)`` and, while a
+    just-imported table has no statistics yet, joins the claims by nested scans (48 s for
+    10,000 claims measured); ``id = ANY(ids)`` it estimates right."""
     candidates = skippable(spans)
     if not candidates or connection.vendor != "postgresql":
         return []
     t = _tables()
-    sql = (
-        f"SELECT d.digest FROM {t['digest']} d JOIN {t['claim']} c ON c.id = d.claim_id "
-        + _JOINS.format(**t)
-        + f" WHERE d.practice_id = %s AND d.digest = ANY(%s) AND c.practice_id = %s "
-        f"AND c.version = d.version AND d.related = {_RELATED}"
-    )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [practice_id, [s.digest for s in candidates], practice_id])
-        known = {row[0] for row in cursor.fetchall()}
+        cursor.execute(
+            f"SELECT claim_id, digest, version, related FROM {t['digest']} "
+            "WHERE practice_id = %s AND digest = ANY(%s)",
+            [practice_id, [s.digest for s in candidates]],
+        )
+        stored = {row[0]: row[1:] for row in cursor.fetchall()}
+        if not stored:
+            return []
+        cursor.execute(
+            f"SELECT c.id, c.version, {_RELATED} FROM {t['claim']} c "
+            + _JOINS.format(**t)
+            + " WHERE c.id = ANY(%s) AND c.practice_id = %s",
+            [list(stored), practice_id],
+        )
+        known = {
+            stored[pk][0]
+            for pk, version, related in cursor.fetchall()
+            if (version, related) == stored[pk][1:]
+        }
     return [span for span in candidates if span.digest in known]
 
 
