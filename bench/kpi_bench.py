@@ -304,6 +304,7 @@ def measure(args: argparse.Namespace) -> None:
     from practices.models import Practice
     from reports import rollups
     from reports.models import PracticeDay
+    from reports.months import write_range
     from tests.conftest import login
 
     today = timezone.localdate()
@@ -338,6 +339,13 @@ def measure(args: argparse.Namespace) -> None:
         for r in row for d in range(1, 366)
     ]  # fmt: skip
     PracticeDay.objects.bulk_create(copies, ignore_conflicts=True, batch_size=5000)
+    # Their month rows, as the rollup writes them (``reports.months``).
+    c0, t0 = time.process_time(), time.perf_counter()
+    month_rows = write_range(ids, today - dt.timedelta(days=365), today)
+    print(
+        f"month rows of a year, {len(ids)} practices: {month_rows} rows in "
+        f"{time.perf_counter() - t0:.1f} s ({time.process_time() - c0:.2f} s CPU)"
+    )
     manager = Practice.objects.get(pk=first.practice_id)
     user = manager.memberships.get(
         role="practice_manager", user__username__startswith="manager"

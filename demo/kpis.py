@@ -28,7 +28,8 @@ from django.utils import timezone
 from denials.choices import DenialCategory
 from practices.models import Payer, Practice, Provider
 from reports.kpis import AGE_BUCKETS
-from reports.models import PracticeDay, VendorDay
+from reports.models import PracticeDay, PracticeMonth, VendorDay
+from reports.months import write_range
 from reports.rollups import rollup_vendors_range
 from reports.values import Ratio, Tally, dump
 
@@ -167,6 +168,7 @@ def seed_kpis(practices: Iterable[Practice], users: dict[str, Any]) -> int:
         batch_size=500,
     )
     rollup_vendors_range(start=first, end=today - dt.timedelta(days=1), now=now)
+    write_range({row.practice_id for row in rows}, first, today - dt.timedelta(days=1))
     return len(rows)
 
 
@@ -174,4 +176,5 @@ def reset_kpis(practices: Iterable[Practice]) -> None:
     """Remove the demo practices' snapshots and their vendors' sums."""
     practices = list(practices)
     PracticeDay.objects.filter(practice__in=practices).delete()
+    PracticeMonth.objects.filter(practice__in=practices).delete()
     VendorDay.objects.filter(vendor__engagements__practice__in=practices).delete()

@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from practices.models import Engagement, Practice
+from reports import months
 from reports.catalogue import KPIS
 from reports.models import PracticeDay, VendorDay
 from reports.values import combine, dump, load
@@ -39,9 +40,13 @@ def _dumped(figures: dict[str, Any]) -> dict[str, Any]:
 
 
 @transaction.atomic
-def rollup_day(*, day: dt.date, practice_ids: Iterable[int] | None = None) -> int:
+def rollup_day(
+    *, day: dt.date, practice_ids: Iterable[int] | None = None, month_rows: bool = True
+) -> int:
     """Compute and store one day's snapshot for the practices (all active ones by
-    default) and for every vendor serving them; returns the number of practice rows."""
+    default) and for every vendor serving them, and rewrite their row of the day's month
+    (``reports.months``; a backfill writes its months once at the end instead); returns the
+    number of practice rows."""
     if practice_ids is None:
         practice_ids = Practice.objects.filter(is_active=True).values_list("pk", flat=True)
     now = timezone.now()
@@ -57,6 +62,8 @@ def rollup_day(*, day: dt.date, practice_ids: Iterable[int] | None = None) -> in
         update_fields=["figures", "computed_at"],
     )
     rollup_vendors(day=day, now=now)
+    if month_rows:
+        months.write_months(figures, [day])
     return len(rows)
 
 
@@ -113,11 +120,15 @@ def rollup_vendors_range(*, start: dt.date, end: dt.date, now: dt.datetime | Non
 
 
 def backfill(*, start: dt.date, end: dt.date, practice_ids: Iterable[int] | None = None) -> int:
-    """Recompute every day from ``start`` to ``end``; returns the practice rows written."""
+    """Recompute every day from ``start`` to ``end``; returns the practice rows written.
+    Each month's rows are rewritten once, with its last day in the range (in that day's
+    transaction): rerun a backfill that stopped midway."""
     ids = None if practice_ids is None else sorted(set(practice_ids))
     written = 0
     day = start
     while day <= end:
-        written += rollup_day(day=day, practice_ids=ids)
-        day += dt.timedelta(days=1)
+        following = day + dt.timedelta(days=1)
+        last = day == end or following.day == 1
+        written += rollup_day(day=day, practice_ids=ids, month_rows=last)
+        day = following
     return written

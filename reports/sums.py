@@ -26,35 +26,18 @@ from typing import Any
 
 from django.db import connection
 
+from reports import months
 from reports.catalogue import KPIS
 from reports.models import PracticeDay
+from reports.parts import PART_NAMES, PARTS, parts_sql, value_of
 from reports.rollups import compute_day
-from reports.values import Ratio, Tally, combine, load
+from reports.values import combine, load
 
 Figures = dict[str, Any]
 ONE_DAY = dt.timedelta(days=1)
 
-# Per group: how many rows hold a non-null value, and the sums of each stored shape
-# (``reports.values.dump``: {"r": [num, den, scale]}, {"t": [count, amount]}, {"d": amount},
-# a plain count, {"b": {item: value}}).
-_PARTS = """
-    count(*) FILTER (WHERE jsonb_typeof({v}) <> 'null'),
-    count(*) FILTER (WHERE {v} ? 'r'),
-    sum(({v} -> 'r' ->> 0)::numeric),
-    sum(({v} -> 'r' ->> 1)::numeric),
-    min(({v} -> 'r' ->> 2)::int),
-    count(*) FILTER (WHERE {v} ? 't'),
-    sum(({v} -> 't' ->> 0)::numeric),
-    sum(({v} -> 't' ->> 1)::numeric),
-    count(*) FILTER (WHERE {v} ? 'd'),
-    sum(({v} ->> 'd')::numeric),
-    sum(CASE WHEN jsonb_typeof({v}) = 'number' THEN {v}::numeric END),
-    count(*) FILTER (WHERE {v} ? 'b')
-"""
-_PART_NAMES = [
-    "nonnull", "n_r", "r_num", "r_den", "r_scale", "n_t", "t_count", "t_amount", "n_d", "d",
-    "n", "n_b",
-]  # fmt: skip
+_PARTS = PARTS
+_PART_NAMES = PART_NAMES
 
 
 def supported() -> bool:
@@ -64,21 +47,7 @@ def supported() -> bool:
     return connection.vendor == "postgresql"
 
 
-def _value(parts: dict[str, Any], items: dict[str, Any] | None) -> Any:
-    """The combined value of a group's non-null values (0 when only zeros were counted),
-    as ``combine`` folds them from 0."""
-    if parts["n_r"]:
-        return Ratio(parts["r_num"], parts["r_den"], parts["r_scale"])
-    if parts["n_t"]:
-        return Tally(int(parts["t_count"]), parts["t_amount"])
-    if parts["n_d"]:
-        number = parts["n"] or 0
-        return parts["d"] + number if number else parts["d"]
-    if parts["n_b"]:
-        return dict(sorted((items or {}).items()))
-    if not parts["nonnull"]:
-        return None
-    return int(parts["n"] or 0)
+_value = value_of
 
 
 @dataclass
@@ -170,7 +139,7 @@ def period_sums(
             pieces.append((start, end))
             owners.append([index])
     stored = [(start, min(end, today - ONE_DAY)) for start, end in pieces]
-    counted, values, items = _merge(*_sum_stored(ids, stored, flows, by_practice), owners)
+    counted, values, items = _sum_pieces(ids, stored, flows, by_practice, owners)
     with_today = any(start <= today <= end for start, end in ranges)
     # Stocks as of each group's last stored day (ranges with today: today's).
     last_days = {
@@ -292,6 +261,103 @@ def _merge(
     return days_of, parts_of, items_of
 
 
+def _sum_pieces(
+    ids: list[int],
+    stored: Sequence[tuple[dt.date, dt.date]],
+    flows: list[str],
+    by_practice: bool,
+    targets: list[list[int]],
+) -> tuple[
+    dict[tuple[int, int | None], tuple[int, dt.date | None]],
+    dict[tuple[int, int | None, str], dict[str, Any]],
+    dict[tuple[int, int | None, str], dict[str, Any]],
+]:
+    """``_sum_stored``'s sums of each piece, its whole months read from the month rows
+    (``reports.months``: one query) and only the rest from the day rows: PostgreSQL sums at
+    most the edge days, whatever the period's length. A month some practice has no row of is
+    read from the days. Each piece's sums are added to the ranges ``targets`` gives it
+    (``_merge``)."""
+    whole = [
+        first
+        for start, end in stored
+        for first, last in month_pieces(start, end)
+        if first.day == 1 and last == months.last_of(first)
+    ]
+    found = months.read_months(ids, sorted(set(whole)), flows) if whole and flows else {}
+    day_ranges, owners, from_months = split(stored, set(found))
+    counted, values, items = _sum_stored(ids, day_ranges, flows, by_practice)
+    for index, first in from_months:
+        owners.append([index])
+        _month_sums(len(owners) - 1, found[first], flows, by_practice, counted, values, items)
+    return _merge(counted, values, items, [targets[piece] for [piece] in owners])
+
+
+def split(
+    stored: Sequence[tuple[dt.date, dt.date]], summed: set[dt.date]
+) -> tuple[list[tuple[dt.date, dt.date]], list[list[int]], list[tuple[int, dt.date]]]:
+    """Each piece cut into its whole months with month rows (``summed``: their first days)
+    and the rest as day ranges (adjacent days of a piece in one range): the day ranges, the
+    piece each belongs to, and (piece, month) for the months."""
+    day_ranges: list[tuple[dt.date, dt.date]] = []
+    owners: list[list[int]] = []
+    from_months: list[tuple[int, dt.date]] = []
+    for index, (start, end) in enumerate(stored):
+        for first, last in month_pieces(start, end):
+            if first in summed and first.day == 1 and last == months.last_of(first):
+                from_months.append((index, first))
+            elif owners and owners[-1] == [index] and day_ranges[-1][1] + ONE_DAY == first:
+                day_ranges[-1] = (day_ranges[-1][0], last)
+            else:
+                day_ranges.append((first, last))
+                owners.append([index])
+    return day_ranges, owners, from_months
+
+
+_NOTHING = {"nonnull": 0, "key_days": 0, "n_r": 0, "n_t": 0, "n_d": 0, "n_b": 0, "n": None}
+
+
+def _month_sums(
+    sub: int,
+    rows: dict[int, dict[str, Any]],
+    flows: list[str],
+    by_practice: bool,
+    counted: dict[tuple[int, int | None], tuple[int, dt.date | None]],
+    values: dict[tuple[int, int | None, str], dict[str, Any]],
+    items: dict[tuple[int, int | None, str], dict[str, Any]],
+) -> None:
+    """One month's rows as ``_sum_stored`` gives a piece: per practice as stored, for all of
+    them added up (days and days holding a figure by their bitmasks: a day counts once)."""
+    days_mask, latest = 0, None
+    masks: dict[str, int] = {}
+    for pid, row in rows.items():
+        if not row["days"]:
+            continue
+        days_mask |= row["days"]
+        latest = row["last"] if latest is None else max(latest, row["last"])
+        for key in flows:
+            parts = row["flows"].get(key)
+            if by_practice:
+                counted[(sub, pid)] = (row["days"].bit_count(), row["last"])
+                values[(sub, pid, key)] = dict(parts or _NOTHING)
+                if key in row["items"]:
+                    items[(sub, pid, key)] = dict(row["items"][key])
+            if parts is None:
+                continue
+            masks[key] = masks.get(key, 0) | parts["mask"]
+            values[(sub, None, key)] = _plus(values.get((sub, None, key)), parts)
+            merged = items.setdefault((sub, None, key), {})
+            for item, value in row["items"].get(key, {}).items():
+                merged[item] = combine(merged.get(item), value)
+    if not days_mask:
+        return
+    counted[(sub, None)] = (days_mask.bit_count(), latest)
+    for key in flows:
+        total = values.setdefault((sub, None, key), dict(_NOTHING))
+        total["key_days"] = masks.get(key, 0).bit_count()
+        if not items.get((sub, None, key)):
+            items.pop((sub, None, key), None)
+
+
 def _range_case(
     stored: Sequence[tuple[dt.date, dt.date]],
 ) -> tuple[str, str, list[Any], list[Any]]:
@@ -308,9 +374,7 @@ def _range_case(
     return f"CASE {' '.join(whens)} END", " OR ".join(wheres), params, where_params
 
 
-def _parts(v: str) -> str:
-    """The aggregates of ``_PARTS`` over the JSON value ``v`` (an SQL expression)."""
-    return _PARTS.replace("{v}", v)
+_parts = parts_sql
 
 
 def _key(key: str) -> str:

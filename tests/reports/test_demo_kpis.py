@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from demo.kpis import DAYS, reset_kpis, seed_kpis
 from reports import dashboard
-from reports.models import PracticeDay, VendorDay
+from reports.models import PracticeDay, PracticeMonth, VendorDay
+from reports.months import months_of
 from reports.selectors import period
 
 
@@ -36,6 +37,13 @@ def test_a_year_of_snapshots_twice_and_reset(world: Any) -> None:
         & set(VendorDay.objects.values_list("day", flat=True))
     )
     assert not PracticeDay.objects.filter(day=timezone.localdate()).exists()  # today is live
+    # The month rows of every month of the year (the long periods read them).
+    today = timezone.localdate()
+    touched = months_of(today - dt.timedelta(days=DAYS), today - dt.timedelta(days=1))
+    assert PracticeMonth.objects.count() == 2 * len(touched)
+    for pid in (world.sunrise.pk, world.maple.pk):
+        stored = PracticeMonth.objects.filter(practice_id=pid).values_list("parts", flat=True)
+        assert sum(parts["days"].bit_count() for parts in stored) == DAYS
 
     built = dashboard.build([world.sunrise.pk], period("last_month", timezone.localdate()))
     clean = next(t for t in built["chart"]["trends"] if t["key"] == "clean_claim_rate")
@@ -58,3 +66,4 @@ def test_a_year_of_snapshots_twice_and_reset(world: Any) -> None:
 
     reset_kpis(practices)
     assert not PracticeDay.objects.exists() and not VendorDay.objects.exists()
+    assert not PracticeMonth.objects.exists()

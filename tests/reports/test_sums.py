@@ -16,16 +16,16 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from demo.kpis import _day
-from reports import dashboard, sums
+from reports import dashboard, months, rollups, sums
 from reports.catalogue import KPIS
-from reports.models import PracticeDay
+from reports.models import PracticeDay, PracticeMonth
 from reports.selectors import Period, aggregate, last_months, period, read_days
 from reports.values import Ratio, Tally, dump
 
 DAYS = 420
 
 
-def _store(world: Any) -> None:
+def _store(world: Any, month_rows: bool = False) -> None:
     """Illustrative days for both practices (the demo's generator), with the shapes the
     plain path must survive: days missing (a gap of 12 days at Sunrise, every seventh day at
     Maple), Maple's last stored day three days before Sunrise's, figures that are None
@@ -70,6 +70,10 @@ def _store(world: Any) -> None:
                 )
             )
     PracticeDay.objects.bulk_create(rows)
+    if month_rows:  # as the rollup writes them: every month of the stored days
+        start = today - dt.timedelta(days=DAYS)
+        written = months.write_range([world.sunrise.pk, world.maple.pk], start, today)
+        assert written == 2 * len(months.months_of(start, today))
 
 
 def _periods(today: dt.date) -> list[Period]:
@@ -92,9 +96,12 @@ def _periods(today: dt.date) -> list[Period]:
     ]
 
 
+@pytest.mark.parametrize("month_rows", [False, True], ids=["days", "month-rows"])
 @pytest.mark.parametrize("which", ["sunrise", "maple", "both"])
-def test_period_figures_equal_the_per_day_python_sum(world: Any, which: str) -> None:
-    _store(world)
+def test_period_figures_equal_the_per_day_python_sum(
+    world: Any, which: str, month_rows: bool
+) -> None:
+    _store(world, month_rows)
     today = timezone.localdate()
     ids = {
         "sunrise": [world.sunrise.pk],
@@ -154,8 +161,9 @@ def test_every_figure_had_data_to_compare(world: Any) -> None:
     assert all(value is None for value in gap["current"].values())
 
 
-def test_console_figures_equal_each_practice_and_the_sum(world: Any) -> None:
-    _store(world)
+@pytest.mark.parametrize("month_rows", [False, True], ids=["days", "month-rows"])
+def test_console_figures_equal_each_practice_and_the_sum(world: Any, month_rows: bool) -> None:
+    _store(world, month_rows)
     today = timezone.localdate()
     ids = [world.sunrise.pk, world.maple.pk]
     keys = [kpi.key for kpi in KPIS if kpi.headline] + dashboard.STAFF_KEYS
@@ -171,18 +179,96 @@ def test_console_figures_equal_each_practice_and_the_sum(world: Any) -> None:
                 assert raw[(index, group)] == aggregate(days, start, end, keys), (chosen, group)
 
 
-def test_the_reads_do_not_grow_with_the_period(world: Any) -> None:
-    _store(world)
+@pytest.mark.parametrize("month_rows", [False, True], ids=["days", "month-rows"])
+def test_the_reads_do_not_grow_with_the_period(world: Any, month_rows: bool) -> None:
+    _store(world, month_rows)
     today = timezone.localdate()
     ids = [world.sunrise.pk, world.maple.pk]
     counts = []
     for chosen in (
         period("custom", today, today - dt.timedelta(days=20), today - dt.timedelta(days=10)),
         period("custom", today, today - dt.timedelta(days=290), today - dt.timedelta(days=10)),
+        period("custom", today, today - dt.timedelta(days=150), today - dt.timedelta(days=10)),
     ):
         with CaptureQueriesContext(connection) as queries:
             read = sums.period_sums(ids, [(chosen.start, chosen.end)], today, by_practice=True)
         counts.append(len(queries.captured_queries))
         assert read.figures[(0, None)]["claims_submitted"] > 0
-    # The sums and the last day's stocks (a third query only for rows lacking a figure).
-    assert counts[0] == counts[1] == 2
+    # The month rows (when the period has a whole month), the sums of the other days, the
+    # last day's stocks (a fourth query only for rows lacking a figure).
+    assert counts[0] <= counts[1] == counts[2] == 3
+
+
+def test_a_year_sums_at_most_its_edge_days() -> None:
+    """With every month's rows there, PostgreSQL sums the edge days only (<= 62), whatever
+    the period; without them, every day as before."""
+    end = dt.date(2026, 11, 30)
+    for start, edge_days in [
+        (dt.date(2025, 12, 1), 0),  # twelve whole months
+        (dt.date(2025, 12, 2), 30),  # December 2025 from the days
+        (dt.date(2025, 11, 15), 16),  # 16 days of November, then whole months
+        (dt.date(2026, 11, 3), 28),  # inside one month
+    ]:
+        summed = set(months.months_of(start, end))
+        day_ranges, owners, from_months = sums.split([(start, end)], summed)
+        assert sum((b - a).days + 1 for a, b in day_ranges) == edge_days, start
+        covered = sum((months.last_of(m) - m).days + 1 for _, m in from_months)
+        assert covered + edge_days == (end - start).days + 1
+        assert all(owner == [0] for owner in owners)
+        plain, _, none = sums.split([(start, end)], set())
+        assert plain == [(start, end)] and none == []  # no month rows: one day range
+    # Today's month is never whole (the stored days end yesterday): its days are edge days.
+    pieces = sums.split([(dt.date(2026, 1, 1), dt.date(2026, 11, 29))], {dt.date(2026, 11, 1)})
+    assert pieces[0] == [(dt.date(2026, 1, 1), dt.date(2026, 11, 29))]
+
+
+def test_a_month_row_follows_a_late_change(world: Any) -> None:
+    """A day of a past month changed after its month row was written: the month row is read
+    (the stale row shows), and the rollup that rewrites the day rewrites its month too."""
+    _store(world, month_rows=True)
+    today = timezone.localdate()
+    ids = [world.sunrise.pk, world.maple.pk]
+    month = (today.replace(day=1) - dt.timedelta(days=70)).replace(day=1)
+    late = month + dt.timedelta(days=9)
+    year = period("custom", today, today - dt.timedelta(days=364), today)
+    before = PracticeMonth.objects.get(practice=world.sunrise, month=month)
+    row = PracticeDay.objects.get(practice=world.sunrise, day=late)
+    row.figures["claims_submitted"] += 1000  # changed behind the rollup's back
+    row.save()
+    stale = dashboard._period_figures(ids, year, today, last_months(today))
+    plain = dashboard._period_figures_plain(ids, year, today, last_months(today))
+    assert stale["current"]["claims_submitted"] + 1000 == plain["current"]["claims_submitted"]
+    # The rollup rewrites the day (from the claims) and the month with it.
+    rollups.rollup_day(day=late, practice_ids=[world.sunrise.pk])
+    after = PracticeMonth.objects.get(practice=world.sunrise, month=month)
+    assert after.computed_at > before.computed_at and after.parts != before.parts
+    for chosen in [*_periods(today), period("custom", today, month, months.last_of(month))]:
+        for group in (ids, [world.sunrise.pk]):
+            months_of = last_months(chosen.end)
+            fast = dashboard._period_figures(group, chosen, today, months_of)
+            assert fast == dashboard._period_figures_plain(group, chosen, today, months_of)
+        console = dashboard._console_figures(ids, chosen, today)
+        assert console == dashboard._console_figures_plain(ids, chosen, today), chosen
+
+
+def test_month_rows_are_idempotent_and_written_by_the_rollup(world: Any) -> None:
+    _store(world, month_rows=True)
+    today = timezone.localdate()
+    first = list(PracticeMonth.objects.order_by("pk").values("pk", "practice", "month", "parts"))
+    months.write_range([world.sunrise.pk, world.maple.pk], today - dt.timedelta(days=DAYS), today)
+    again = list(PracticeMonth.objects.order_by("pk").values("pk", "practice", "month", "parts"))
+    assert again == first and len(first) > 24
+    # A rollup of today writes this month's row of every active practice.
+    PracticeMonth.objects.filter(month=today.replace(day=1)).delete()
+    rollups.rollup_day(day=today)
+    written = PracticeMonth.objects.filter(month=today.replace(day=1))
+    assert set(written.values_list("practice_id", flat=True)) >= {world.sunrise.pk, world.maple.pk}
+    # A backfill of a past month writes its row once, from the days it rewrote.
+    month = (today.replace(day=1) - dt.timedelta(days=100)).replace(day=1)
+    PracticeMonth.objects.filter(month=month).delete()
+    rollups.backfill(start=month, end=month + dt.timedelta(days=2), practice_ids=[world.maple.pk])
+    row = PracticeMonth.objects.get(practice=world.maple, month=month)
+    stored = PracticeDay.objects.filter(
+        practice=world.maple, day__gte=month, day__lte=months.last_of(month)
+    )
+    assert row.parts["days"].bit_count() == stored.count()
