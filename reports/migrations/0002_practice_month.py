@@ -5,25 +5,40 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('practices', '0009_assignment_successor'),
-        ('reports', '0001_kpi_snapshots'),
+        ("practices", "0009_assignment_successor"),
+        ("reports", "0001_kpi_snapshots"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='PracticeMonth',
+            name="PracticeMonth",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('month', models.DateField()),
-                ('parts', models.JSONField(default=dict)),
-                ('computed_at', models.DateTimeField()),
-                ('practice', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='practices.practice')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("month", models.DateField()),
+                ("parts", models.JSONField(default=dict)),
+                ("computed_at", models.DateTimeField()),
+                (
+                    "practice",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="practices.practice",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['practice', 'month'],
-                'constraints': [models.UniqueConstraint(fields=('practice', 'month'), name='one_kpi_row_per_practice_month')],
+                "ordering": ["practice", "month"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("practice", "month"), name="one_kpi_row_per_practice_month"
+                    )
+                ],
             },
         ),
     ]
