@@ -92,6 +92,17 @@ def my_day_of_type(item_type: ItemType, user: Any, today: dt.date) -> QuerySet[A
     return item_type.visible(user).filter(owner=user, next_action_due__lte=today)
 
 
+def _my_day_after(cursor: str | None) -> tuple[int, str, int] | None:
+    """My day's cursor (priority, type, id), or None for none or one that does not parse."""
+    decoded = _decode(cursor) if cursor else None
+    if decoded is not None and len(decoded) == 3:
+        try:
+            return (_bigint(decoded[0]), decoded[1], _bigint(decoded[2]))
+        except ValueError:
+            return None
+    return None
+
+
 def my_day_page(
     user: Any,
     practice_id: int | None,
@@ -101,15 +112,51 @@ def my_day_page(
     types: list[str] | None = None,
 ) -> Page:
     """My day over every type, in one order: priority (highest first), then type, then
-    newest. The cursor is (priority, type, id), so each type's query starts after it."""
+    newest. The cursor is (priority, type, id). One ``UNION ALL`` query ranks every type's
+    candidates (``work.day_rank``: SQL compiled once per user, practice, grants and day),
+    then the page's items are read per type present on it, through the type's visible
+    queryset again (so a row is shown only if it is still open, due and the user's). The
+    plain path, one ORM query per type, is ``my_day_page_plain``; the tests compare both."""
+    from work import day_rank
+
     today = today or timezone.localdate()
-    after: tuple[int, str, int] | None = None
-    decoded = _decode(cursor) if cursor else None
-    if decoded is not None and len(decoded) == 3:
-        try:
-            after = (_bigint(decoded[0]), decoded[1], _bigint(decoded[2]))
-        except ValueError:
-            after = None
+    after = _my_day_after(cursor)
+    wanted = [t for t in registry.types() if not types or t.key in types]
+    ranked = day_rank.ranked(user, practice_id, today, wanted, after, size + 1)
+    by_type: dict[str, list[int]] = defaultdict(list)
+    for _priority, key, pk in ranked:
+        by_type[key].append(pk)
+    loaded: dict[tuple[str, int], Any] = {}
+    for item_type in wanted:
+        ids = by_type.get(item_type.key)
+        if not ids:
+            continue
+        items = my_day_of_type(item_type, user, today).filter(pk__in=ids)
+        if practice_id is not None:
+            items = items.filter(practice_id=practice_id)
+        for item in items:
+            loaded[(item_type.key, item.pk)] = Row(item, item_type)
+    rows = [loaded[(key, pk)] for _p, key, pk in ranked if (key, pk) in loaded]
+    page = rows[:size]
+    next_cursor = None
+    if len(ranked) > size and page:
+        last = page[-1]
+        next_cursor = _encode([last.item.priority, last.item_type.key, last.item.pk])
+    return Page(page, next_cursor, "priority")
+
+
+def my_day_page_plain(
+    user: Any,
+    practice_id: int | None,
+    cursor: str | None,
+    size: int,
+    today: dt.date | None = None,
+    types: list[str] | None = None,
+) -> Page:
+    """``my_day_page`` through the ORM, one query per type: the reference the ranked path
+    is proven against (``tests/work/test_my_day_fast.py``)."""
+    today = today or timezone.localdate()
+    after = _my_day_after(cursor)
     rows: list[tuple[int, str, int, Row]] = []
     for item_type in registry.types():
         if types and item_type.key not in types:
@@ -141,6 +188,21 @@ def my_day_counts(
 ) -> dict[str, int]:
     """How much of my day is overdue and how much is due today (one query for every type),
     each capped like a queue total: a value above ``COUNT_CAP`` means "more than that"."""
+    from work import day_rank
+
+    today = today or timezone.localdate()
+    totals = {"total": 0, "overdue": 0, "due_today": 0}
+    found = day_rank.counts(user, practice_id, today, list(registry.types()), COUNT_CAP)
+    for name, count in found.items():
+        totals[name.rpartition(":")[2]] += count
+    totals["total"] = totals["overdue"] + totals["due_today"]
+    return {key: min(value, COUNT_CAP + 1) for key, value in totals.items()}
+
+
+def my_day_counts_plain(
+    user: Any, practice_id: int | None = None, today: dt.date | None = None
+) -> dict[str, int]:
+    """``my_day_counts`` with its querysets built afresh (the reference of the tests)."""
     today = today or timezone.localdate()
     totals = {"total": 0, "overdue": 0, "due_today": 0}
     parts: dict[str, QuerySet[Any]] = {}
@@ -169,6 +231,21 @@ def capped_counts(querysets: dict[str, QuerySet[Any]], cap: int | None = None) -
     ``COUNT_CAP``), all in one query: ``SELECT (SELECT COUNT(*) FROM (... LIMIT cap + 1))``."""
     cap = COUNT_CAP if cap is None else cap
     counts = dict.fromkeys(querysets, 0)
+    alias, sql, params, names = capped_statement(querysets, cap)
+    if alias is None:
+        return counts
+    with connections[alias].cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    counts.update(zip(names, row, strict=True))
+    return counts
+
+
+def capped_statement(
+    querysets: dict[str, QuerySet[Any]], cap: int
+) -> tuple[str | None, str, list[Any], list[str]]:
+    """``capped_counts``'s one statement: (database alias or None when there is nothing to
+    count, SQL, parameters, the names of its columns in order)."""
     parts: list[str] = []
     params: list[Any] = []
     names: list[str] = []
@@ -183,13 +260,9 @@ def capped_counts(querysets: dict[str, QuerySet[Any]], cap: int | None = None) -
         params.extend(args)
         names.append(name)
         alias = queryset.db
-    if not parts or alias is None:
-        return counts
-    with connections[alias].cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(parts), params)
-        row = cursor.fetchone()
-    counts.update(zip(names, row, strict=True))
-    return counts
+    if not parts:
+        return None, "", [], []
+    return alias, "SELECT " + ", ".join(parts), params, names
 
 
 def capped_count(queryset: QuerySet[Any], cap: int | None = None) -> int:
