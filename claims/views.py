@@ -28,6 +28,7 @@ from practices import phi_log
 from practices.choices import AccessAction
 from work import services as work_services
 from work.views import next_in_queue, queue_slugs
+from work.widgets import use_fast_widgets
 
 
 def scoped_claims(request: HttpRequest) -> QuerySet[Claim]:
@@ -94,6 +95,8 @@ def _render(request: HttpRequest, claim: Claim, status: int = 200, **forms_: Any
         "attachment_form": forms_.get("attachment_form") or forms.AttachmentForm(clinical=clinical),
         "held_by_me": claim.locked_by_id == request.user.pk,
     }
+    for name in ("next_action_form", "follow_up_form", "note_form", "attachment_form"):
+        use_fast_widgets(context[name])  # the same HTML, without the widget templates
     return render(request, "claims/claim_detail.html", context, status=status)
 
 

@@ -25,6 +25,7 @@ from work import selectors, services
 from work.choices import NotificationKind
 from work.models import Notification, next_action_choices
 from work.registry import Queue, registry
+from work.widgets import use_fast_widgets
 
 PAGE_SIZE = 50
 # "All N matching the filter" changes at most this many items at once.
@@ -227,6 +228,7 @@ def queue(request: HttpRequest, slug: str) -> HttpResponse:
         _offer_owners(filters, owners)
         _listed_choices(filters)
         _style(filters)
+        use_fast_widgets(filters.form if filters is not None else None)
         sort = request.GET.get("sort", "priority")
         page = selectors.keyset_page(current, items, sort, request.GET.get("after"), PAGE_SIZE)
         context.update(
