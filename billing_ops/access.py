@@ -24,6 +24,7 @@ the apps that define them.
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -150,6 +151,52 @@ def forget(user_id: int) -> None:
     cache = _request_cache.get()
     if cache is not None:
         cache.pop(user_id, None)
+
+
+def grants_fingerprint(grants: Grants) -> str:
+    """A digest of what ``grants`` holds (``grants_unchanged_sql`` computes it in SQL)."""
+    if grants.everywhere is not None:
+        parts = sorted(str(pk) for pk in grants.everywhere)
+    else:
+        parts = sorted(f"{code}:{pk}" for code, ids in grants.by_codename.items() for pk in ids)
+    return hashlib.md5(",".join(parts).encode(), usedforsecurity=False).hexdigest()
+
+
+def grants_unchanged_sql(user: Any, grants: Grants, using: str) -> tuple[str, list[Any]]:
+    """A SQL condition, true while reading ``user``'s grants now (same rules as
+    ``grants_for``: active, superuser or their rows in force at active practices) would
+    give ``grants``: for a statement run with grants kept beyond a request, so a changed
+    access is seen by the statement itself. The day of ``in_force`` is today's: a caller
+    keeps the condition for one day."""
+    from django.db.models import CharField, TextField, Value
+    from django.db.models.functions import Cast, Concat
+
+    superuser = grants.everywhere is not None
+    person = get_user_model()._default_manager.filter(
+        pk=user.pk, is_active=True, is_superuser=superuser
+    )
+    if superuser:
+        rows = tenant_model()._default_manager.filter(is_active=True)
+        rows = rows.annotate(g=Cast("pk", TextField()))
+    else:
+        rows = permission_model()._default_manager.filter(
+            in_force(), user_id=user.pk, content_object__is_active=True
+        )
+        rows = rows.annotate(
+            g=Concat(
+                "permission__codename",
+                Value(":"),
+                Cast("content_object_id", TextField()),
+                output_field=CharField(),
+            )
+        )
+    rows_sql, rows_params = rows.values("g").distinct().query.get_compiler(using).as_sql()
+    person_sql, person_params = person.values("pk").query.get_compiler(using).as_sql()
+    sql = (
+        f"(EXISTS ({person_sql}) AND (SELECT md5(COALESCE(string_agg(f.g, ',' "
+        f"ORDER BY f.g COLLATE \"C\"), '')) FROM ({rows_sql}) f) = %s)"
+    )
+    return sql, [*person_params, *rows_params, grants_fingerprint(grants)]
 
 
 def has_perm(user: AnyUser | None, codename: str, practice_id: int | None) -> bool:

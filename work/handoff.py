@@ -1,6 +1,7 @@
 """ "Work next" at the cost of two statements: the best candidate of every type, then the hold.
 
-A hand-off runs (besides the caller's grants, which a request has already read):
+A hand-off runs (the caller's grants are kept between calls and checked by the first
+statement itself, see ``_grants``; they are read again only when a statement finds nothing):
 
 1. one query for each registered type's best item the caller may take (``UNION ALL`` of
    the types' ``my_day_of_type`` rows nobody holds, best first), skipped when only one
@@ -42,7 +43,13 @@ from django.db import connections, router
 from django.db.models import BooleanField, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
-from billing_ops.access import grants_cache, grants_for
+from billing_ops.access import (
+    Grants,
+    grants_cache,
+    grants_fingerprint,
+    grants_for,
+    grants_unchanged_sql,
+)
 from work.models import WorkItem
 from work.registry import ItemType, registry
 from work.selectors import my_day_of_type
@@ -84,6 +91,7 @@ class _Statement:
     sql: str
     params: list[Any]
     slots: list[tuple[int, str]]  # (parameter index, "now" | "floor_priority" | "floor_pk")
+    prepared_as: _Prepared | None = None  # set on its first PREPARE
 
     def bind(self, values: dict[str, Any]) -> list[Any]:
         params = list(self.params)
@@ -91,9 +99,26 @@ class _Statement:
             params[index] = values[name]
         return params
 
-    @property
-    def name(self) -> str:
-        return "work_next_" + hashlib.sha1(self.sql.encode(), usedforsecurity=False).hexdigest()
+    def prepared(self, literal: Any) -> tuple[str, list[str]]:
+        """The statement for PREPARE: every value that is the same on each call written
+        into the SQL as a literal (``literal(value)``), the per-call ones as ``$1, $2 ...``
+        (one number per slot name), and the slot names in that order."""
+        by_index = dict(self.slots)
+        names: list[str] = []
+        values = iter(enumerate(self.params))
+
+        def place(match: re.Match[str]) -> str:
+            if match.group() == "%%":
+                return "%"
+            index, value = next(values)
+            name = by_index.get(index)
+            if name is None:
+                return str(literal(value))
+            if name not in names:
+                names.append(name)
+            return f"${names.index(name) + 1}"
+
+        return _PLACEHOLDER.sub(place, self.sql), names
 
 
 # Server-side prepared statements, per connection (PostgreSQL): parsing and planning the
@@ -108,30 +133,54 @@ _prepared: weakref.WeakKeyDictionary[Any, dict[str, None]] = weakref.WeakKeyDict
 _PLACEHOLDER = re.compile(r"%%|%s")
 
 
-def _numbered(sql: str) -> str:
-    """``%s`` placeholders as ``$1, $2 ...`` (and ``%%`` as ``%``), for PREPARE."""
-    numbers = iter(range(1, sql.count("%s") + 1))
-    return _PLACEHOLDER.sub(lambda m: "%" if m.group() == "%%" else f"${next(numbers)}", sql)
+@dataclass
+class _Prepared:
+    """A statement as prepared: its name (a hash of its SQL), SQL and the slots bound."""
+
+    name: str
+    sql: str
+    slot_names: list[str]
 
 
-def _run(db: str, statement: _Statement, params: list[Any]) -> list[tuple[Any, ...]]:
-    """The statement's rows, through a prepared statement where the database has them."""
+def _prepare(wrapper: Any, statement: _Statement) -> _Prepared:
+    sql, slot_names = statement.prepared(lambda value: wrapper.ops.compose_sql("%s", [value]))
+    digest = hashlib.sha1(sql.encode(), usedforsecurity=False).hexdigest()
+    return _Prepared("work_next_" + digest, sql, slot_names)
+
+
+def _run(
+    db: str, statement: _Statement, values: dict[str, Any], rows: bool = True
+) -> list[tuple[Any, ...]]:
+    """The statement's rows, through a prepared statement where the database has them.
+
+    Prepared, only the per-call values (the time, the runner-up, the hold) are bound: the
+    rest (the caller, the practices, the day ...) is written into the prepared SQL once, so
+    a call neither quotes nor sends the ~80 parameters of the UNION, nor has the backend
+    parse them (the statement is per caller, day and practices anyway)."""
     wrapper = connections[db]
     with wrapper.cursor() as cursor:
-        if not PREPARE or wrapper.vendor != "postgresql" or not params:
-            cursor.execute(statement.sql, params)
-            return list(cursor.fetchall())
+        if not PREPARE or wrapper.vendor != "postgresql" or not statement.params:
+            cursor.execute(statement.sql, statement.bind(values))
+            return list(cursor.fetchall()) if rows else []
         prepared = _prepared.setdefault(wrapper.connection, {})
-        name = statement.name
-        if name not in prepared:
+        info = statement.prepared_as
+        if info is None:
+            info = statement.prepared_as = _prepare(wrapper, statement)
+        if info.name not in prepared:
             while len(prepared) >= MAX_PREPARED:
                 oldest = next(iter(prepared))
                 cursor.execute(f"DEALLOCATE {oldest}")
                 del prepared[oldest]
-            cursor.execute(f"PREPARE {name} AS {_numbered(statement.sql)}")
-            prepared[name] = None
-        cursor.execute(f"EXECUTE {name}({', '.join(['%s'] * len(params))})", params)
-        return list(cursor.fetchall())
+            cursor.execute(f"PREPARE {info.name} AS {info.sql}")
+            prepared[info.name] = None
+        if info.slot_names:
+            placeholders = ", ".join(["%s"] * len(info.slot_names))
+            cursor.execute(
+                f"EXECUTE {info.name}({placeholders})", [values[n] for n in info.slot_names]
+            )
+        else:
+            cursor.execute(f"EXECUTE {info.name}")
+        return list(cursor.fetchall()) if rows else []
 
 
 def _statement(sql: str, params: Sequence[Any], now: dt.datetime) -> _Statement:
@@ -156,6 +205,7 @@ class _Branch:
     now: dt.datetime
     top: _Statement
     takes: dict[str, _Statement] = field(default_factory=dict)
+    guard: tuple[str, list[Any]] | None = None  # the plan's
 
 
 @dataclass
@@ -163,6 +213,8 @@ class _Plan:
     branches: list[_Branch]
     tops: _Statement | None  # None when there is one branch
     cacheable: bool
+    guard: tuple[str, list[Any]] | None = None  # the grants it was built with still hold
+    fingerprint: str = ""
 
 
 _cache: OrderedDict[tuple[Any, ...], _Plan] = OrderedDict()
@@ -175,7 +227,12 @@ def _compile(qs: QuerySet[Any]) -> tuple[str, tuple[Any, ...]]:
 
 
 def _plan(
-    actor: Any, chosen: list[ItemType], today: dt.date, now: dt.datetime, practice_id: int | None
+    actor: Any,
+    chosen: list[ItemType],
+    today: dt.date,
+    now: dt.datetime,
+    practice_id: int | None,
+    guard: tuple[str, list[Any]] | None = None,
 ) -> _Plan:
     branches: list[_Branch] = []
     cacheable = True
@@ -189,18 +246,25 @@ def _plan(
             continue
         top = _statement(sql, params, now)
         cacheable = cacheable and any(name == "now" for _i, name in top.slots)
-        branches.append(_Branch(index, item_type, pool, now, top))
+        branches.append(_Branch(index, item_type, pool, now, top, guard=guard))
     tops = None
     if len(branches) > 1:
+        # The best-of-each-type query checks the grants; the take after it does not (it
+        # runs right after, as a take ran right after the grants were read per call).
+        for branch in branches:
+            branch.guard = None
         parts: list[str] = []
         union_params: list[Any] = []
         for branch in branches:
             alias = f"b{branch.index}"
             parts.append(f"SELECT {branch.index} AS k, {alias}.* FROM ({branch.top.sql}) {alias}")
             union_params.extend(branch.top.params)
-        sql = " UNION ALL ".join(parts) + " ORDER BY 2 DESC, 3 DESC, 1"
-        tops = _statement(sql, union_params, now)
-    return _Plan(branches, tops, cacheable)
+        sql = " UNION ALL ".join(parts)
+        if guard is not None:  # a one-time filter: false, and no branch runs
+            sql = f"SELECT u.* FROM ({sql}) u WHERE {guard[0]}"
+            union_params.extend(guard[1])
+        tops = _statement(sql + " ORDER BY 2 DESC, 3 DESC, 1", union_params, now)
+    return _Plan(branches, tops, cacheable, guard)
 
 
 def _take_statement(branch: _Branch, floor: str) -> _Statement:
@@ -235,28 +299,76 @@ def _take_statement(branch: _Branch, floor: str) -> _Statement:
     returning = ", ".join(f"{table}.{quote(f.column)}" for f in fields)
     locked_by = quote(model._meta.get_field("locked_by").column)
     locked_until = quote(model._meta.get_field("locked_until").column)
+    guard_sql, guard_params = branch.guard or ("TRUE", [])
     sql = (
         f"UPDATE {table} SET {locked_by} = %s, {locked_until} = %s "
-        f"WHERE {table}.{pk_column} = ({inner}) RETURNING {returning}"
+        f"WHERE {table}.{pk_column} = ({inner}) AND {guard_sql} RETURNING {returning}"
     )
+    params = (*params, *guard_params)
     statement = _statement(sql, ("__actor__", "__until__", *params), branch.now)
     statement.slots[:0] = [(0, "actor"), (1, "until")]
     branch.takes[floor] = statement
     return statement
 
 
+# Per (model, database): the attnames and, per column, its expression and converters.
+_readers: dict[tuple[type[WorkItem], str], tuple[list[str], list[tuple[Any, list[Any]]]]] = {}
+
+
 def _instance(model: type[WorkItem], db: str, row: Sequence[Any]) -> WorkItem:
-    """A model instance from a RETURNING row, through the fields' converters (JSON ...)."""
+    """A model instance from a RETURNING row, through the fields' converters (JSON ...),
+    which are looked up once per model."""
     connection = connections[db]
-    fields = model._meta.concrete_fields
+    reader = _readers.get((model, db))
+    if reader is None:
+        fields = model._meta.concrete_fields
+        columns = []
+        for f in fields:
+            expression = f.get_col(model._meta.db_table)
+            converters = connection.ops.get_db_converters(expression) + f.get_db_converters(
+                connection
+            )
+            columns.append((expression, converters))
+        reader = _readers[(model, db)] = ([f.attname for f in fields], columns)
+    attnames, columns = reader
     values = []
-    for f, value in zip(fields, row, strict=True):
-        expression = f.get_col(model._meta.db_table)
-        converters = connection.ops.get_db_converters(expression) + f.get_db_converters(connection)
+    for (expression, converters), value in zip(columns, row, strict=True):
         for converter in converters:
             value = converter(value, expression, connection)
         values.append(value)
-    return model.from_db(db, [f.attname for f in fields], values)
+    return model.from_db(db, attnames, values)
+
+
+# The callers' grants, kept beyond a request (per process, by user id) on PostgreSQL: each
+# statement built from them carries ``access.grants_unchanged_sql`` (a one-time filter on
+# the caller's permission rows), so when the grants changed the statement finds nothing,
+# the grants are read again and the statements rebuilt (``hand_off``). A revoked access
+# is seen by the very next hand-off; reading grants costs a query only then.
+_grants: OrderedDict[int, Grants] = OrderedDict()
+
+
+def _keeps_grants(actor: Any) -> bool:
+    return (
+        connections[router.db_for_read(WorkItem)].vendor == "postgresql"
+        and getattr(actor, "is_authenticated", False)
+        and actor.is_active
+    )
+
+
+def _caller_grants(actor: Any, fresh: bool = False) -> Grants:
+    if not _keeps_grants(actor):
+        return grants_for(actor)
+    with _cache_lock:
+        grants = None if fresh else _grants.get(actor.pk)
+        if grants is not None:
+            _grants.move_to_end(actor.pk)
+            return grants
+    grants = grants_for(actor)
+    with _cache_lock:
+        _grants[actor.pk] = grants
+        while len(_grants) > CACHE_SIZE:
+            _grants.popitem(last=False)
+    return grants
 
 
 def _get_plan(
@@ -266,12 +378,14 @@ def _get_plan(
     now: dt.datetime,
     practice_id: int | None,
 ) -> _Plan:
-    grants = grants_for(actor)
+    grants = _caller_grants(actor)
     chosen = [t for t in registry.types() if types is None or t.key in types]
+    fingerprint = grants_fingerprint(grants) if grants.user_id is not None else ""
     key = (
         getattr(actor, "pk", None),
         today,
         practice_id,
+        fingerprint,
         tuple((t.key, grants.practice_ids(t.permission)) for t in chosen),
     )
     with _cache_lock:
@@ -279,8 +393,12 @@ def _get_plan(
         if plan is not None:
             _cache.move_to_end(key)
             return plan
+    guard = None
+    if _keeps_grants(actor) and grants.user_id is not None:
+        guard = grants_unchanged_sql(actor, grants, router.db_for_read(WorkItem))
     with grants_cache():
-        plan = _plan(actor, chosen, today, now, practice_id)
+        plan = _plan(actor, chosen, today, now, practice_id, guard)
+    plan.fingerprint = fingerprint
     if plan.cacheable:
         with _cache_lock:
             _cache[key] = plan
@@ -289,15 +407,25 @@ def _get_plan(
     return plan
 
 
-_release_sql: dict[tuple[type[WorkItem], str], str] = {}
+def _grants_changed(actor: Any, plan: _Plan) -> bool:
+    """After a statement found nothing: whether the grants its plan was built with are
+    out of date (read again; the next plan uses the new ones)."""
+    if plan.guard is None:
+        return False
+    fresh = _caller_grants(actor, fresh=True)
+    return grants_fingerprint(fresh) != plan.fingerprint
+
+
+_release_sql: dict[tuple[type[WorkItem], str], _Statement] = {}
 
 
 def give_back(item: WorkItem, actor: Any) -> None:
-    """End the actor's hold of ``item`` (one UPDATE; nothing when somebody else holds it)."""
+    """End the actor's hold of ``item`` (one UPDATE, prepared on PostgreSQL; nothing when
+    somebody else holds it)."""
     model = type(item)
     db = router.db_for_write(model)
-    sql = _release_sql.get((model, db))
-    if sql is None:
+    statement = _release_sql.get((model, db))
+    if statement is None:
         quote = connections[db].ops.quote_name
         opts = model._meta
         table, pk = quote(opts.db_table), quote(opts.pk.column or "id")
@@ -307,9 +435,9 @@ def give_back(item: WorkItem, actor: Any) -> None:
             f"UPDATE {table} SET {locked_by} = NULL, {locked_until} = NULL "
             f"WHERE {pk} = %s AND {locked_by} = %s"
         )
-        _release_sql[(model, db)] = sql
-    with connections[db].cursor() as cursor:
-        cursor.execute(sql, [item.pk, actor.pk])
+        statement = _Statement(sql, ["__pk__", "__actor__"], [(0, "pk"), (1, "actor")])
+        _release_sql[(model, db)] = statement
+    _run(db, statement, {"pk": item.pk, "actor": actor.pk}, rows=False)
 
 
 def clear_cache() -> None:
@@ -329,18 +457,26 @@ def hand_off(
 ) -> WorkItem | None:
     """Hold the actor's best unheld item until ``until`` and return it (None: nothing left).
     See the module's docstring."""
-    plan = _get_plan(actor, types, today, now, practice_id)
+
+    def _replan() -> tuple[_Plan, dict[int, _Branch]]:
+        new = _get_plan(actor, types, today, now, practice_id)
+        return new, {branch.index: branch for branch in new.branches}
+
+    plan, by_index = _replan()
     if not plan.branches:
         return None
-    by_index = {branch.index: branch for branch in plan.branches}
     actor_pk = getattr(actor, "pk", None)
     for _attempt in range(ATTEMPTS):
         if plan.tops is None:
             order: list[tuple[int, int, int]] = [(plan.branches[0].index, 0, 0)]
         else:
-            rows = _run(plan.branches[0].pool.db, plan.tops, plan.tops.bind({"now": now}))
+            rows = _run(plan.branches[0].pool.db, plan.tops, {"now": now})
             order = [(int(k), int(p), int(pk)) for k, p, pk in rows]
             if not order:
+                if _grants_changed(actor, plan):
+                    plan, by_index = _replan()
+                    if plan.branches:
+                        continue
                 return None
         index = order[0][0]
         branch = by_index[index]
@@ -351,11 +487,15 @@ def hand_off(
             values.update(floor_priority=floor_priority, floor_pk=floor_pk)
         statement = _take_statement(branch, floor)
         db = branch.pool.db
-        taken = _run(db, statement, statement.bind(values))
+        taken = _run(db, statement, values)
         if taken:
             return _instance(branch.item_type.model, db, taken[0])
         if not floor:
             # Nothing of the last type left that nobody holds or is taking right now.
+            if _grants_changed(actor, plan):
+                plan, by_index = _replan()
+                if plan.branches:
+                    continue
             return None
         # Others took this type's rows above the runner-up meanwhile: look again.
     return None
