@@ -1,14 +1,16 @@
 """Claims an 837 re-import can skip without reading them (issue 7, re-import speed).
 
 When an import leaves a claim on file saying what the file says (created, replaced, or
-found with the same content), ``record`` stores the claim's span digest
+found with the same content), ``record`` reads the claim's facts again and, only if the
+comparison (``x12_compare.differences``) finds none, stores the claim's span digest
 (``claims.x12.spans``), its version and a hash of the related facts the comparison reads
-(patient name and date of birth, member id, provider NPI, payer id), in
-``claims.ImportDigest``. A later file's claim with the same digest is skipped without
-being parsed or compared (``unchanged``) only while the claim's version and those facts
-are what they were: a claim changed in the app since, or a patient renamed, is compared
-the full way and every difference reported. A number that appears twice in the file is
-always read (the file's duplicates are reported as before).
+(patient name and date of birth, member id, provider NPI, payer id) from that same read,
+in ``claims.ImportDigest``: a change made while the import ran, or a difference the full
+path would report, is never hidden behind a digest. A later file's claim with the same
+digest is skipped without being parsed or compared (``unchanged``) only while the
+claim's version and those facts are what they were: a claim changed in the app since, or
+a patient renamed, is compared the full way and every difference reported. A number that
+appears twice in the file is always read (the file's duplicates are reported as before).
 
 PostgreSQL only (a few queries by index each way, no join); elsewhere nothing is stored
 and nothing skipped.
@@ -24,6 +26,7 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
+from claims.imports.x12_compare import differences, on_file_facts
 from claims.models import Claim, ImportDigest
 from claims.x12.spans import Span
 from practices.models import Coverage, Patient, Payer, Provider
@@ -44,14 +47,26 @@ def _related(claims: list[tuple[int, int, int, int, int, int]]) -> dict[int, str
     providers = read(Provider, {c[4] for c in claims}, "npi")
     payers = read(Payer, {c[5] for c in claims}, "payer_id")
     return {
-        pk: hashlib.md5(
-            repr(
-                (patients[patient], coverages[coverage], providers[provider], payers[payer])
-            ).encode(),
-            usedforsecurity=False,
-        ).hexdigest()
+        pk: _hash((patients[patient], coverages[coverage], providers[provider], payers[payer]))
         for pk, _version, patient, coverage, provider, payer in claims
     }
+
+
+def _hash(facts: tuple[tuple[Any, ...], ...]) -> str:
+    return hashlib.md5(repr(facts).encode(), usedforsecurity=False).hexdigest()
+
+
+def related_hash(facts: Any) -> str:
+    """``_related``'s hash of one claim's facts as ``on_file_facts`` reads them."""
+    patient = facts.patient
+    return _hash(
+        (
+            (patient.first_name, patient.last_name, patient.date_of_birth),
+            (facts.coverage.member_id,),
+            (facts.provider.npi,),
+            (facts.payer_id,),
+        )
+    )
 
 
 def _rows(
@@ -76,6 +91,7 @@ def _rows(
         return cursor.fetchall()
 
 
+CHUNK = 2000  # numbers per read of the facts at record time (two queries each)
 _CLAIM_COLUMNS = ("id", "version", "patient_id", "coverage_id", "provider_id", "payer_id")
 
 
@@ -112,31 +128,32 @@ def unchanged(practice_id: int, spans: Sequence[Span]) -> list[Span]:
     return [span for span in candidates if span.digest in known]
 
 
-def record(practice_id: int, rows: Sequence[tuple[str, str, str]]) -> int:
+def record(practice_id: int, rows: Sequence[tuple[str, str, str, Any]]) -> int:
     """Store (claim number, payer id, digest) for the practice's claims with that number
-    and payer, with their version and related facts as they are now."""
+    and payer whose facts on file are what the file's claim (the row's last item, a
+    ``ParsedClaim``) says: the facts are read again here, in chunks, and a claim changed
+    since it was compared (a patient renamed, lines replaced by a concurrent import) or
+    one the comparison would report (a member id differing in case) is not recorded. The
+    version and related facts stored are those of that same read."""
     if not rows or connection.vendor != "postgresql":
         return 0
-    wanted = {(number, payer): digest for number, payer, digest in rows}
-    payer_ids = {
-        pk: payer_id.upper()
-        for pk, payer_id in Payer.objects.filter(practice_id=practice_id).values_list(
-            "pk", "payer_id"
-        )
-    }
-    numbers: dict[int, str] = {}
-    claims = []
-    by_number = list({number for number, _ in wanted})
-    columns = ("practice_id", "pms_claim_number", *_CLAIM_COLUMNS)
-    for _practice, number, *row in _rows(
-        Claim, "pms_claim_number", by_number, columns, practice_id
-    ):
-        if (number, payer_ids.get(row[5], "")) in wanted:
-            numbers[row[0]] = number
-            claims.append(tuple(row))
-    if not claims:
+    wanted = {(number, payer): (digest, parsed) for number, payer, digest, parsed in rows}
+    keys = sorted({number for number, _ in wanted})
+    ids: list[int] = []
+    found: list[str] = []
+    versions: list[int] = []
+    related: list[str] = []
+    for start in range(0, len(keys), CHUNK):
+        for facts in on_file_facts(practice_id, keys[start : start + CHUNK]):
+            row = wanted.get((facts.pms_claim_number, facts.payer_id.upper()))
+            if row is None or differences(facts, row[1]):
+                continue
+            ids.append(facts.pk)
+            found.append(row[0])
+            versions.append(facts.version)
+            related.append(related_hash(facts))
+    if not ids:
         return 0
-    related = _related(claims)
     table = ImportDigest._meta.db_table
     sql = (
         f"INSERT INTO {table} (claim_id, practice_id, digest, version, related, recorded_at) "
@@ -147,14 +164,7 @@ def record(practice_id: int, rows: Sequence[tuple[str, str, str]]) -> int:
         "version = EXCLUDED.version, related = EXCLUDED.related, "
         "recorded_at = EXCLUDED.recorded_at"
     )
-    params = [
-        practice_id,
-        timezone.now(),
-        [c[0] for c in claims],
-        [wanted[(numbers[c[0]], payer_ids[c[5]])] for c in claims],
-        [c[1] for c in claims],
-        [related[c[0]] for c in claims],
-    ]
+    params = [practice_id, timezone.now(), ids, found, versions, related]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return int(cursor.rowcount)

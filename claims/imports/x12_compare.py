@@ -101,6 +101,7 @@ class _Line(SimpleNamespace):
 
 _CLAIM_FACTS = (
     "pk",
+    "version",
     "pms_claim_number",
     "payer__payer_id",
     "status",
@@ -134,7 +135,7 @@ _LINE_FACTS = (
 def on_file_facts(practice: Any, numbers: Iterable[str]) -> list[Any]:
     """The facts ``differences`` compares of the practice's claims with these numbers, as
     light objects (no model instances): two queries, whatever the number of claims. Each
-    has ``pk``, ``pms_claim_number``, ``payer_id`` and ``status`` besides."""
+    has ``pk``, ``version``, ``pms_claim_number``, ``payer_id`` and ``status`` besides."""
     found = []
     for row in Claim.objects.filter(
         practice=practice, pms_claim_number__in=set(numbers)
@@ -143,6 +144,7 @@ def on_file_facts(practice: Any, numbers: Iterable[str]) -> list[Any]:
         found.append(
             SimpleNamespace(
                 pk=facts["pk"],
+                version=facts["version"],
                 pms_claim_number=facts["pms_claim_number"],
                 payer_id=facts["payer__payer_id"],
                 status=facts["status"],

@@ -229,7 +229,7 @@ class X12Import:
                 self.digests[id(claim)] = (claim.claim_number, payer, span.digest)
 
     def _record_digests(self) -> None:
-        rows = [self.digests[id(c)] for c in self.as_filed if id(c) in self.digests]
+        rows = [(*self.digests[id(c)], c) for c in self.as_filed if id(c) in self.digests]
         digests.record(self.ctx.practice.pk, rows)
 
     def _sort(self, claims: tuple[ParsedClaim, ...]) -> None:

@@ -3,9 +3,10 @@
 ``claim_spans(text)`` reads the raw segments once (no ``Segment`` objects, no checks) and
 returns, per claim (CLM), its first and last segment position (as the tokenizer numbers
 them: ISA = 1), its number (CLM01), its payer id (the subscriber loop's NM1*PR09) and a
-digest of everything the parser reads for it: the group's version (GS08), the billing
-provider loop (2000A), the subscriber loop (2000B) and, under a patient, the patient loop
-(2000C) up to the first claim, and the claim's own segments up to the next HL, CLM or SE.
+digest of everything the parser reads for it: the component separator (ISA16), the
+group's version (GS08), the billing provider loop (2000A), the subscriber loop (2000B)
+and, under a patient, the patient loop (2000C) up to the first claim, and the claim's own
+segments up to the next HL, CLM or SE.
 Two claims with the same digest parse to the same ``ParsedClaim``.
 
 An importer that knows a digest (``claims.imports.digests``) can have ``parse_837`` drop
@@ -23,7 +24,7 @@ from typing import NamedTuple
 
 from claims.x12.tokenizer import X12Error, _read_delimiters
 
-VERSION = "837-spans-1"
+VERSION = "837-spans-2"
 _WHITESPACE = " \t\r\n\ufeff"
 
 
@@ -71,7 +72,14 @@ def _spans(text: str) -> list[Span]:
 
     def close(end: int) -> None:
         assert claim is not None
-        head = (VERSION, version, sep.join(billing), sep.join(sub), sep.join(pat or ()))
+        head = (
+            VERSION,
+            delims.component,  # ISA16: the tokenizer splits components by it
+            version,
+            sep.join(billing),
+            sep.join(sub),
+            sep.join(pat or ()),
+        )
         digest = hashlib.blake2b("\x1e".join((*head, *claim)).encode(), digest_size=20)
         spans.append(Span(start, end, number, _payer(sub, e), digest.hexdigest()))
 

@@ -12,13 +12,15 @@ import pytest
 
 from claims import services as claim_services
 from claims.choices import ImportStatus
-from claims.imports import digests
+from claims.imports import digests, x12_import
 from claims.imports import services as imports
+from claims.imports.results import Context, Outcome
 from claims.models import Claim, ImportDigest
 from claims.x12 import parse_837
 from claims.x12.spans import claim_spans
 from practices import services as practice_services
-from practices.choices import ClaimFormat
+from practices.choices import ClaimFormat, CobOrder
+from practices.models import Payer
 from tests import factories
 from tests.claims.test_bulk_import import NPI, x12_837p
 
@@ -81,6 +83,24 @@ def test_a_claims_digest_covers_its_loops_and_nothing_else() -> None:
         text = x12_837p(3).decode().replace(old, new)
         assert [s.digest for s in claim_spans(text)] != [s.digest for s in base], what
     assert claim_spans("not an 837") == []
+
+
+def test_a_claims_digest_covers_the_component_separator() -> None:
+    # ISA16 ':' -> '>' and every composite (SV1*HC:99213, CLM05 11:B:1) written with it:
+    # the same claims, but the tokenizer splits them by another character.
+    text = x12_837p(3).decode()
+    isa, rest = text.split("\n", 1)
+    other = isa[:-2] + ">~\n" + rest.replace(":", ">")
+    assert [s.number for s in claim_spans(other)] == [s.number for s in claim_spans(text)]
+    assert parse_837(other).claims == parse_837(text).claims
+    # Only the separator differs: the same text under another ISA16 is not the same claim.
+    swapped = isa[:-2] + ">~\n" + rest
+    assert all(
+        a.digest != b.digest for a, b in zip(claim_spans(swapped), claim_spans(text), strict=True)
+    )
+    assert all(
+        a.digest != b.digest for a, b in zip(claim_spans(other), claim_spans(text), strict=True)
+    )
 
 
 # --- the re-import ---------------------------------------------------------------------------
@@ -225,3 +245,70 @@ def test_a_dry_run_stores_no_digest_and_a_rejected_file_none(world: Any, acme: A
     imports.run_import_job(job.pk)
 
     assert not ImportDigest.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_claim_changed_between_compare_and_record_is_not_recorded(world: Any, acme: Any) -> None:
+    content = x12_837p(3)
+    run(world, content)
+    ImportDigest.objects.all().delete()  # nothing known: every claim read and compared
+    ctx = Context(
+        actor=world.mia,
+        practice=world.maple,
+        outcome=Outcome(),
+        owner=world.mia,
+        can_edit_patients=True,
+    )
+    importer = x12_import.importer_for(ctx, content.decode())  # validate(): compared
+    assert len(importer.as_filed) == 3  # all the same as on file
+    # While the import runs, a user renames B000001's patient and changes B000002
+    # without touching a compared fact (its version goes up).
+    renamed = Claim.objects.get(practice=world.maple, pms_claim_number="B000001")
+    practice_services.patient_save(actor=world.mia, patient=renamed.patient, first_name="TESS")
+    moved = Claim.objects.get(practice=world.maple, pms_claim_number="B000002")
+    claim_services.claim_set_next_action(
+        actor=world.mia,
+        claim=moved,
+        next_action=moved.next_action,
+        next_action_due=moved.next_action_due + dt.timedelta(days=7),
+    )
+    importer.apply()  # records the digests at its end
+
+    stored = {d.claim.pms_claim_number: d.version for d in ImportDigest.objects.all()}
+    assert stored == {"B000002": 2, "B000003": 1}  # versions as read when recorded
+    assert unread(world, content) == ["B000002", "B000003"]
+    again = run(world, content)
+    (conflict,) = [e for e in again.errors if e["level"] == "conflict"]
+    assert conflict["claim"] == "B000001"
+    assert "PATIENT00001, TESS → PATIENT00001, TEST" in conflict["message"]
+
+
+@pytest.mark.django_db
+def test_a_new_claim_the_full_path_reports_is_not_recorded(world: Any, acme: Any) -> None:
+    # The member id on file differs from the file's only in case: the import bills that
+    # coverage (matched case-insensitively), the comparison reports the difference.
+    patient = factories.PatientFactory(
+        practice=world.maple,
+        first_name="TEST",
+        last_name="PATIENT00001",
+        date_of_birth=dt.date(1950, 1, 2),
+    )
+    factories.CoverageFactory(
+        patient=patient,
+        payer=Payer.objects.get(practice=world.maple, payer_id="60054"),
+        member_id="m00000001",
+        cob_order=CobOrder.PRIMARY,
+    )
+    content = x12_837p(2)
+    first = run(world, content)
+    assert first.created_count == 2
+    assert Claim.objects.get(pms_claim_number="B000001").coverage.member_id == "m00000001"
+
+    assert [d.claim.pms_claim_number for d in ImportDigest.objects.all()] == ["B000002"]
+    assert unread(world, content) == ["B000002"]
+    for _ in range(2):  # reported on every re-import, never skipped
+        again = run(world, content)
+        (conflict,) = [e for e in again.errors if e["level"] == "conflict"]
+        assert conflict["claim"] == "B000001"
+        assert "member id 'm00000001' → 'M00000001'" in conflict["message"]
+        assert (again.skipped_count, again.conflict_count) == (1, 1)
