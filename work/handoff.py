@@ -371,6 +371,32 @@ def _caller_grants(actor: Any, fresh: bool = False) -> Grants:
     return grants
 
 
+def _key(
+    actor: Any,
+    grants: Grants,
+    chosen: list[ItemType],
+    today: dt.date,
+    practice_id: int | None,
+) -> tuple[str, tuple[Any, ...]]:
+    """The grants' fingerprint and the cache key of a plan built from ``grants``."""
+    fingerprint = grants_fingerprint(grants) if grants.user_id is not None else ""
+    return fingerprint, (
+        getattr(actor, "pk", None),
+        today,
+        practice_id,
+        fingerprint,
+        tuple((t.key, grants.practice_ids(t.permission)) for t in chosen),
+    )
+
+
+def _cached(key: tuple[Any, ...]) -> _Plan | None:
+    with _cache_lock:
+        plan = _cache.get(key)
+        if plan is not None:
+            _cache.move_to_end(key)
+        return plan
+
+
 def _get_plan(
     actor: Any,
     types: list[str] | None,
@@ -378,26 +404,33 @@ def _get_plan(
     now: dt.datetime,
     practice_id: int | None,
 ) -> _Plan:
-    grants = _caller_grants(actor)
+    """The plan for the caller's kept grants when one is cached (no query); else one built
+    from the grants read now, cached under their key with their guard.
+
+    A plan's SQL, key and guard come from one and the same ``Grants``: the SQL is compiled
+    by ``visible_to`` -> ``grants_for`` (the request's grants, or one read here), so on a
+    miss the kept grants, which may be out of date, are replaced by those before the key
+    and guard are made. (Keyed by the kept grants A with SQL of the current B, a plan would
+    pass its guard once the grants are back to A: A -> B -> A handed out B's items.)"""
     chosen = [t for t in registry.types() if types is None or t.key in types]
-    fingerprint = grants_fingerprint(grants) if grants.user_id is not None else ""
-    key = (
-        getattr(actor, "pk", None),
-        today,
-        practice_id,
-        fingerprint,
-        tuple((t.key, grants.practice_ids(t.permission)) for t in chosen),
-    )
-    with _cache_lock:
-        plan = _cache.get(key)
-        if plan is not None:
-            _cache.move_to_end(key)
-            return plan
-    guard = None
-    if _keeps_grants(actor) and grants.user_id is not None:
-        guard = grants_unchanged_sql(actor, grants, router.db_for_read(WorkItem))
+    key = _key(actor, _caller_grants(actor), chosen, today, practice_id)[1]
+    plan = _cached(key)
+    if plan is not None:
+        return plan
     with grants_cache():
+        # Inside a request: the request's grants (no query); else read once, and the same
+        # object is what ``_plan``'s ``grants_for`` calls get from this grants cache.
+        grants = _caller_grants(actor, fresh=True)
+        fingerprint, key = _key(actor, grants, chosen, today, practice_id)
+        plan = _cached(key)
+        if plan is not None:
+            return plan
+        guard = None
+        if _keeps_grants(actor) and grants.user_id is not None:
+            guard = grants_unchanged_sql(actor, grants, router.db_for_read(WorkItem))
         plan = _plan(actor, chosen, today, now, practice_id, guard)
+        # The SQL was compiled from these very grants (see the docstring).
+        assert grants_for(actor) is grants, "work next: plan SQL and key from other grants"
     plan.fingerprint = fingerprint
     if plan.cacheable:
         with _cache_lock:

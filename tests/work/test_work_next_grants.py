@@ -20,7 +20,11 @@ from billing_ops.access import grants_cache, grants_fingerprint, grants_for
 from practices import services as practice_services
 from practices.models import Assignment, Membership, Practice, Role
 from tests import factories
-from tests.work.test_work_next_fast import busy, drain  # noqa: F401  (busy: a fixture)
+from tests.work.test_work_next_fast import (  # noqa: F401  (busy: a fixture)
+    busy,
+    drain,
+    make_chore,
+)
 from work import handoff
 from work import services as work_services
 from work.registry import registry
@@ -135,3 +139,56 @@ def test_prepared_statements_bind_only_the_calls_values(busy):  # noqa: F811
             [plan.tops.prepared_as.name],
         )
         assert cursor.fetchone()[0] == 1
+
+
+@pytest.mark.parametrize("new_key", ["new day", "other practice"])
+def test_grants_given_then_taken_back_hand_out_what_they_allow(busy, new_key):  # noqa: F811
+    """A -> B -> A in one process (code review of issue 10): bill (biller: claims, no
+    chores) kept A from an earlier hand-off; he is made manager (B: chores too), and his
+    next hand-off misses the cache (a new day, or another practice) while the kept grants
+    still say A; then the manager role is taken back (A again). After that no chore may be
+    handed to him: a plan is cached under the key and guard of the grants its SQL was
+    built with, never under the kept grants' while its SQL says the request's."""
+    handoff.clear_cache()
+    handoff._grants.pop(busy.bill.pk, None)
+    today = timezone.localdate()
+    make_chore(busy, busy.bill, today - dt.timedelta(days=60))
+    make_chore(busy, busy.bill, today)
+    if new_key == "new day":
+        # Yesterday: bill worked with A; the process keeps A.
+        def yesterday(**options: Any) -> Any:
+            now = timezone.now() - dt.timedelta(days=1)
+            return handoff.hand_off(
+                today=today - dt.timedelta(days=1),
+                now=now,
+                until=now + dt.timedelta(minutes=20),
+                types=None,
+                **options,
+            )
+
+        drain(yesterday, busy.bill, practice_id=None)
+        options: dict[str, Any] = {}
+    else:
+        # Bill worked all his practices with A; now he picks Sunrise (a new key).
+        same_as_plain(busy.bill)
+        options = {"practice_id": busy.sunrise.pk}
+    assert grants_fingerprint(handoff._grants[busy.bill.pk]) == grants_fingerprint(
+        grants_for(busy.bill)
+    )
+    # What A allows today (the plain path: nothing of today's key is cached yet).
+    a_items = drain(work_services.work_next_plain, busy.bill, **options)[0]
+    assert a_items and {key for key, _pk, _p in a_items} == {"claim"}
+
+    practice_services.membership_set(
+        actor=None, user=busy.bill, practice=busy.sunrise, role=Role.PRACTICE_MANAGER
+    )
+    b_items = same_as_plain(busy.bill, **options)  # the first hand-off of today's key
+    assert {key for key, _pk, _p in b_items} == {"claim", "chore"}
+
+    practice_services.membership_set(
+        actor=None, user=busy.bill, practice=busy.sunrise, role=Role.BILLER
+    )
+    after = same_as_plain(busy.bill, **options)
+    assert after == a_items
+    item = work_services.work_next(actor=busy.bill, **options)
+    assert item is not None and registry.type_of(item).key == "claim"
