@@ -343,7 +343,9 @@ def _instance(model: type[WorkItem], db: str, row: Sequence[Any]) -> WorkItem:
 # statement built from them carries ``access.grants_unchanged_sql`` (a one-time filter on
 # the caller's permission rows), so when the grants changed the statement finds nothing,
 # the grants are read again and the statements rebuilt (``hand_off``). A revoked access
-# is seen by the very next hand-off; reading grants costs a query only then.
+# is seen by the very next hand-off; reading grants costs a query only then. A plan is
+# looked up by the kept grants but built (on a miss) from the grants read now, and kept
+# under their key with their guard (``_get_plan``).
 _grants: OrderedDict[int, Grants] = OrderedDict()
 
 

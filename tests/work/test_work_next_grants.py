@@ -192,3 +192,19 @@ def test_grants_given_then_taken_back_hand_out_what_they_allow(busy, new_key):  
     assert after == a_items
     item = work_services.work_next(actor=busy.bill, **options)
     assert item is not None and registry.type_of(item).key == "claim"
+
+
+def test_a_plan_built_in_a_request_reads_no_grants_again(busy):  # noqa: F811
+    """A cache miss takes the request's grants (already read by the middleware): the key,
+    the guard and the SQL all come from them, with no query for grants of its own."""
+    work_services.work_next(actor=busy.sam)  # keeps the grants, prepares
+    handoff.clear_cache()
+    with grants_cache():
+        request_grants = grants_for(busy.sam)  # as AccessMiddleware has read them
+        with CaptureQueriesContext(connection) as ctx:
+            assert work_services.work_next(actor=busy.sam) is not None
+    reads = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith("SELECT")]
+    assert not any("practiceuserpermission" in sql for sql in reads)  # the guard is PREPAREd
+    assert handoff._grants[busy.sam.pk] is request_grants
+    (key, plan), *_ = handoff._cache.items()
+    assert key[3] == plan.fingerprint == grants_fingerprint(request_grants)
