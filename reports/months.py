@@ -128,6 +128,15 @@ def write_range(practice_ids: Iterable[int], start: dt.date, end: dt.date) -> in
     return write_months(practice_ids, months_of(start, end))
 
 
+def drop_range(practice_ids: Iterable[int] | None, start: dt.date, end: dt.date) -> int:
+    """Delete the month rows of every month ``start``..``end`` touches (of every practice
+    when ``practice_ids`` is None): readers then sum those months from the day rows."""
+    rows = PracticeMonth.objects.filter(month__in=months_of(start, end))
+    if practice_ids is not None:
+        rows = rows.filter(practice_id__in=list(practice_ids))
+    return rows.delete()[0]
+
+
 _INTS = {i for i, name in enumerate(PART_NAMES) if name in COUNTS or name == "r_scale"}
 
 

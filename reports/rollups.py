@@ -122,8 +122,11 @@ def rollup_vendors_range(*, start: dt.date, end: dt.date, now: dt.datetime | Non
 def backfill(*, start: dt.date, end: dt.date, practice_ids: Iterable[int] | None = None) -> int:
     """Recompute every day from ``start`` to ``end``; returns the practice rows written.
     Each month's rows are rewritten once, with its last day in the range (in that day's
-    transaction): rerun a backfill that stopped midway."""
+    transaction). The range's month rows are dropped first: until its row is written again,
+    a month is read from its day rows, so a backfill that stops midway (or is still
+    running) never leaves a month row older than the days it rewrote."""
     ids = None if practice_ids is None else sorted(set(practice_ids))
+    months.drop_range(ids, start, end)
     written = 0
     day = start
     while day <= end:

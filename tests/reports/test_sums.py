@@ -272,3 +272,31 @@ def test_month_rows_are_idempotent_and_written_by_the_rollup(world: Any) -> None
         practice=world.maple, day__gte=month, day__lte=months.last_of(month)
     )
     assert row.parts["days"].bit_count() == stored.count()
+
+
+def test_a_backfill_that_stops_midway_leaves_no_stale_month_row(
+    world: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _store(world, month_rows=True)
+    today = timezone.localdate()
+    ids = [world.sunrise.pk, world.maple.pk]
+    month = (today.replace(day=1) - dt.timedelta(days=70)).replace(day=1)
+    # A backfill of the whole month stops on its sixth day (the process ended, say): its
+    # first five days are rewritten from the claims, so they differ from the stored days
+    # the month row was summed from.
+    rollup_day = rollups.rollup_day
+
+    def stops_on_the_sixth(*, day: dt.date, **kwargs: Any) -> int:
+        if day == month + dt.timedelta(days=5):
+            raise RuntimeError("stopped")
+        return rollup_day(day=day, **kwargs)
+
+    monkeypatch.setattr(rollups, "rollup_day", stops_on_the_sixth)
+    with pytest.raises(RuntimeError):
+        rollups.backfill(start=month, end=months.last_of(month), practice_ids=[world.sunrise.pk])
+    assert not PracticeMonth.objects.filter(practice=world.sunrise, month=month).exists()
+    assert PracticeMonth.objects.filter(practice=world.maple, month=month).exists()
+    chosen = period("custom", today, month, months.last_of(month))
+    months_of = last_months(chosen.end)
+    fast = dashboard._period_figures(ids, chosen, today, months_of)
+    assert fast == dashboard._period_figures_plain(ids, chosen, today, months_of)
