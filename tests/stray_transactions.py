@@ -86,8 +86,9 @@ def end_stray_transactions(item: pytest.Item) -> str | None:
                 if not rows:
                     return None
                 stacks = _thread_stacks()
+                # With a timeout, PostgreSQL (14+) waits until each session is gone.
                 cursor.execute(
-                    "SELECT pg_terminate_backend(pid) FROM unnest(%s::int[]) AS pid",
+                    "SELECT pg_terminate_backend(pid, 10000) FROM unnest(%s::int[]) AS pid",
                     [[row[0] for row in rows]],
                 )
         except Exception as exc:  # the check must not hide the test's own outcome
