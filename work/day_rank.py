@@ -165,14 +165,9 @@ def counts(
         _remember(_counts, key, cached)
     elif key in _counts:
         _counts.move_to_end(key)
-    alias, sql, params, names = cached
     found = dict.fromkeys(
         (f"{t.key}:{part}" for t in types for part in ("overdue", "due_today")), 0
     )
-    if alias is None:
-        return found
-    with connections[alias].cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    found.update(zip(names, row, strict=True))
-    return found
+    from work.selectors import run_capped
+
+    return run_capped(cached, found)

@@ -230,8 +230,13 @@ def capped_counts(querysets: dict[str, QuerySet[Any]], cap: int | None = None) -
     """Each queryset's row count up to ``cap + 1`` (``cap + 1``: more than ``cap``; default
     ``COUNT_CAP``), all in one query: ``SELECT (SELECT COUNT(*) FROM (... LIMIT cap + 1))``."""
     cap = COUNT_CAP if cap is None else cap
-    counts = dict.fromkeys(querysets, 0)
-    alias, sql, params, names = capped_statement(querysets, cap)
+    return run_capped(capped_statement(querysets, cap), dict.fromkeys(querysets, 0))
+
+
+def run_capped(statement: tuple[Any, ...], counts: dict[str, int]) -> dict[str, int]:
+    """Run a ``capped_statement`` (alias, sql, params, names) and put its counts into
+    ``counts`` (left as they are when there was nothing to count)."""
+    alias, sql, params, names = statement
     if alias is None:
         return counts
     with connections[alias].cursor() as cursor:
