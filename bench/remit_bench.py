@@ -73,6 +73,18 @@ def parse_args() -> argparse.Namespace:
         help="log every statement's duration in the server's log (superuser; sum it there)",
     )
     parser.add_argument(
+        "--pg-log-file",
+        type=Path,
+        help="with --pg-log: the server's log file (readable here); its lines of this "
+        "backend are summed after the posting (statements by kind, biggest first)",
+    )
+    parser.add_argument(
+        "--fk-detail",
+        action="store_true",
+        help="with --split-commit: run the deferred foreign key checks one constraint at a "
+        "time (SET CONSTRAINTS <name> IMMEDIATE), each timed",
+    )
+    parser.add_argument(
         "--dataset-only", action="store_true", help=argparse.SUPPRESS
     )  # the child process that builds the dataset (its memory is not the posting's)
     parser.add_argument(
@@ -269,7 +281,53 @@ def post(practice: Any, biller: Any, text: str, bulk: bool = True) -> Any:
     return services.remittance_run(batch.pk, bulk=bulk)
 
 
-def post_split_commit(practice: Any, biller: Any, text: str, bulk: bool, claims: int) -> Any:
+def fk_checks_one_by_one(claims: int) -> None:
+    """The deferred foreign key checks queued so far, one constraint at a time (the
+    constraints of the tables a posting writes), each timed: which foreign keys cost."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conname, conrelid::regclass::text FROM pg_constraint WHERE contype = 'f' "
+            "AND condeferred AND connamespace = 'public'::regnamespace ORDER BY 2, 1"
+        )
+        constraints = cursor.fetchall()
+        for name, table in constraints:
+            started = time.perf_counter()
+            cursor.execute(f'SET CONSTRAINTS "{name}" IMMEDIATE')
+            seconds = time.perf_counter() - started
+            if seconds >= 0.05:
+                print(f"    {table:<32} {name[:60]:<60} {seconds:6.2f} s")
+
+
+def pg_log_summary(path: Path, pid: int, offset: int) -> None:
+    """This backend's statement durations from the server's log (from ``offset``), summed
+    by kind (the statement's first words), biggest first."""
+    import re
+
+    pattern = re.compile(rf"\[{pid}\] LOG:  duration: ([0-9.]+) ms  statement: (.*)")
+    totals: dict[str, list[float]] = {}
+    with path.open("rb") as handle:
+        handle.seek(offset)
+        for raw in handle:
+            found = pattern.search(raw.decode("utf-8", "replace"))
+            if not found:
+                continue
+            words = re.sub(r"\s+", " ", found.group(2)).strip()
+            kind = " ".join(words.split(" ")[:6])[:90]
+            entry = totals.setdefault(kind, [0.0, 0])
+            entry[0] += float(found.group(1)) / 1000
+            entry[1] += 1
+    print(
+        f"  PostgreSQL's statement time (backend {pid}): {sum(t for t, _ in totals.values()):.2f} s"
+    )
+    for kind, (seconds, count) in sorted(totals.items(), key=lambda kv: -kv[1][0])[:15]:
+        print(f"    {seconds:7.2f} s {count:6,} x  {kind}")
+
+
+def post_split_commit(
+    practice: Any, biller: Any, text: str, bulk: bool, claims: int, fk_detail: bool = False
+) -> Any:
     """The posting inside an outer transaction: the deferred foreign key checks (Django
     creates every foreign key DEFERRABLE INITIALLY DEFERRED, so each inserted row queues
     one check for the COMMIT) are run by ``SET CONSTRAINTS ALL IMMEDIATE`` and timed apart
@@ -287,6 +345,8 @@ def post_split_commit(practice: Any, biller: Any, text: str, bulk: bool, claims:
             with connection.cursor() as cursor:
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
+        if fk_detail:
+            fk_checks_one_by_one(claims)
         timed("  deferred FK checks (IMMEDIATE)", claims, immediate)
     except BaseException:
         atomic.__exit__(*sys.exc_info())
@@ -347,13 +407,19 @@ def main() -> None:
     practice = Practice.objects.get(slug="bench")
     biller = get_user_model().objects.get(username="bench.biller")
     print(f"dataset ready (child process), this process's peak RSS {peak_rss_mb():.0f} MB")
+    pid, log_offset = 0, 0
     if args.pg_log:
         from django.db import connection
 
         with connection.cursor() as cursor:
             cursor.execute("SET log_min_duration_statement = 0")
+            cursor.execute("SELECT pg_backend_pid()")
+            pid = cursor.fetchone()[0]
+        if args.pg_log_file:
+            log_offset = args.pg_log_file.stat().st_size
+    print(f"load average before posting: {os.getloadavg()}")
     if args.split_commit:
-        first = post_split_commit(practice, biller, text, bulk, args.claims)
+        first = post_split_commit(practice, biller, text, bulk, args.claims, args.fk_detail)
     elif args.profile:
         import cProfile
         import pstats
@@ -368,6 +434,9 @@ def main() -> None:
     print(
         f"  status {first.status}, posted {first.posted_count}, unmatched {first.unmatched_count}"
     )
+    print(f"load average after posting: {os.getloadavg()}")
+    if args.pg_log and args.pg_log_file:
+        pg_log_summary(args.pg_log_file, pid, log_offset)
     again = timed("re-import (same file)", args.claims, lambda: post(practice, biller, text, bulk))
     print(f"  status {again.status}, posted {again.posted_count}, skipped {again.skipped_count}")
     compare_parsers(text, args.claims)  # last: edi-835-parser's memory is not the posting's
