@@ -59,6 +59,8 @@ workers=()
 if [ "$#" = 0 ] && [ "${TEST_WORKERS:-2}" != 0 ]; then
   workers=(-n "${TEST_WORKERS:-2}" --dist loadscope)
 fi
+# The whole suite also names its slowest tests (the suite's time is budgeted).
+[ "$#" = 0 ] && workers+=(--durations=20 --durations-min=15)
 set +e
 .venv/bin/python -m pytest "${workers[@]}" "$@"
 status=$?

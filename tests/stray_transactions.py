@@ -30,7 +30,8 @@ GRACE_SECONDS = 20.0
 STRAY_SQL = """
 SELECT pid, state, backend_type, application_name, wait_event_type, wait_event,
        round(extract(epoch FROM now() - xact_start)::numeric, 1) AS seconds,
-       left(query, 300) AS query
+       round(extract(epoch FROM now() - query_start)::numeric, 1) AS query_seconds,
+       query
 FROM pg_stat_activity
 WHERE datname = current_database() AND pid <> pg_backend_pid() AND xact_start IS NOT NULL
 ORDER BY xact_start
@@ -57,15 +58,43 @@ def _strays(cursor: Any) -> list[tuple[Any, ...]]:
     return list(cursor.fetchall())
 
 
+# Threads whose stacks say nothing about a hang: pytest-xdist's channel, idle servers.
+QUIET_THREADS = ("execnet", "serve_forever", "_perform_spawn")
+
+
 def _thread_stacks() -> str:
+    """The stacks of this process's threads but the current one and idle helpers."""
     names = {thread.ident: thread.name for thread in threading.enumerate()}
     parts = []
     for ident, frame in sys._current_frames().items():
         if ident == threading.get_ident():
             continue
         stack = "".join(traceback.format_stack(frame))
+        if any(quiet in stack for quiet in QUIET_THREADS):
+            continue
         parts.append(f"--- thread {names.get(ident, ident)}\n{stack}")
-    return "\n".join(parts)
+    return "\n".join(parts) or "(no thread of this process but idle helpers)"
+
+
+def _plan(cursor: Any, state: str, query: str) -> str:
+    """The plan of a statement still running: a slow plan is one cause of a hung request.
+    Django binds parameters client-side, so the text is a complete statement."""
+    if state != "active" or not query.lstrip().upper().startswith("SELECT"):
+        return ""
+    try:
+        cursor.execute(f"EXPLAIN {query}")
+    except Exception as exc:  # a statement that cannot be explained as it stands
+        return f"    (no plan: {exc!r})"
+    return "\n".join(f"    {line}" for (line,) in cursor.fetchall())
+
+
+def _describe(rows: list[tuple[Any, ...]]) -> str:
+    return "\n".join(
+        f"pid {pid} ({backend}, {app or 'no application name'}): {state}, in a transaction "
+        f"for {seconds} s, its statement for {query_seconds} s, waiting on "
+        f"{wait_type or '-'}/{wait or '-'}; last query: {query[:300]}"
+        for pid, state, backend, app, wait_type, wait, seconds, query_seconds, query in rows
+    )
 
 
 def end_stray_transactions(item: pytest.Item) -> str | None:
@@ -86,6 +115,7 @@ def end_stray_transactions(item: pytest.Item) -> str | None:
                 if not rows:
                     return None
                 stacks = _thread_stacks()
+                plans = [_plan(cursor, row[1], row[8]) for row in rows]
                 # With a timeout, PostgreSQL (14+) waits until each session is gone.
                 cursor.execute(
                     "SELECT pg_terminate_backend(pid, 10000) FROM unnest(%s::int[]) AS pid",
@@ -96,13 +126,13 @@ def end_stray_transactions(item: pytest.Item) -> str | None:
                 f"could not check for sessions left in a transaction: {exc!r}", stacklevel=1
             )
             return None
-    listed = "\n".join(
-        f"pid {pid} ({backend}, {app or 'no application name'}): {state}, in a transaction "
-        f"for {seconds} s, waiting on {wait_type or '-'}/{wait or '-'}; last query: {query}"
-        for pid, state, backend, app, wait_type, wait, seconds, query in rows
-    )
+    listed = _describe(rows)
+    plans_text = "\n".join(plan for plan in plans if plan)
+    running = f"Plans of the running statements:\n{plans_text}\n" if plans_text else ""
+    # The sessions come first and again last: a log cut in the middle keeps one of them.
     return (
         f"This test left {len(rows)} database session(s) in a transaction for more than "
         f"{GRACE_SECONDS:.0f} s after it ended; they were ended so that the flush (and the "
-        f"next tests) can run.\n{listed}\n\nThreads of this process:\n{stacks}"
+        f"next tests) can run.\n{listed}\n\nThreads of this process:\n{stacks}\n"
+        f"{running}The sessions ended (again):\n{listed}"
     )
