@@ -61,6 +61,9 @@ def parse_args() -> argparse.Namespace:
         help="cProfile every step (top 25 cumulative, top 15 own time)",
     )
     parser.add_argument(
+        "--profile-top", type=int, default=25, help="lines of each --profile listing"
+    )
+    parser.add_argument(
         "--queries", action="store_true", help="list each step's queries by kind (top 30)"
     )
     parser.add_argument(
@@ -197,9 +200,10 @@ def peak_rss_mb() -> float:
 
 
 KINDS: Counter[str] = Counter()
+KIND_SECONDS: Counter[str] = Counter()  # wall time inside cursor.execute, per kind
 
 
-def run_step(label: str, claims: int, fn: Any, profile: bool = False) -> Any:
+def run_step(label: str, claims: int, fn: Any, profile: bool = False, top: int = 25) -> Any:
     from django.db import connection
 
     queries, waited = 0, 0.0
@@ -207,12 +211,15 @@ def run_step(label: str, claims: int, fn: Any, profile: bool = False) -> Any:
     def count(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
         nonlocal queries, waited
         queries += 1
-        KINDS[" ".join(sql.split()[:4])[:110]] += 1
+        kind = " ".join(sql.split()[:4])[:110]
+        KINDS[kind] += 1
         began = time.perf_counter()
         try:
             return execute(sql, params, many, context)
         finally:
-            waited += time.perf_counter() - began
+            spent = time.perf_counter() - began
+            waited += spent
+            KIND_SECONDS[kind] += spent
 
     # COPY (practices.copy_rows) goes round Django's execute wrappers: counted here.
     import psycopg
@@ -253,8 +260,8 @@ def run_step(label: str, claims: int, fn: Any, profile: bool = False) -> Any:
         import pstats
 
         stats = pstats.Stats(profiler)
-        stats.sort_stats("cumulative").print_stats(25)
-        stats.sort_stats("tottime").print_stats(15)  # where the time itself goes
+        stats.sort_stats("cumulative").print_stats(top)
+        stats.sort_stats("tottime").print_stats(max(15, top * 3 // 5))  # where the time itself goes
     return result
 
 
@@ -288,7 +295,7 @@ def main() -> None:
     if args.out:
         args.out.write_bytes(content)
     n = args.claims
-    run_step("parse only", n, lambda: parse_837(text), args.profile)
+    run_step("parse only", n, lambda: parse_837(text), args.profile, args.profile_top)
 
     def job(dry_run: bool) -> Any:
         created = services.import_file(
@@ -309,10 +316,13 @@ def main() -> None:
         ("re-import of the same file", False),
     ):
         KINDS.clear()
-        done = run_step(label, n, lambda dry_run=dry_run: job(dry_run), args.profile)
+        KIND_SECONDS.clear()
+        done = run_step(
+            label, n, lambda dry_run=dry_run: job(dry_run), args.profile, args.profile_top
+        )
         if args.queries:
             for kind, times in KINDS.most_common(30):
-                print(f"{times:9,}  {kind}")
+                print(f"{times:9,}  {KIND_SECONDS[kind]:8.2f} s  {kind}")
         print(
             f"{'':<34} {done.status}: created {done.created_count:,}, "
             f"updated {done.updated_count:,}, skipped {done.skipped_count:,}, "

@@ -26,6 +26,8 @@ from typing import Any, cast
 from django.core import validators
 from django.core.exceptions import ValidationError
 from django.db import connections, models, router, transaction
+from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
+from django.db.models.query_utils import DeferredAttribute
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, get_history_manager_for_model
 
@@ -125,8 +127,28 @@ def _validator_check(validator: Any) -> _Check:
     return passes
 
 
+_JSON_SCALARS = frozenset({str, int, bool, float, type(None)})
+
+
+def _plain_json(value: Any, depth: int = 0) -> bool:
+    """True for a value ``json.dumps`` surely encodes (scalars of those exact types, lists,
+    tuples and dicts with str keys of them, a few levels deep); False: not sure."""
+    kind = type(value)
+    if kind in _JSON_SCALARS:
+        return True
+    if depth > 4:
+        return False
+    if kind is list or kind is tuple:
+        return all(_plain_json(item, depth + 1) for item in value)
+    if kind is dict:
+        return all(type(key) is str and _plain_json(item, depth + 1) for key, item in value.items())
+    return False
+
+
 def _encodable(encoder: Any) -> _Check:
     def check(value: Any) -> bool:
+        if encoder is None and _plain_json(value):
+            return True  # what json.dumps would encode
         try:
             json.dumps(value, cls=encoder)
         except (TypeError, ValueError):
@@ -167,6 +189,14 @@ def _field_check(field: models.Field[Any, Any]) -> _Check:
     else:
         typed = _TYPES.get(type(field))
     checks = [_validator_check(v) for v in field.validators]
+    check_all: _Check | None = None  # the validators' checks as one call
+    if len(checks) == 1:
+        check_all = checks[0]
+    elif checks:
+
+        def check_all(value: Any) -> bool:
+            return all(passes(value) for passes in checks)
+
     choices = {key for key, _label in field.flatchoices} if field.choices else None
     blank = field.blank
     default_empties = list(field.empty_values) == list(validators.EMPTY_VALUES)
@@ -183,7 +213,7 @@ def _field_check(field: models.Field[Any, Any]) -> _Check:
             return False
         if choices is not None and value not in choices:
             return False
-        return all(passes(value) for passes in checks)
+        return check_all is None or check_all(value)
 
     if not field.has_default() or callable(field.default):
         return full
@@ -193,12 +223,22 @@ def _field_check(field: models.Field[Any, Any]) -> _Check:
     return lambda value: default_ok if value is default else full(value)
 
 
+# The descriptors that read a loaded value from the instance's __dict__ as it is.
+_PLAIN_DESCRIPTORS = (DeferredAttribute, ForeignKeyDeferredAttribute)
+
+
 @functools.cache
 def _row_checks(
     model: type[models.Model], exclude: frozenset[str]
-) -> tuple[tuple[str, _Check], ...]:
+) -> tuple[tuple[str, _Check, bool], ...]:
+    """Per field: its attribute, its check, and whether its value is read from the
+    instance's __dict__ (a plain descriptor) rather than through ``getattr``."""
     return tuple(
-        (f.attname, _field_check(f))
+        (
+            f.attname,
+            _field_check(f),
+            type(model.__dict__.get(f.attname)) in _PLAIN_DESCRIPTORS,
+        )
         for f in model._meta.fields
         if f.name not in exclude and not f.generated
     )
@@ -210,7 +250,32 @@ def clean_new_fields(obj: models.Model, exclude: Sequence[str] = ()) -> None:
     length, digits, choices and validators) are accepted here; a row with any other value
     goes to Django's ``clean_fields``, which converts it or raises its usual errors. Leave
     the foreign keys out (``exclude``): the caller holds the related objects."""
-    for attname, check in _row_checks(type(obj), frozenset(exclude)):
-        if not check(getattr(obj, attname)):
+    held = obj.__dict__
+    for attname, check, direct in _row_checks(type(obj), frozenset(exclude)):
+        value = held[attname] if direct and attname in held else getattr(obj, attname)
+        if not check(value):
             obj.clean_fields(exclude=list(exclude))
             return
+
+
+@functools.cache
+def _defaults(model: type[models.Model]) -> dict[str, models.Field[Any, Any]]:
+    return {f.attname: f for f in model._meta.fields}
+
+
+def clean_new_values(
+    model: type[models.Model], values: dict[str, Any], exclude: Sequence[str] = ()
+) -> dict[str, Any]:
+    """``clean_new_fields`` for a new row held as plain values (attname -> value; a field
+    left out has its default, as in a new instance), for bulk writes that make no model
+    instance: the same checks on the same values. A row with any value that is not plainly
+    valid is built as an instance and goes through Django's ``clean_fields``, which raises
+    its usual errors or converts the values (returned, as the instance then holds them)."""
+    fields = _defaults(model)
+    for attname, check, _direct in _row_checks(model, frozenset(exclude)):
+        value = values[attname] if attname in values else fields[attname].get_default()
+        if not check(value):
+            obj = model(**values)
+            obj.clean_fields(exclude=list(exclude))
+            return {name: getattr(obj, name) for name in values}
+    return values

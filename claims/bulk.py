@@ -17,7 +17,8 @@ Every rule of ``claim_create`` holds, checked in Python once per row instead of 
 - lines are written with their history, and each claim gets its "created" timeline entry.
 
 A claim that breaks a rule is not written; its ValidationError is returned under its
-index. Lines and timeline entries are written by COPY (``practices.copy_rows``). Queries
+index. Lines and timeline entries are written by COPY from plain values, without a model
+instance (``practices.copy_rows.copy_values``). Queries
 per call: numbers on file 1, claims 2 (rows, history), lines 3 (ids, COPY, history),
 timeline 2 (ids, COPY)
 (plus the actor's and the owner's grants when they are not cached).
@@ -33,13 +34,14 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
-from billing_ops.bulk import clean_new_fields
+from billing_ops.bulk import clean_new_fields, clean_new_values
 from claims.choices import ActivityKind
 from claims.models import Claim, ClaimActivity, ClaimLine
 from claims.services import _check_owner, _money, _teeth
 from practices import permissions as perms
-from practices.copy_rows import copy_rows, copy_with_history
+from practices.copy_rows import copy_values, copy_values_with_history
 from practices.models import Coverage, Patient, Practice, Provider
 from practices.services import require_practice_perm
 from work.services import check_next_action, create_checked_bulk
@@ -76,34 +78,55 @@ class Created:
     errors: dict[int, ValidationError] = field(default_factory=dict)
 
 
-def build_lines_bulk(specs: Sequence[dict[str, Any]]) -> list[ClaimLine]:
-    """``claims.services.build_lines`` with the same rules and errors ("lines[2].charge"),
-    its field check done by ``clean_new_fields`` (``tests/claims/test_bulk.py`` holds the
-    two to the same answers)."""
+# A line's columns as ``copy_values`` writes them (every column but the id).
+LINE_COLUMNS = (
+    "claim_id",
+    "line_number",
+    "procedure_code",
+    "modifiers",
+    "diagnosis_pointers",
+    "tooth",
+    "surfaces",
+    "teeth",
+    "units",
+    "unit_basis",
+    "charge",
+    "service_date",
+    "service_date_to",
+)
+_ACTIVITY_COLUMNS = ("claim_id", "kind", "actor_id", "at", "text")
+_ACTIVITY_COLUMNS += ("channel", "contact", "outcome", "next_step", "data")
+
+
+def line_values_bulk(specs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``claims.services.build_lines`` as plain values (attname -> value, no claim yet):
+    the same rules and errors ("lines[2].charge"), the field check of each line done by
+    ``clean_new_values`` on the values a ``ClaimLine`` would hold (``tests/claims/
+    test_bulk_import.py`` holds the two to the same answers)."""
     built, errors = [], {}
     for number, spec in enumerate(specs, start=1):
         try:
             teeth = _teeth(spec)
             first = teeth[0] if teeth else {"tooth": "", "surfaces": spec.get("surfaces", "")}
-            line = ClaimLine(
-                line_number=spec.get("line_number", number),
-                procedure_code=str(spec.get("procedure_code", "")).strip().upper(),
-                modifiers=list(spec.get("modifiers", [])),
-                diagnosis_pointers=[int(p) for p in spec.get("diagnosis_pointers", [])],
-                tooth=first["tooth"],
-                surfaces=first["surfaces"],
-                teeth=teeth,
-                units=_money(spec.get("units", 1), "units"),
-                unit_basis=spec.get("unit_basis", ""),
-                charge=_money(spec.get("charge"), "charge"),
-                service_date=spec.get("service_date"),
-                service_date_to=spec.get("service_date_to"),
-            )
+            values = {
+                "line_number": spec.get("line_number", number),
+                "procedure_code": str(spec.get("procedure_code", "")).strip().upper(),
+                "modifiers": list(spec.get("modifiers", [])),
+                "diagnosis_pointers": [int(p) for p in spec.get("diagnosis_pointers", [])],
+                "tooth": first["tooth"],
+                "surfaces": first["surfaces"],
+                "teeth": teeth,
+                "units": _money(spec.get("units", 1), "units"),
+                "unit_basis": spec.get("unit_basis", ""),
+                "charge": _money(spec.get("charge"), "charge"),
+                "service_date": spec.get("service_date"),
+                "service_date_to": spec.get("service_date_to"),
+            }
             # full_clean(exclude=["claim"]) of a new line is its clean_fields: the one
             # unique constraint names the claim, and ClaimLine has no clean().
-            clean_new_fields(line, ["claim"])
-            if line.service_date_to and (
-                not line.service_date or line.service_date_to < line.service_date
+            values = clean_new_values(ClaimLine, values, ["claim"])
+            if values["service_date_to"] and (
+                not values["service_date"] or values["service_date_to"] < values["service_date"]
             ):
                 raise ValidationError({"service_date_to": "The range ends before it starts."})
         except (ValueError, TypeError):
@@ -113,7 +136,7 @@ def build_lines_bulk(specs: Sequence[dict[str, Any]]) -> list[ClaimLine]:
             for field_name, messages in exc.message_dict.items():
                 errors[f"lines[{number}].{field_name}"] = messages
             continue
-        built.append(line)
+        built.append(values)
     if not built and not errors:
         errors["lines"] = ["A claim needs at least one service line."]
     if errors:
@@ -121,10 +144,16 @@ def build_lines_bulk(specs: Sequence[dict[str, Any]]) -> list[ClaimLine]:
     return built
 
 
+def build_lines_bulk(specs: Sequence[dict[str, Any]]) -> list[ClaimLine]:
+    """``line_values_bulk`` as unsaved ``ClaimLine`` instances."""
+    return [ClaimLine(**values) for values in line_values_bulk(specs)]
+
+
 def _build(
     practice: Practice, new: NewClaim, owner: Any, next_action: str, due: dt.date, wait: str
-) -> tuple[Claim, list[ClaimLine]]:
-    """The unsaved claim and lines, with the checks ``claim_create`` makes (no queries)."""
+) -> tuple[Claim, list[dict[str, Any]]]:
+    """The unsaved claim and its lines' values, with the checks ``claim_create`` makes
+    (no queries)."""
     errors = {
         name: f"Must belong to {practice}."
         for name, obj in (("coverage", new.coverage), ("provider", new.provider))
@@ -157,11 +186,11 @@ def _build(
         version=0,
     )
     clean_new_fields(claim, _CLAIM_SKIP)
-    lines = build_lines_bulk(new.lines)
-    numbers = [line.line_number for line in lines]
+    lines = line_values_bulk(new.lines)
+    numbers = [line["line_number"] for line in lines]
     if len(set(numbers)) != len(numbers):
         raise ValidationError({"lines": "Two lines of the claim have the same line number."})
-    claim.total_billed = sum((line.charge for line in lines), Decimal("0.00"))
+    claim.total_billed = sum((line["charge"] for line in lines), Decimal("0.00"))
     check_next_action(claim)
     return claim, lines
 
@@ -188,7 +217,7 @@ def claims_create_bulk(
             "pms_claim_number", "payer_id"
         )
     )
-    built: list[tuple[Claim, list[ClaimLine]]] = []
+    built: list[tuple[Claim, list[dict[str, Any]]]] = []
     for index, new in enumerate(claims):
         try:
             claim, lines = _build(practice, new, owner, next_action, next_action_due, wait_reason)
@@ -208,22 +237,32 @@ def claims_create_bulk(
     if not built:
         return result
     result.claims = create_checked_bulk([claim for claim, _ in built], actor, today)
-    all_lines = []
-    for claim, lines in built:
-        for line in lines:
-            line.claim = claim
-        all_lines += lines
-    copy_with_history(all_lines, ClaimLine, actor)
-    copy_rows(
+    # Lines and timeline entries as plain rows (no model instance): the lines' values were
+    # checked by line_values_bulk, the entries hold constants, the claim's id and the actor.
+    rows = [
+        (claim.pk, *[line[name] for name in LINE_COLUMNS[1:]])
+        for claim, lines in built
+        for line in lines
+    ]
+    copy_values_with_history(ClaimLine, LINE_COLUMNS, rows, actor)
+    actor_id, now, kind = getattr(actor, "pk", None), timezone.now(), ActivityKind.CREATED.value
+    copy_values(
+        ClaimActivity,
+        _ACTIVITY_COLUMNS,
         [
-            ClaimActivity(
-                claim=claim,
-                actor=actor,
-                kind=ActivityKind.CREATED,
-                text=f"Created with {len(lines)} line(s).",
+            (
+                claim.pk,
+                kind,
+                actor_id,
+                now,
+                f"Created with {len(lines)} line(s).",
+                "",
+                "",
+                "",
+                "",
+                {},
             )
             for claim, lines in built
         ],
-        ClaimActivity,
     )
     return result

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Sequence
+import json
+from collections.abc import Callable, Sequence
+from decimal import Decimal
 from typing import Any, cast
 
 from django.db import connections, models, router, transaction
@@ -108,9 +110,12 @@ def copy_rows[M: models.Model](objs: Sequence[M], model: type[M]) -> list[M]:
                 # As save() does: a related object saved since it was set gives its id.
                 obj._prepare_related_fields_for_save(operation_name="copy_rows")
                 row = [pk_value]
+                # A new instance holds each concrete attribute in its __dict__ (what
+                # getattr would return, without the descriptors' calls).
+                held = obj.__dict__
                 for f, attname, plain in plan:
                     if plain:
-                        value = getattr(obj, attname)
+                        value = held[attname] if attname in held else getattr(obj, attname)
                         if type(value) in plain:  # stored as it is (see _plan)
                             row.append(value)
                             continue
@@ -120,3 +125,112 @@ def copy_rows[M: models.Model](objs: Sequence[M], model: type[M]) -> list[M]:
                 obj._state.adding = False
                 obj._state.db = alias
     return list(objs)
+
+
+# --- rows as plain values (no model instance) -------------------------------------------
+
+
+def _finite(value: Any) -> bool:
+    return type(value) is Decimal and value.is_finite()
+
+
+@functools.cache
+def _converters(
+    model: type[models.Model], columns: tuple[str, ...], alias: str
+) -> tuple[Callable[[Any], Any], ...]:
+    """Per column, what turns a plain value into what ``save()`` would store: the value
+    itself when ``get_db_prep_save`` would return it unchanged (see ``_PLAIN_TYPES``; a
+    finite Decimal into a decimal column, an aware datetime into a datetime column; a list
+    or dict into a JSON column without encoder: its ``json.dumps`` text, what psycopg's
+    Jsonb would send), else the field's ``get_db_prep_save``."""
+    connection = connections[alias]
+    by_attname = {f.attname: f for f in model._meta.concrete_fields}
+    converters: list[Callable[[Any], Any]] = []
+    for column in columns:
+        f = by_attname[column]
+
+        def prep(value: Any, f: models.Field[Any, Any] = f) -> Any:
+            return f.get_db_prep_save(value, connection)
+
+        plain = _PLAIN_TYPES.get(type(f))
+        if f.is_relation and f.target_field.get_internal_type() not in (  # type: ignore[union-attr]
+            "AutoField",
+            "BigAutoField",
+            "IntegerField",
+            "BigIntegerField",
+        ):
+            plain = None
+        if plain is not None:
+            converters.append(lambda v, plain=plain, prep=prep: v if type(v) in plain else prep(v))
+        elif type(f) is models.DecimalField:
+            converters.append(lambda v, prep=prep: v if v is None or _finite(v) else prep(v))
+        elif type(f) is models.DateTimeField:
+            converters.append(
+                lambda v, prep=prep: (
+                    v if v is None or (type(v) is dt.datetime and v.tzinfo is not None) else prep(v)
+                )
+            )
+        elif type(f) is models.JSONField and f.encoder is None:  # type: ignore[attr-defined]
+            converters.append(
+                lambda v, prep=prep: json.dumps(v) if type(v) in (list, dict) else prep(v)
+            )
+        else:
+            converters.append(prep)
+    return tuple(converters)
+
+
+def copy_values(
+    model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> list[int]:
+    """INSERT new rows of ``model`` given as plain values, one per column of ``columns``
+    (attnames: every concrete column but the id, so no default is left to fill in), with
+    no model instance; returns their ids (from the sequence, ascending, in row order).
+    The caller has checked the values (``billing_ops.bulk.clean_new_values``) and gives
+    any ``auto_now_add`` time itself. ``bulk_create`` of instances on other databases."""
+    if not rows:
+        return []
+    opts = model._meta
+    pk = opts.pk
+    assert pk is not None
+    wanted = {f.attname for f in opts.concrete_fields if f is not pk and not f.generated}
+    if set(columns) != wanted or len(columns) != len(wanted):
+        raise ValueError(f"copy_values needs every column of {opts.label} but the id once")
+    alias = router.db_for_write(model)
+    connection = connections[alias]
+    if connection.vendor != "postgresql":
+        objs = [model(**dict(zip(columns, row, strict=True))) for row in rows]
+        created = model._default_manager.db_manager(alias).bulk_create(objs)
+        return [cast(int, obj.pk) for obj in created]
+    convert = _converters(model, tuple(columns), alias)
+    by_attname = {f.attname: f for f in opts.concrete_fields}
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(cast(str, f.column)) for f in [pk, *(by_attname[c] for c in columns)])
+    with transaction.atomic(using=alias, savepoint=False), connection.cursor() as cursor:
+        ids = reserve_ids(model, len(rows), using=alias)
+        sql = f"COPY {quote(opts.db_table)} ({names}) FROM STDIN"
+        with cursor.cursor.copy(sql) as copy:
+            write = copy.write_row
+            for pk_value, row in zip(ids, rows, strict=True):
+                write([pk_value, *[c(v) for c, v in zip(convert, row, strict=True)]])
+    return ids
+
+
+def copy_values_with_history(
+    model: type[models.Model],
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    actor: Any,
+    when: dt.datetime | None = None,
+) -> list[int]:
+    """``copy_values`` and the rows' "+" history naming the actor (one INSERT ... SELECT,
+    ``billing_ops.bulk.copy_history``; simple-history's own rows on other databases)."""
+    if not rows:
+        return []
+    alias = router.db_for_write(model)
+    if connections[alias].vendor != "postgresql":
+        objs = [model(**dict(zip(columns, row, strict=True))) for row in rows]
+        return [cast(int, obj.pk) for obj in create_with_history(objs, model, actor, when)]
+    with transaction.atomic(using=alias, savepoint=False):
+        ids = copy_values(model, columns, rows)
+        copy_history(model, ids, actor, when or timezone.now(), using=alias)
+    return ids

@@ -222,6 +222,7 @@ def _run(job: ImportJob, ctx: Context) -> None:
         with transaction.atomic():
             if not outcome.fatal:
                 if isinstance(importer, x12_import.X12Import):
+                    importer.record_digests = not job.dry_run  # a preview is rolled back
                     x12_bulk.apply(importer)  # new claims in chunks, the rest one by one
                 else:
                     importer.apply()

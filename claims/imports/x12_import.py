@@ -169,6 +169,8 @@ class X12Import:
         self.digests: dict[int, tuple[str, str, str]] = {}
         self.unread: list[Any] = []
         self.as_filed: list[ParsedClaim] = []
+        # False for a preview: its writes are rolled back, digests with them (none read).
+        self.record_digests = True
 
     def validate(self) -> None:
         ctx = self.ctx
@@ -418,7 +420,8 @@ class X12Import:
             done += len(self.todo)
         self._write_each([(c, self._import_estimate) for c in self.estimates], done)
         self.as_filed += self.todo  # the ones not written are not on file: no row
-        self._record_digests()
+        if self.record_digests:
+            self._record_digests()
 
     def _write_each(self, work: list[tuple[ParsedClaim, Any]], done: int) -> int:
         ctx = self.ctx

@@ -1,0 +1,177 @@
+"""Lines and timeline entries of a bulk import written from plain values (issue 7, speed):
+``practices.copy_rows.copy_values`` stores what ``copy_rows`` stores for the same values
+held in model instances (every column, the history rows naming the actor), and
+``billing_ops.bulk.clean_new_values`` answers as ``clean_new_fields`` on an instance
+(same errors, same converted values)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from billing_ops.bulk import clean_new_fields, clean_new_values
+from claims.bulk import LINE_COLUMNS
+from claims.choices import ActivityKind, NextAction
+from claims.models import Claim, ClaimActivity, ClaimLine
+from practices.copy_rows import copy_rows, copy_values, copy_values_with_history, copy_with_history
+from tests import claim_factory, factories
+
+LINES: list[dict[str, Any]] = [
+    {
+        "line_number": 1,
+        "procedure_code": "99213",
+        "modifiers": ["25", "59"],
+        "diagnosis_pointers": [1, 2],
+        "tooth": "",
+        "surfaces": "",
+        "teeth": [],
+        "units": Decimal("1.00"),
+        "unit_basis": "",
+        "charge": Decimal("95.00"),
+        "service_date": dt.date(2026, 1, 5),
+        "service_date_to": None,
+    },
+    {
+        "line_number": 2,
+        "procedure_code": "D2391",
+        "modifiers": [],
+        "diagnosis_pointers": [],
+        "tooth": "31",
+        "surfaces": "MO",
+        "teeth": [{"tooth": "31", "surfaces": "MO"}, {"tooth": "30", "surfaces": ""}],
+        "units": Decimal("15.50"),
+        "unit_basis": "MJ",
+        "charge": Decimal("1234.56"),
+        "service_date": "2026-01-05",  # not plain: through the field's own conversion
+        "service_date_to": dt.date(2026, 1, 9),
+    },
+]
+
+
+def _claims(world: Any, count: int) -> list[Claim]:
+    payer = factories.PayerFactory(practice=world.maple)
+    provider = factories.ProviderFactory(practice=world.maple)
+    made = []
+    for n in range(count):
+        patient = factories.PatientFactory(practice=world.maple)
+        made.append(
+            claim_factory.make(
+                actor=world.mia,
+                patient=patient,
+                coverage=factories.CoverageFactory(patient=patient, payer=payer),
+                provider=provider,
+                number=f"PLAIN{n}",
+                owner=world.mia,
+                next_action=NextAction.PREPARE_AND_SUBMIT,
+            )
+        )
+    return made
+
+
+def _stored(model: Any, claim: Claim, skip: set[str]) -> list[dict[str, Any]]:
+    fields = [f.attname for f in model._meta.concrete_fields if f.attname not in skip]
+    return list(model.objects.filter(claim=claim).order_by("pk").values(*fields))
+
+
+def _history(model: Any, ids: list[int]) -> list[tuple[Any, ...]]:
+    rows = model.history.filter(id__in=ids).order_by("history_id")
+    return [
+        (h.history_type, h.history_user_id, h.line_number, h.procedure_code, h.charge, h.teeth)
+        for h in rows
+    ]
+
+
+@pytest.mark.django_db
+def test_copy_values_stores_what_copy_rows_stores(world: Any) -> None:
+    by_instance, by_values = _claims(world, 2)
+    ClaimLine.objects.filter(claim__in=[by_instance, by_values]).delete()
+    made = copy_with_history(
+        [ClaimLine(claim=by_instance, **values) for values in LINES], ClaimLine, world.mia
+    )
+    ids = copy_values_with_history(
+        ClaimLine,
+        LINE_COLUMNS,
+        [(by_values.pk, *[values[c] for c in LINE_COLUMNS[1:]]) for values in LINES],
+        world.mia,
+    )
+    assert ids == sorted(ids) and len(ids) == 2
+    skip = {"id", "claim_id"}
+    assert _stored(ClaimLine, by_values, skip) == _stored(ClaimLine, by_instance, skip)
+    stored = _stored(ClaimLine, by_values, skip)
+    assert stored[1]["service_date"] == dt.date(2026, 1, 5)
+    assert stored[1]["teeth"] == [
+        {"tooth": "31", "surfaces": "MO"},
+        {"tooth": "30", "surfaces": ""},
+    ]
+    assert [line.pk for line in by_values.lines.order_by("pk")] == ids
+    # History: "+" naming the actor, the values stored, one row per line.
+    assert _history(ClaimLine, ids) == _history(ClaimLine, [line.pk for line in made])
+    assert [h[:2] for h in _history(ClaimLine, ids)] == [("+", world.mia.pk)] * 2
+
+
+@pytest.mark.django_db
+def test_copy_values_timeline_entries_are_what_copy_rows_writes(world: Any) -> None:
+    by_instance, by_values = _claims(world, 2)
+    now = timezone.now()
+    fields = {
+        "kind": ActivityKind.CREATED,
+        "text": "Created with 2 line(s).",
+        "data": {"a": [1, "x"]},
+        "channel": "",
+        "contact": "",
+        "outcome": "",
+        "next_step": "",
+    }
+    copy_rows([ClaimActivity(claim=by_instance, actor=world.mia, **fields)], ClaimActivity)
+    columns = ("claim_id", "actor_id", "at", *fields)
+    row = (by_values.pk, world.mia.pk, now, *fields.values())
+    copy_values(ClaimActivity, columns, [row])
+    skip = {"id", "claim_id", "at"}
+    mine = _stored(ClaimActivity, by_values, skip)
+    assert mine[-1] == _stored(ClaimActivity, by_instance, skip)[-1]
+    assert mine[-1]["data"] == {"a": [1, "x"]} and mine[-1]["actor_id"] == world.mia.pk
+    last = ClaimActivity.objects.filter(claim=by_values).order_by("pk").last()
+    assert last is not None and last.at == now
+
+
+@pytest.mark.django_db
+def test_copy_values_needs_every_column() -> None:
+    with pytest.raises(ValueError, match="every column"):
+        copy_values(ClaimLine, LINE_COLUMNS[:-1], [(1,) * (len(LINE_COLUMNS) - 1)])
+
+
+VALUES: list[dict[str, Any]] = [
+    dict(LINES[0]),
+    dict(LINES[1]),
+    {**LINES[0], "procedure_code": "X" * 11},
+    {**LINES[0], "unit_basis": "ZZ"},
+    {**LINES[0], "units": Decimal("123456789")},
+    {**LINES[0], "charge": None},
+    {**LINES[0], "service_date": "not a date"},
+    {**LINES[0], "line_number": -1},
+    {key: value for key, value in LINES[0].items() if key != "modifiers"},  # its default
+]
+
+
+@pytest.mark.parametrize("values", VALUES)
+def test_clean_new_values_answers_as_clean_new_fields(values: dict[str, Any]) -> None:
+    def outcome(check: Any) -> Any:
+        try:
+            return check()
+        except ValidationError as exc:
+            return exc.message_dict
+
+    def on_instance() -> dict[str, Any]:
+        line = ClaimLine(**values)
+        clean_new_fields(line, ["claim"])
+        return {name: getattr(line, name) for name in values}
+
+    def on_values() -> dict[str, Any]:
+        return clean_new_values(ClaimLine, dict(values), ["claim"])
+
+    assert outcome(on_values) == outcome(on_instance)
