@@ -40,7 +40,7 @@ from django.db import connection
 from django.utils import timezone
 
 from ar import ledger_bulk, matching, posting
-from ar.bulk_sql import Copier, update_rows
+from ar.bulk_sql import Copier, any_of, update_rows
 from ar.choices import PaymentSource
 from ar.models import Adjustment, ClaimPayment, Remark, Remittance, ServiceLinePayment
 from billing_ops.bulk import copy_history, reserve_ids
@@ -99,12 +99,12 @@ def split(
     claims = [cast(Claim, p.claim) for p in candidates]
     primary = set(
         Coverage.objects.filter(
-            pk__in={c.coverage_id for c in claims}, cob_order=CobOrder.PRIMARY
+            any_of("pk", {c.coverage_id for c in claims}), cob_order=CobOrder.PRIMARY
         ).values_list("pk", flat=True)
     )
     with_secondary = set(
         Coverage.objects.filter(
-            patient_id__in={c.patient_id for c in claims if c.coverage_id in primary},
+            any_of("patient_id", {c.patient_id for c in claims if c.coverage_id in primary}),
             cob_order=CobOrder.SECONDARY,
         ).values_list("patient_id", flat=True)
     )
@@ -231,20 +231,16 @@ def _post_chunk(batch: Remittance, plans: list[matching.Plan], actor: Actor) -> 
     tuples written with ``COPY`` (ids reserved from the sequences where a row is referred
     to), one UPDATE of the claims, their "~" history copied, the patient's shares."""
     ids = [cast(Claim, p.claim).pk for p in plans]
-    locked = {
-        c.pk: c
-        for c in Claim.objects.select_for_update(of=("self",))
-        .select_related("practice", "patient", "coverage")
-        .filter(pk__in=ids)
-    }
+    locked = _lock(plans)
     lines_by_claim: dict[int, list[tuple[int, str]]] = defaultdict(list)
     for pk, claim_id, code in (
-        ClaimLine.objects.filter(claim_id__in=ids)
+        ClaimLine.objects.filter(any_of("claim_id", ids))
         .order_by("claim", "line_number")
         .values_list("pk", "claim_id", "procedure_code")
     ):
         lines_by_claim[claim_id].append((pk, code))
     now = timezone.now()
+    today = timezone.localdate(now)
     actor_id = getattr(actor, "pk", None)
     payment_ids = reserve_ids(ClaimPayment, len(plans))
     line_ids = iter(reserve_ids(ServiceLinePayment, sum(len(p.parsed.lines) for p in plans)))
@@ -276,7 +272,7 @@ def _post_chunk(batch: Remittance, plans: list[matching.Plan], actor: Actor) -> 
             for r in parsed_line.remarks:
                 remarks.append((payment_id, line_id, r.segment, r.source, r.code[:10]))
         amounts = (parsed.allowed, parsed.paid, parsed.patient_responsibility, parsed.adjusted)
-        activities += _adjudicate(claim, plan.target, amounts, payment_id, batch, actor, now)
+        activities += _adjudicate(claim, plan.target, amounts, payment_id, batch, actor, now, today)
         claims.append(claim)
         charges.append((ledger_bulk.Charge(payment_id, parsed.patient_responsibility), claim))
     Copier(ClaimPayment, PAYMENT_COLUMNS, now).write(payments)
@@ -288,6 +284,34 @@ def _post_chunk(batch: Remittance, plans: list[matching.Plan], actor: Actor) -> 
     Copier(ClaimActivity, ACTIVITY_COLUMNS, now).write(activities)
     # The patient's share as a charge on their account: the ledger's rules, in bulk.
     ledger_bulk.patient_shares_posted(actor=actor, charges=charges)
+
+
+CLAIM_ATTNAMES = [f.attname for f in Claim._meta.concrete_fields]
+CLAIM_FKS = [f.attname for f in Claim._meta.concrete_fields if f.is_relation]
+
+
+def _lock(plans: list[matching.Plan]) -> dict[int, Claim]:
+    """The plans' claims locked (``SELECT ... FOR UPDATE``) and read again, as a locked
+    read gives them: every column's value as stored now, set on the instance matching
+    built (no new model instance per claim; a changed foreign key drops the related
+    object matching cached, so it is read again if asked for)."""
+    claims = {cast(Claim, p.claim).pk: cast(Claim, p.claim) for p in plans}
+    rows = (
+        Claim.objects.select_for_update(of=("self",))
+        .filter(any_of("pk", claims))
+        .order_by("pk")
+        .values_list(*CLAIM_ATTNAMES)
+    )
+    locked: dict[int, Claim] = {}
+    for row in rows:
+        claim = claims[row[0]]
+        values = dict(zip(CLAIM_ATTNAMES, row, strict=True))
+        state = claim.__dict__
+        if any(state.get(name) != values[name] for name in CLAIM_FKS):
+            claim._state.fields_cache.clear()
+        state.update(values)
+        locked[claim.pk] = claim
+    return locked
 
 
 def _payment(
@@ -364,10 +388,12 @@ def _adjudicate(
     batch: Remittance,
     actor: Actor,
     now: dt.datetime,
+    today: dt.date,
 ) -> list[tuple[Any, ...]]:
     """``claim_record_adjudication`` on a locked claim in hand: the changes made on it, the
     timeline entries returned as ``ClaimActivity`` rows (``ACTIVITY_COLUMNS``), not saved.
-    ``amounts``: the payment's allowed, paid, patient responsibility and adjusted."""
+    ``amounts``: the payment's allowed, paid, patient responsibility and adjusted;
+    ``today``: the chunk's local date (read once, as ``now``)."""
     path = posting_path(claim.status, target)
     if path is None:
         raise ValidationError(
@@ -377,7 +403,6 @@ def _adjudicate(
             }
         )
     allowed, paid, patient, adjusted = amounts
-    today = timezone.localdate()
     action, due, reason = posting.next_action(target, today)
     source = "paper EOB" if batch.source == PaymentSource.PAPER else "835"
     note = f"Payment from {source} trace {batch.trace} (remittance {batch.pk})."
@@ -396,7 +421,7 @@ def _adjudicate(
     else:
         claim.next_action, claim.next_action_due, claim.wait_reason = action, due, reason
     check_next_action(claim)
-    rank = claim.compute_priority(None)
+    rank = claim.compute_priority(today)
     claim.priority, claim.priority_reasons = rank.score, list(rank.reasons)
     claim.version += 1
     claim.updated_at = now

@@ -22,18 +22,20 @@ account field. PostgreSQL (the UPDATE and the history copy); the caller keeps to
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from simple_history.utils import get_history_manager_for_model
 
 from ar import ledger
 from ar.account_choices import AccountAction, AccountStatus, EntryKind
-from ar.bulk_sql import Copier, update_rows
+from ar.bulk_sql import Copier, any_of, update_rows
 from ar.ledger_models import ZERO, AccountActivity, LedgerEntry, PatientAccount
 from ar.models import ClaimPayment
 from billing_ops.bulk import copy_history, reserve_ids
@@ -89,18 +91,18 @@ def _to_charge(charges: Sequence[tuple[Payment, Claim]]) -> list[tuple[Payment, 
     if not wanted:
         return []
     charged = set(
-        LedgerEntry.objects.filter(claim_payment_id__in=[p.pk for p, _ in wanted]).values_list(
-            "claim_payment_id", flat=True
-        )
+        LedgerEntry.objects.filter(
+            any_of("claim_payment_id", [p.pk for p, _ in wanted])
+        ).values_list("claim_payment_id", flat=True)
     )
     primary = set(
         Coverage.objects.filter(
-            pk__in={c.coverage_id for _, c in wanted}, cob_order=CobOrder.PRIMARY
+            any_of("pk", {c.coverage_id for _, c in wanted}), cob_order=CobOrder.PRIMARY
         ).values_list("pk", flat=True)
     )
     with_secondary = set(
         Coverage.objects.filter(
-            patient_id__in={c.patient_id for _, c in wanted if c.coverage_id in primary},
+            any_of("patient_id", {c.patient_id for _, c in wanted if c.coverage_id in primary}),
             cob_order=CobOrder.SECONDARY,
         ).values_list("patient_id", flat=True)
     )
@@ -111,15 +113,20 @@ def _to_charge(charges: Sequence[tuple[Payment, Claim]]) -> list[tuple[Payment, 
     ]
 
 
-def _accounts(actor: Actor, claims: list[Claim]) -> tuple[dict[int, PatientAccount], set[int]]:
-    """(patient id -> account, ids of the accounts opened here): the existing ones locked
-    and read in one query, the missing ones opened as ``ledger.account_for`` opens them
-    (in the claims' order)."""
+def _accounts(
+    actor: Actor, claims: list[Claim], late: Collection[int] = ()
+) -> tuple[dict[int, PatientAccount], set[int], list[PatientAccount]]:
+    """(patient id -> account, ids of the accounts opened here, accounts to open late):
+    the existing ones locked and read in one query, the missing ones opened as
+    ``ledger.account_for`` opens them (in the claims' order). When every missing account
+    is of a patient in ``late`` (charged once), they are only checked and ranked as
+    opening them would (``_opened``), not written: ``_post`` writes each once, in its
+    state after the charge, with its "+" history row as opened (no UPDATE of new rows)."""
     patient_ids = list(dict.fromkeys(c.patient_id for c in claims))
     found = {
         a.patient_id: a
         for a in PatientAccount.objects.select_for_update(of=("self",))
-        .filter(patient_id__in=patient_ids)
+        .filter(any_of("patient_id", patient_ids))
         .order_by("pk")
     }
     practice_of = {c.patient_id: c.patient.practice_id for c in claims}
@@ -129,6 +136,12 @@ def _accounts(actor: Actor, claims: list[Claim]) -> tuple[dict[int, PatientAccou
         for pid in patient_ids
         if pid not in found
     ]
+    if missing and all(a.patient_id in late for a in missing):
+        today = timezone.localdate()
+        for account in missing:
+            _opened(account, today)
+        found.update({a.patient_id: a for a in missing})
+        return found, new, missing
     if missing:
         try:
             with transaction.atomic():
@@ -146,7 +159,18 @@ def _accounts(actor: Actor, claims: list[Claim]) -> tuple[dict[int, PatientAccou
                 .order_by("pk")
             )
         found.update({a.patient_id: a for a in created})
-    return found, new
+    return found, new, []
+
+
+def _opened(account: PatientAccount, today: dt.date) -> None:
+    """``work.services.create_checked_bulk``'s check of a new account (as ``save_checked``
+    on ``ledger.account_for``'s new one): invariant, rank, version."""
+    if not account.is_open:
+        account.locked_by, account.locked_until = None, None
+    check_next_action(account)
+    rank = account.compute_priority(today)
+    account.priority, account.priority_reasons = rank.score, list(rank.reasons)
+    account.version += 1
 
 
 def _refresh(
@@ -204,13 +228,24 @@ def patient_shares_posted(*, actor: Actor, charges: Sequence[tuple[Payment, Clai
     todo = _to_charge(charges)
     if not todo:
         return []
-    accounts, new = _accounts(actor, [c for _, c in todo])
-    per_account = Counter(accounts[c.patient_id].pk for _, c in todo)
-    one_by_one = [(p, c) for p, c in todo if per_account[accounts[c.patient_id].pk] > 1]
-    todo = [(p, c) for p, c in todo if per_account[accounts[c.patient_id].pk] == 1]
-    written: list[int] = []
-    if todo:
-        written = _post(actor, accounts, new, todo)
+    # One account per patient: an account charged twice is a patient charged twice.
+    per_patient = Counter(c.patient_id for _, c in todo)
+    once = {pid for pid, n in per_patient.items() if n == 1}
+    claims = [c for _, c in todo]
+    accounts, new, late = _accounts(actor, claims, once)
+    charged_once = [(p, c) for p, c in todo if c.patient_id in once]
+    if late:
+        try:
+            with transaction.atomic():
+                written = _post(actor, accounts, new, charged_once, late)
+        except IntegrityError:
+            # An account a concurrent request opened meanwhile (its INSERT committed
+            # before our COPY): read again, the missing ones opened first, as before.
+            accounts, new, _ = _accounts(actor, claims)
+            written = _post(actor, accounts, new, charged_once)
+    else:
+        written = _post(actor, accounts, new, charged_once)
+    one_by_one = [(p, c) for p, c in todo if c.patient_id not in once]
     if one_by_one:
         stored = ClaimPayment.objects.in_bulk([p.pk for p, _ in one_by_one])
         for payment, claim in one_by_one:
@@ -244,17 +279,30 @@ def _post(
     accounts: dict[int, PatientAccount],
     new: set[int],
     todo: list[tuple[Payment, Claim]],
+    late: Sequence[PatientAccount] = (),
 ) -> list[int]:
     """One charge per account: the entries and the timeline (``COPY`` from tuples, the
-    entries' ids reserved), the accounts and their history."""
+    entries' ids reserved), the accounts and their history. ``late``: accounts opened
+    here and not yet written (``_accounts``): their ids reserved, each written once in its
+    state after the charge, its "+" history row holding its state as opened."""
+    if not todo:
+        return []
     today = timezone.localdate()
     now = timezone.now()
     label = EntryKind(EntryKind.CHARGE).label
     actor_id = getattr(actor, "pk", None)
+    opened: list[tuple[Any, ...]] = []
+    if late:
+        for account, pk in zip(late, reserve_ids(PatientAccount, len(late)), strict=True):
+            account.pk, account.created_at = pk, now
+            opened.append(tuple(getattr(account, name) for name in _tracked()))
+        new = new | {a.pk for a in late}
     touched = [accounts[c.patient_id] for _, c in todo]
     history: dict[int, list[_Entry]] = {a.pk: [] for a in touched}
     # The entries the accounts had before (an account opened here had none).
-    earlier = LedgerEntry.objects.filter(account_id__in=[pk for pk in history if pk not in new])
+    earlier = LedgerEntry.objects.filter(
+        any_of("account_id", [pk for pk in history if pk not in new])
+    )
     for pk, account_id, amount, day, reverses_id in earlier.values_list(
         "pk", "account_id", "amount", "entry_date", "reverses_id"
     ).order_by("pk"):
@@ -286,8 +334,37 @@ def _post(
         activities.append((account.pk, actor_id, EntryKind.CHARGE, text[:2000]))
         rows = [*history[account.pk], _Entry(entry_id, share, today, None)]
         _refresh(account, rows, owner_of, actor, today)
+    if late:
+        _write_opened(late, opened, actor_id, now)
     Copier(LedgerEntry, ENTRY_COLUMNS, now).write(entries)
     Copier(AccountActivity, ACTIVITY_COLUMNS, now).write(activities)
-    update_rows(PatientAccount, touched, ACCOUNT_FIELDS)
+    opened_ids = {a.pk for a in late}
+    update_rows(PatientAccount, [a for a in touched if a.pk not in opened_ids], ACCOUNT_FIELDS)
     copy_history(PatientAccount, [a.pk for a in touched], actor, now, history_type="~")
     return ids
+
+
+@functools.cache
+def _tracked() -> tuple[str, ...]:
+    """The attnames of the account's fields its history rows hold (its own names)."""
+    history = get_history_manager_for_model(PatientAccount).model
+    return tuple(f.attname for f in history.tracked_fields)
+
+
+def _write_opened(
+    late: Sequence[PatientAccount], opened: list[tuple[Any, ...]], actor_id: Any, now: dt.datetime
+) -> None:
+    """The accounts opened here, each in its state after the charge (one ``COPY``, ids
+    given), and their "+" history rows as opened (one ``COPY``): what ``account_for``'s
+    INSERT and history row, then the charge's UPDATE, leave in the table and the history."""
+    columns = [f.attname for f in PatientAccount._meta.concrete_fields]
+    Copier(PatientAccount, columns, now).write(
+        [tuple(getattr(a, name) for name in columns) for a in late]
+    )
+    history = get_history_manager_for_model(PatientAccount).model
+    hopts = history._meta
+    names = [hopts.get_field(f.name).attname for f in history.tracked_fields]
+    extra = ["history_date", "history_user_id", "history_type", "history_change_reason"]
+    Copier(history, [*names, *extra], now).write(
+        [(*values, now, actor_id, "+", None) for values in opened]
+    )

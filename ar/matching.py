@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from ar.bulk_sql import any_of
 from ar.choices import ClaimPaymentState
 from ar.models import ClaimPayment
 from ar.x12_835 import ParsedClaimPayment
@@ -102,13 +103,13 @@ def plan_payments(practice_id: int, payer_id: str, claims: list[ParsedClaimPayme
     """Match every claim payment of a file (a few queries for the whole file)."""
     numbers = {c.patient_control_number for c in claims}
     by_number: dict[str, list[Claim]] = defaultdict(list)
-    rows = Claim.objects.filter(practice_id=practice_id, pms_claim_number__in=numbers)
+    rows = Claim.objects.filter(any_of("pms_claim_number", numbers), practice_id=practice_id)
     for claim in rows.select_related("patient", "payer"):
         by_number[claim.pms_claim_number].append(claim)
     posted: dict[tuple[str, str], list[ClaimPayment]] = defaultdict(list)
     earlier = ClaimPayment.objects.filter(
+        any_of("patient_control_number", numbers),
         practice_id=practice_id,
-        patient_control_number__in=numbers,
         state=ClaimPaymentState.POSTED,
     ).select_related("claim__patient", "claim__payer", "remittance")
     reversed_ids = set(
