@@ -23,7 +23,7 @@ import os
 import resource
 import sys
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -199,8 +199,23 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
+def server_cpu() -> float | None:
+    """CPU seconds the PostgreSQL backend of Django's connection has used so far, read
+    from /proc when the server runs on this machine (None elsewhere)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
 KINDS: Counter[str] = Counter()
-KIND_SECONDS: Counter[str] = Counter()  # wall time inside cursor.execute, per kind
+KIND_SECONDS: dict[str, float] = defaultdict(float)  # wall time in cursor.execute, per kind
 
 
 def run_step(label: str, claims: int, fn: Any, profile: bool = False, top: int = 25) -> Any:
@@ -239,11 +254,14 @@ def run_step(label: str, claims: int, fn: Any, profile: bool = False, top: int =
 
         profiler = cProfile.Profile()
     load = os.getloadavg()[0]
+    server = server_cpu()
     with connection.execute_wrapper(count):
         started, cpu = time.perf_counter(), time.process_time()
         result = profiler.runcall(fn) if profiler else fn()
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     psycopg.Cursor.copy = plain_copy  # type: ignore[method-assign]
+    after = server_cpu()
+    pg = f", PG CPU {after - server:5.2f} s" if server is not None and after is not None else ""
     queries += copies
     rate = claims / seconds if seconds else float("inf")
     cpu_rate = claims / cpu if cpu else float("inf")
@@ -251,7 +269,7 @@ def run_step(label: str, claims: int, fn: Any, profile: bool = False, top: int =
     # varies less than the wall time. "db": the wall time spent waiting on the server
     # (inside cursor.execute: the server's work, the round trips, and the CPU queue).
     print(
-        f"{label:<34} {seconds:8.2f} s (CPU {cpu:6.2f} s, db {waited:6.2f} s) "
+        f"{label:<34} {seconds:8.2f} s (CPU {cpu:6.2f} s, db {waited:6.2f} s{pg}) "
         f"{rate:8.1f} claims/s ({cpu_rate:7.1f}/CPU s) "
         f"{queries:7,} queries ({queries / max(claims, 1):.2f}/claim) "
         f"peak RSS {peak_rss_mb():5.0f} MB, load {load:.1f}"
