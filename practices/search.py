@@ -13,8 +13,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import CharField, F, Q, QuerySet, Value
+from django.db.models import CharField, Exists, F, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Replace
+
+from practices.models import Coverage
 
 MAX_TERM = 100
 # A phone number: digits with the usual separators, at least 7 digits.
@@ -91,11 +93,17 @@ def name_q(names: tuple[str, ...], prefix: str = "", lookup: str = "istartswith"
 
 def patient_q(term: Term, prefix: str = "", name_lookup: str = "istartswith") -> Q:
     """Patient facts: account number, member id, name parts, date of birth (``prefix``
-    reaches the patient from another model, e.g. ``"patient__"`` from a claim)."""
-    coverage = f"{prefix}coverages__" if prefix else "coverages__"
-    condition = Q(**{f"{prefix}account_number__iexact": term.text}) | Q(
-        **{f"{coverage}member_id__iexact": term.text}
-    )
+    reaches the patient from another model, e.g. ``"patient__"`` from a claim).
+
+    The member id is an ``EXISTS`` on the patient's coverages, not a join: a join to a
+    patient's several coverages repeats the patient, and callers had to wrap the match
+    in ``pk IN (subquery)``, which PostgreSQL runs as a nested loop over the table twice
+    when its statistics say a practice has one patient (a new practice, a table just
+    filled): seconds at a few hundred patients.
+    """
+    patient = OuterRef(prefix.removesuffix("__") if prefix else "pk")
+    member = Coverage.objects.filter(patient=patient, member_id__iexact=term.text)
+    condition = Q(**{f"{prefix}account_number__iexact": term.text}) | Q(Exists(member))
     names = name_q(term.names, prefix, name_lookup)
     if names is not None:
         condition |= names
@@ -117,10 +125,13 @@ def with_phone(queryset: QuerySet[Any], term: Term, field_name: str) -> QuerySet
 def matching_patients(
     queryset: QuerySet[Any], raw: str, name_lookup: str = "icontains"
 ) -> QuerySet[Any]:
-    """The patients of ``queryset`` matching a box entry (one query, no duplicates)."""
+    """The patients of ``queryset`` matching a box entry (one query, no duplicates: no
+    condition joins a many-valued relation)."""
     term = parse(raw)
     if not term.text:
         return queryset
-    ids = queryset.filter(patient_q(term, name_lookup=name_lookup)).values("pk")
-    phones = with_phone(queryset, term, "phone").values("pk")
-    return queryset.filter(Q(pk__in=ids) | Q(pk__in=phones))
+    condition = patient_q(term, name_lookup=name_lookup)
+    if term.phone_digits:
+        queryset = queryset.alias(_digits=digits_only("phone"))
+        condition |= Q(_digits__endswith=term.phone_digits[-10:])
+    return queryset.filter(condition)

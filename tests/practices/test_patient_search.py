@@ -85,3 +85,20 @@ def test_the_term_is_read_once_for_both_searches():
     term = parse("+1 (212) 555-0147")
     assert (term.date, term.phone_digits) == (None, "12125550147")
     assert parse("Okafor, Ada").names == ("Okafor", "Ada")
+
+
+def test_a_patient_with_several_coverages_once_and_no_self_subquery(fran, world):
+    """Coverages are matched by EXISTS: a patient with two coverages is listed once, and
+    the query reads the patients once (``pk IN (a query of the patients)`` was planned as
+    a nested loop over the table twice whenever statistics were stale)."""
+    from practices.models import Patient
+    from practices.search import matching_patients
+
+    patient = world.sunrise_patient
+    member = patient.coverages.get().member_id
+    factories.CoverageFactory(patient=patient, member_id=member, cob_order=2)
+    assert found(fran, member) == [f"Sunriser, {patient.first_name}"]
+    assert found(fran, "Sunriser") == [f"Sunriser, {patient.first_name}"]
+    sql = str(matching_patients(Patient.objects.all(), "Okafor, Ada 212").query)
+    assert sql.count('FROM "practices_patient"') == 1
+    assert "EXISTS" in sql
