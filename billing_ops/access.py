@@ -24,6 +24,7 @@ the apps that define them.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -36,7 +37,7 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.db import models
+from django.db import connections, models, router
 from django.db.models import Exists, OuterRef, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
@@ -96,22 +97,66 @@ _request_cache: ContextVar[dict[int, Grants] | None] = ContextVar(
 )
 
 
-def in_force(prefix: str = "") -> Q:
-    """Permission rows not past their last day (``valid_until``; the practices' dates)."""
+def in_force(prefix: str = "", day: dt.date | None = None) -> Q:
+    """Permission rows not past their last day (``valid_until``; the practices' dates):
+    today's, or ``day``'s."""
     return Q(**{f"{prefix}valid_until__isnull": True}) | Q(
-        **{f"{prefix}valid_until__gte": timezone.localdate()}
+        **{f"{prefix}valid_until__gte": timezone.localdate() if day is None else day}
     )
 
 
-def _load(user: Any) -> Grants:
+def _rows_of(user_id: int, day: dt.date | None = None) -> models.QuerySet[Any]:
+    """A user's permission rows in force at active practices: (codename, practice id)."""
+    return (
+        permission_model()
+        ._default_manager.filter(in_force(day=day), user_id=user_id, content_object__is_active=True)
+        .values_list("permission__codename", "content_object_id")
+    )
+
+
+# The statement of ``_rows_of`` compiled once per process and database (issue 10, speed:
+# every request reads its user's grants, and the ORM's compile of the joined query cost
+# more CPU than running it): its SQL with the user and the day as marks in its parameters.
+_USER_MARK = -8_675_309
+_DAY_MARK = dt.date(1901, 2, 3)
+_compiled_rows: dict[tuple[str, str], tuple[str, tuple[Any, ...]] | None] = {}
+
+
+def _rows_compiled(user_id: int) -> list[tuple[str, int]] | None:
+    """``_rows_of(user_id)`` run from its compiled statement; None when the statement does
+    not carry the user and the day once each as parameters (then the ORM runs it)."""
+    alias = router.db_for_read(permission_model())
+    key = (alias, settings.ACCESS_PERMISSION_MODEL)
+    if key not in _compiled_rows:
+        sql, params = _rows_of(_USER_MARK, _DAY_MARK).query.get_compiler(alias).as_sql()
+        users = [p for p in params if type(p) is int and p == _USER_MARK]
+        days = [p for p in params if type(p) is dt.date and p == _DAY_MARK]
+        _compiled_rows[key] = (sql, tuple(params)) if len(users) == len(days) == 1 else None
+    compiled = _compiled_rows[key]
+    if compiled is None:
+        return None
+    sql, template = compiled
+    today = timezone.localdate()
+    params = [
+        user_id
+        if type(p) is int and p == _USER_MARK
+        else today
+        if type(p) is dt.date and p == _DAY_MARK
+        else p
+        for p in template
+    ]
+    with connections[alias].cursor() as cursor:
+        cursor.execute(sql, params)
+        return [(str(codename), int(pk)) for codename, pk in cursor.fetchall()]
+
+
+def _load(user: Any, *, plain: bool = False) -> Grants:
     if user.is_superuser:
         active = tenant_model()._default_manager.filter(is_active=True)
         return Grants(user.pk, everywhere=frozenset(active.values_list("pk", flat=True)))
-    rows = (
-        permission_model()
-        ._default_manager.filter(in_force(), user_id=user.pk, content_object__is_active=True)
-        .values_list("permission__codename", "content_object_id")
-    )
+    rows = None if plain else _rows_compiled(user.pk)
+    if rows is None:
+        rows = list(_rows_of(user.pk))
     by_codename: dict[str, set[int]] = defaultdict(set)
     for codename, practice_id in rows:
         by_codename[codename].add(practice_id)
@@ -286,6 +331,35 @@ def holders_by_practice(
 
 # --- per request ------------------------------------------------------------------------
 
+_compiled_practices: dict[tuple[str, str], tuple[str, tuple[Any, ...]] | None] = {}
+
+
+def _active_practices(ids: Iterable[int], *, plain: bool = False) -> list[Any]:
+    """The active practices among ``ids`` in the model's order (the switcher's list, read
+    on every page): the ORM's statement compiled once per process and database, its one
+    ``IN`` list written ``= ANY(%s)`` so one text fits any number of ids (issue 10, speed);
+    the ORM when the statement is not of that shape."""
+    model = tenant_model()
+    if plain:
+        return list(model._default_manager.filter(pk__in=ids, is_active=True))
+    alias = router.db_for_read(model)
+    key = (alias, settings.ACCESS_TENANT_MODEL)
+    if key not in _compiled_practices:
+        query = model._default_manager.filter(pk__in=[_USER_MARK], is_active=True).query
+        sql, params = query.get_compiler(alias).as_sql()
+        marks = [p for p in params if type(p) is int and p == _USER_MARK]
+        shaped = sql.count(" IN (%s)") == 1 and len(marks) == 1
+        _compiled_practices[key] = (
+            (sql.replace(" IN (%s)", " = ANY(%s)"), tuple(params)) if shaped else None
+        )
+    compiled = _compiled_practices[key]
+    if compiled is None:
+        return _active_practices(ids, plain=True)
+    sql, template = compiled
+    wanted = sorted(ids)
+    params = [wanted if type(p) is int and p == _USER_MARK else p for p in template]
+    return list(model._default_manager.raw(sql, params).using(alias))
+
 
 class RequestAccess:
     """The signed-in user's grants and current practice, resolved once for one request."""
@@ -316,11 +390,7 @@ class RequestAccess:
         """The practices the user may open at all (the switcher's list)."""
         if self._practices is None:
             ids = self.grants.practice_ids(VIEW_PRACTICE)
-            self._practices = (
-                list(tenant_model()._default_manager.filter(pk__in=ids, is_active=True))
-                if ids
-                else []
-            )
+            self._practices = _active_practices(ids) if ids else []
         return self._practices
 
     @property
