@@ -476,9 +476,11 @@ def give_back(item: WorkItem, actor: Any) -> None:
 
 
 def clear_cache() -> None:
-    """Forget every compiled statement (tests that change the registry)."""
+    """Forget every compiled statement and every kept caller's grants (tests that change
+    the registry or grants behind the services' back)."""
     with _cache_lock:
         _cache.clear()
+        _grants.clear()
 
 
 def hand_off(

@@ -208,3 +208,10 @@ def test_a_plan_built_in_a_request_reads_no_grants_again(busy):  # noqa: F811
     assert handoff._grants[busy.sam.pk] is request_grants
     (key, plan), *_ = handoff._cache.items()
     assert key[3] == plan.fingerprint == grants_fingerprint(request_grants)
+
+
+def test_clear_cache_forgets_the_kept_grants_too(busy):  # noqa: F811
+    assert work_services.work_next(actor=busy.sam) is not None
+    assert busy.sam.pk in handoff._grants and handoff._cache
+    handoff.clear_cache()
+    assert busy.sam.pk not in handoff._grants and not handoff._cache
