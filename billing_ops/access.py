@@ -348,7 +348,13 @@ def _active_practices(ids: Iterable[int], *, plain: bool = False) -> list[Any]:
         query = model._default_manager.filter(pk__in=[_USER_MARK], is_active=True).query
         sql, params = query.get_compiler(alias).as_sql()
         marks = [p for p in params if type(p) is int and p == _USER_MARK]
-        shaped = sql.count(" IN (%s)") == 1 and len(marks) == 1
+        # ``= ANY(array)`` is PostgreSQL's: other databases (SQLite for `make run`) keep
+        # the ORM.
+        shaped = (
+            connections[alias].vendor == "postgresql"
+            and sql.count(" IN (%s)") == 1
+            and len(marks) == 1
+        )
         _compiled_practices[key] = (
             (sql.replace(" IN (%s)", " = ANY(%s)"), tuple(params)) if shaped else None
         )

@@ -8,12 +8,16 @@ is logged once.
 from __future__ import annotations
 
 import http.client
+import http.cookiejar
 import os
 import queue
+import re
 import signal
 import socket
 import subprocess
 import threading
+import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -81,6 +85,35 @@ def status_of(port: int, path: str) -> int:
         conn.close()
 
 
+def signed_in_pages(port: int) -> tuple[str, str]:
+    """Sign in as the demo biller over HTTP; My day's HTML and its first claim's page (the
+    embedded database's own queries, which the suite on PostgreSQL never runs)."""
+    base = f"http://127.0.0.1:{port}"
+    opener = urllib.request.build_opener(
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+    )
+    with opener.open(f"{base}/account/login/", timeout=60) as response:
+        form = response.read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form)
+    assert token, form
+    fields = {
+        "csrfmiddlewaretoken": token.group(1),
+        "username": "bill.biller",
+        "password": "demo-pass-123",
+    }
+    sign_in = urllib.request.Request(
+        f"{base}/account/login/", data=urllib.parse.urlencode(fields).encode()
+    )
+    with opener.open(sign_in, timeout=60) as response:
+        assert response.status == 200 and response.url.endswith("/queues/my-day/")
+        day = response.read().decode()
+    claim = re.search(r'href="(/claims/\d+/)', day)
+    assert claim, day
+    with opener.open(base + claim.group(1), timeout=60) as response:
+        assert response.status == 200
+        return day, response.read().decode()
+
+
 @pytest.fixture
 def taken_port() -> Iterator[int]:
     with socket.socket() as sock:
@@ -127,6 +160,11 @@ def test_running_at_means_it_answers_and_ctrl_c_stops_cleanly(tmp_path: Path) ->
         assert "bill.biller" in tail and "demo-pass-123" in tail
         assert "celery@" not in "\n".join(seen)
         assert (tmp_path / "var" / "worker.log").is_file()
+        # Signed in, the pages work on the embedded database: My day and a claim page with
+        # its higher layers' panels (fast paths written for PostgreSQL fall back there).
+        day, claim_page = signed_in_pages(port)
+        assert 'id="queue-table"' in day and "sunrise" in day.lower()
+        assert 'id="escalations-panel"' in claim_page and "Claim " in claim_page
         # A 404 is one line: the server's access line, not also Django's warning.
         assert status_of(port, "/no-such-page-9/") == 404
         after: list[str] = []
