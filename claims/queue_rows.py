@@ -39,22 +39,23 @@ def _e(value: Any) -> str:
     return html.escape(str(value))
 
 
-# A choice field's labels by value, per field and choices list: Django's
-# ``get_FOO_display`` builds this dict from the field's choices on every call (two calls a
-# row, ~10 % of a queue page's CPU in the profile of dataset L).
-_LABELS: dict[tuple[Any, int], dict[Any, Any]] = {}
+# A choice field's labels by value, per field, kept with the choices object they were
+# built from: Django's ``get_FOO_display`` builds this dict from the field's choices on
+# every call (two calls a row, ~10 % of a queue page's CPU in the profile of dataset L).
+# Choices assigned anew are seen (compared by identity, the old object held so its
+# address is not reused); choices changed in place are not (no model here does that).
+_LABELS: dict[Any, tuple[Any, dict[Any, Any]]] = {}
 
 
 def _display(obj: Any, name: str) -> str:
     """``obj.get_<name>_display()``, the same value (labels forced to str per call, as
     Django does, so a lazy label follows the active language)."""
     field = obj._meta.get_field(name)
-    key = (field, id(field.choices))
-    labels = _LABELS.get(key)
-    if labels is None:
-        labels = _LABELS[key] = dict(make_hashable(field.flatchoices))
+    entry = _LABELS.get(field)
+    if entry is None or entry[0] is not field.choices:
+        entry = _LABELS[field] = (field.choices, dict(make_hashable(field.flatchoices)))
     value = getattr(obj, field.attname)
-    return str(force_str(labels.get(make_hashable(value), value), strings_only=True))
+    return str(force_str(entry[1].get(make_hashable(value), value), strings_only=True))
 
 
 def _due(claim: Any, today: dt.date) -> str:

@@ -102,3 +102,15 @@ def test_amounts_format_as_the_filters_do():
             total_billed = Decimal(raw)
 
         assert queue_rows._billed(Row) == intcomma(floatformat(Decimal(raw), 2)), raw
+
+
+def test_labels_follow_choices_assigned_anew(monkeypatch):
+    """The kept labels are those of the field's current choices: assigned anew (a test or
+    a feature patching them), the next row shows the new label, as get_FOO_display does."""
+    claim = Claim(status="draft")
+    field = Claim._meta.get_field("status")
+    assert queue_rows._display(claim, "status") == claim.get_status_display()
+    for label in ("First label", "Second label"):
+        monkeypatch.setattr(field, "choices", [("draft", label), ("submitted", "Sent")])
+        assert queue_rows._display(claim, "status") == claim.get_status_display() == label
+    assert queue_rows._display(Claim(status="bogus"), "status") == "bogus"
