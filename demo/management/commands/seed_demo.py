@@ -15,7 +15,7 @@ from typing import Any
 import pgtrigger
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandParser
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django_otp import devices_for_user
 from simple_history.utils import bulk_create_with_history
@@ -217,12 +217,6 @@ class Command(BaseCommand):
             seed_access_reviews(practices.values())
             # A year of daily KPI snapshots, so the dashboard shows trends (bulk upserts).
             seed_kpis(practices.values(), users)
-        # Fresh planner statistics after a bulk load: until autovacuum gets there, the
-        # tables' statistics are those of before (empty, or other practices), and the
-        # first pages get nested-loop plans sized for one row.
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("ANALYZE")
         self._print_claims(practices, claims)
         self._print_logins()
 
