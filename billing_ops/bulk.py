@@ -101,6 +101,13 @@ def reserve_ids(model: type[models.Model], count: int, *, using: str = "default"
         return sorted(row[0] for row in cursor.fetchall())
 
 
+def column_sql(model: type[models.Model], name: str, *, using: str = "default") -> str:
+    """A field's column, quoted for raw SQL on the ``using`` database."""
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field)
+    return connections[using].ops.quote_name(str(field.column))
+
+
 # --- validating many new rows -----------------------------------------------------------
 
 _Check = Callable[[Any], bool]

@@ -7,11 +7,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from django.db import connections, router
-from django.db.models import Field
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
 from billing_ops.access import visible_practice_ids
+from billing_ops.bulk import column_sql
 from denials import codes
 from denials.models import Denial
 from practices import permissions as perms
@@ -62,9 +62,7 @@ def _claim_rows(user: Any, claim_id: int) -> list[Denial]:
     quote = connections[alias].ops.quote_name
 
     def col(name: str) -> str:
-        field = meta.get_field(name)
-        assert isinstance(field, Field)
-        return quote(str(field.column))
+        return column_sql(Denial, name, using=alias)
 
     sql = (
         f"SELECT {col('id')} FROM {quote(meta.db_table)} WHERE {col('claim')} = %s "

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import connections, router
-from django.db.models import Field
 from django.middleware.csrf import get_token
 from django.template.defaultfilters import date as date_filter
 from django.template.defaultfilters import linebreaksbr
@@ -30,6 +29,7 @@ from django.utils.html import escape
 from django.utils.timezone import template_localtime
 
 from billing_ops.access import grants_for, has_perm
+from billing_ops.bulk import column_sql
 from practices import permissions as perms
 from sops.choices import BillingFunctionKind
 from sops.escalation_models import Escalation
@@ -96,9 +96,7 @@ def _claim_rows(user: Any, grants: Any, claim_id: int) -> list[Escalation]:
     quote = connections[alias].ops.quote_name
 
     def col(name: str) -> str:
-        field = meta.get_field(name)
-        assert isinstance(field, Field)
-        return quote(str(field.column))
+        return column_sql(Escalation, name, using=alias)
 
     practice = col("practice")
     mine = f"{col('owner')} = %s OR {col('raised_by')} = %s"

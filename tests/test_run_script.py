@@ -58,6 +58,20 @@ def run_env(tmp_path: Path, port: int) -> dict[str, str]:
     }
 
 
+def start_run(tmp_path: Path, port: int) -> subprocess.Popen[str]:
+    """`make run`'s script in a session of its own, its output one pipe."""
+    return subprocess.Popen(
+        ["bash", "scripts/run.sh"],
+        cwd=BASE_DIR,
+        env=run_env(tmp_path, port),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+        preexec_fn=as_from_a_terminal,
+    )
+
+
 def lines_of(process: subprocess.Popen[str]) -> queue.Queue[str | None]:
     """The process's output, line by line, read on a thread (None at its end)."""
     lines: queue.Queue[str | None] = queue.Queue()
@@ -147,16 +161,7 @@ def test_a_taken_port_is_a_clear_error(tmp_path: Path, taken_port: int) -> None:
 
 def test_running_at_means_it_answers_and_ctrl_c_stops_cleanly(tmp_path: Path) -> None:
     port = free_port()
-    process = subprocess.Popen(
-        ["bash", "scripts/run.sh"],
-        cwd=BASE_DIR,
-        env=run_env(tmp_path, port),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-        preexec_fn=as_from_a_terminal,
-    )
+    process = start_run(tmp_path, port)
     lines = lines_of(process)
     drained = False
     try:
@@ -211,16 +216,7 @@ def test_signed_in_pages_work_on_the_embedded_database(tmp_path: Path) -> None:
     biller on SQLite (fast paths written for PostgreSQL fall back there; the suite on
     PostgreSQL never runs them)."""
     port = free_port()
-    process = subprocess.Popen(
-        ["bash", "scripts/run.sh"],
-        cwd=BASE_DIR,
-        env=run_env(tmp_path, port),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-        preexec_fn=as_from_a_terminal,
-    )
+    process = start_run(tmp_path, port)
     lines = lines_of(process)
     try:
         seen: list[str] = []
