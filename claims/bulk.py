@@ -76,6 +76,9 @@ class Created:
 
     claims: list[Claim] = field(default_factory=list)
     errors: dict[int, ValidationError] = field(default_factory=dict)
+    # Each written claim's lines as the values written (``LINE_COLUMNS`` but the claim),
+    # in the order of ``claims``: what the import's span digests are recorded from.
+    lines: list[list[dict[str, Any]]] = field(default_factory=list)
 
 
 # A line's columns as ``copy_values`` writes them (every column but the id).
@@ -237,6 +240,7 @@ def claims_create_bulk(
     if not built:
         return result
     result.claims = create_checked_bulk([claim for claim, _ in built], actor, today)
+    result.lines = [lines for _, lines in built]
     # Lines and timeline entries as plain rows (no model instance): the lines' values were
     # checked by line_values_bulk, the entries hold constants, the claim's id and the actor.
     rows = [

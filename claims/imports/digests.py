@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import connection
@@ -128,30 +128,57 @@ def unchanged(practice_id: int, spans: Sequence[Span]) -> list[Span]:
     return [span for span in candidates if span.digest in known]
 
 
-def record(practice_id: int, rows: Sequence[tuple[str, str, str, Any]]) -> int:
+def record(
+    practice_id: int,
+    rows: Sequence[tuple[str, str, str, Any]],
+    held: Iterable[Any] = (),
+) -> int:
     """Store (claim number, payer id, digest) for the practice's claims with that number
     and payer whose facts on file are what the file's claim (the row's last item, a
     ``ParsedClaim``) says: the facts are read again here, in chunks, and a claim changed
     since it was compared (a patient renamed, lines replaced by a concurrent import) or
     one the comparison would report (a member id differing in case) is not recorded. The
-    version and related facts stored are those of that same read."""
+    version and related facts stored are those of that same read.
+
+    ``held``: the facts of claims this import has just written (``x12_compare.
+    held_facts``), taken as they are instead of read again: no other transaction can
+    change a row this one wrote and has not committed. They go through the same key
+    match and comparison as the facts read (the test holds the two to the same rows)."""
     if not rows or connection.vendor != "postgresql":
         return 0
     wanted = {(number, payer): (digest, parsed) for number, payer, digest, parsed in rows}
-    keys = sorted({number for number, _ in wanted})
     ids: list[int] = []
     found: list[str] = []
     versions: list[int] = []
     related: list[str] = []
+
+    def take(facts: Any, key: tuple[str, str]) -> None:
+        row = wanted.get(key)
+        if row is None or differences(facts, row[1]):
+            return
+        ids.append(facts.pk)
+        found.append(row[0])
+        versions.append(facts.version)
+        related.append(related_hash(facts))
+
+    # The held claims the read would find (their number is one the rows name), each
+    # matched by its own key as a read one is; numbers whose every row is a held claim's
+    # are not read (a claim read under such a number matches no row), and a held claim
+    # read anyway is not taken twice.
+    numbers = {number for number, _payer in wanted}
+    held_ids: set[int] = set()
+    covered: set[tuple[str, str]] = set()
+    for facts in held:
+        key = (facts.pms_claim_number, facts.payer_id.upper())
+        if facts.pms_claim_number in numbers:
+            held_ids.add(facts.pk)
+            covered.add(key)
+            take(facts, key)
+    keys = sorted({number for number, payer in wanted if (number, payer) not in covered})
     for start in range(0, len(keys), CHUNK):
         for facts in on_file_facts(practice_id, keys[start : start + CHUNK]):
-            row = wanted.get((facts.pms_claim_number, facts.payer_id.upper()))
-            if row is None or differences(facts, row[1]):
-                continue
-            ids.append(facts.pk)
-            found.append(row[0])
-            versions.append(facts.version)
-            related.append(related_hash(facts))
+            if facts.pk not in held_ids:
+                take(facts, (facts.pms_claim_number, facts.payer_id.upper()))
     if not ids:
         return 0
     table = ImportDigest._meta.db_table

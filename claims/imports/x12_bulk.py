@@ -39,7 +39,7 @@ from claims.bulk import NewClaim, claims_create_bulk
 from claims.choices import NextAction
 from claims.imports.reference import cob_label, coverage_label, report
 from claims.imports.results import CLAIM, COVERAGE, PATIENT
-from claims.imports.x12_compare import other_payer_paid
+from claims.imports.x12_compare import held_facts, other_payer_paid
 from claims.x12 import ParsedClaim
 from practices.bulk import coverages_create_bulk, patients_create_bulk
 from practices.choices import Relationship
@@ -177,6 +177,8 @@ class BulkNewClaims:
         for index, exc in created.errors.items():
             report(ctx, exc, claim=sent[index].claim_number)
         ctx.outcome.created += len(created.claims)
+        if self.importer.record_digests:  # the digests' facts, without a read back
+            self.importer.written += map(held_facts, created.claims, created.lines)
         for made in created.claims:  # the result page links to each (issue 7)
             ctx.outcome.record(CLAIM, made.pk, made.pms_claim_number)
 

@@ -169,6 +169,9 @@ class X12Import:
         self.digests: dict[int, tuple[str, str, str]] = {}
         self.unread: list[Any] = []
         self.as_filed: list[ParsedClaim] = []
+        # The facts of the claims the bulk path wrote (x12_compare.held_facts): their
+        # digests are recorded from these, not from a read of what was written.
+        self.written: list[Any] = []
         # False for a preview: its writes are rolled back, digests with them (none read).
         self.record_digests = True
 
@@ -232,7 +235,7 @@ class X12Import:
 
     def _record_digests(self) -> None:
         rows = [(*self.digests[id(c)], c) for c in self.as_filed if id(c) in self.digests]
-        digests.record(self.ctx.practice.pk, rows)
+        digests.record(self.ctx.practice.pk, rows, self.written)
 
     def _sort(self, claims: tuple[ParsedClaim, ...]) -> None:
         """Sort the file's claims against the claims on file, in chunks of numbers: each

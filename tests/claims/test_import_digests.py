@@ -9,10 +9,12 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from claims import services as claim_services
 from claims.choices import ImportStatus
-from claims.imports import digests, x12_import
+from claims.imports import digests, x12_bulk, x12_import
 from claims.imports import services as imports
 from claims.imports.results import Context, Outcome
 from claims.models import Claim, ImportDigest
@@ -312,3 +314,53 @@ def test_a_new_claim_the_full_path_reports_is_not_recorded(world: Any, acme: Any
         assert conflict["claim"] == "B000001"
         assert "member id 'm00000001' → 'M00000001'" in conflict["message"]
         assert (again.skipped_count, again.conflict_count) == (1, 1)
+
+
+@pytest.mark.django_db
+def test_digests_recorded_from_what_the_import_holds_are_those_a_read_gives(
+    world: Any, acme: Any
+) -> None:
+    # The bulk path records its new claims' digests from the values it wrote
+    # (x12_compare.held_facts), not from a read of them: the same rows as the read path,
+    # incl. the claims the comparison reports (a member id differing in case on file;
+    # a coverage corrected by a later claim of the file, seen as it is at the end).
+    patient = factories.PatientFactory(
+        practice=world.maple,
+        first_name="TEST",
+        last_name="PATIENT00001",
+        date_of_birth=dt.date(1950, 1, 2),
+    )
+    factories.CoverageFactory(
+        patient=patient,
+        payer=Payer.objects.get(practice=world.maple, payer_id="60054"),
+        member_id="m00000001",
+        cob_order=CobOrder.PRIMARY,
+    )
+    text = x12_837p(6).decode()
+    # Claim 5 names claim 4's patient with another member id: the coverage is corrected.
+    text = text.replace("PATIENT00005*TEST****MI*M00000005", "PATIENT00004*TEST****MI*M00000044")
+    text = text.replace("DMG*D8*19500106*F", "DMG*D8*19500105*F")
+    ctx = Context(
+        actor=world.mia,
+        practice=world.maple,
+        outcome=Outcome(),
+        owner=world.mia,
+        can_edit_patients=True,
+    )
+    importer = x12_import.importer_for(ctx, text)
+    with CaptureQueriesContext(connection) as queries:
+        x12_bulk.apply(importer)  # records the digests at its end, from what it holds
+    assert len(importer.written) == 6 and ctx.outcome.created == 6
+    line_reads = [q for q in queries if q["sql"].startswith("SELECT") and "claimline" in q["sql"]]
+    assert [q for q in line_reads if "nextval" not in q["sql"]] == []  # nothing read back
+    held = sorted(ImportDigest.objects.values_list("claim_id", "digest", "version", "related"))
+
+    ImportDigest.objects.all().delete()
+    rows = [(*importer.digests[id(c)], c) for c in importer.as_filed if id(c) in importer.digests]
+    assert len(rows) == 6
+    digests.record(world.maple.pk, rows)  # the facts read from the database
+    read = sorted(ImportDigest.objects.values_list("claim_id", "digest", "version", "related"))
+
+    assert held == read
+    numbers = {d.claim.pms_claim_number for d in ImportDigest.objects.all()}
+    assert numbers == {"B000002", "B000003", "B000005", "B000006"}
