@@ -44,9 +44,9 @@ from ar.bulk_sql import Copier, any_of, update_rows
 from ar.choices import PaymentSource
 from ar.models import Adjustment, ClaimPayment, Remark, Remittance, ServiceLinePayment
 from billing_ops.bulk import copy_history, reserve_ids
-from claims.choices import FINAL_STATUSES, ActivityKind, ClaimStatus, NextAction
+from claims.choices import FINAL_STATUSES, ClaimStatus
 from claims.models import Claim, ClaimActivity, ClaimLine
-from claims.payments import posting_path
+from claims.payments import adjudication_entry, posting_path
 from practices import permissions as perms
 from practices.choices import CobOrder
 from practices.models import Coverage, FeeScheduleLine
@@ -391,7 +391,8 @@ def _adjudicate(
     today: dt.date,
 ) -> list[tuple[Any, ...]]:
     """``claim_record_adjudication`` on a locked claim in hand: the changes made on it, the
-    timeline entries returned as ``ClaimActivity`` rows (``ACTIVITY_COLUMNS``), not saved.
+    timeline entry (``claims.payments.adjudication_entry``) returned as a ``ClaimActivity``
+    row (``ACTIVITY_COLUMNS``), not saved.
     ``amounts``: the payment's allowed, paid, patient responsibility and adjusted;
     ``today``: the chunk's local date (read once, as ``now``)."""
     path = posting_path(claim.status, target)
@@ -425,24 +426,6 @@ def _adjudicate(
     claim.priority, claim.priority_reasons = rank.score, list(rank.reasons)
     claim.version += 1
     claim.updated_at = now
-    actor_id = getattr(actor, "pk", None)
-    entries: list[tuple[Any, ...]] = []
-    status_from = previous
-    for status in path:
-        text = f"{S(status_from).label} → {S(status).label}. {note}".strip()
-        data: dict[str, Any] = {"from": status_from, "to": status, "source": "payment"}
-        entries.append((claim.pk, actor_id, ActivityKind.STATUS, text, data))
-        status_from = status
-    text = (
-        f"Payment posted: allowed {allowed}, paid {paid}, patient responsibility {patient}, "
-        f"adjustments {adjusted}. {note}"
-    ).strip()
-    data = {"source": "payment", "remittance": batch.pk, "claim_payment": payment_id}
-    entries.append((claim.pk, actor_id, ActivityKind.EDIT, text, data))
-    if claim.next_action:
-        label = dict(NextAction.choices).get(claim.next_action, claim.next_action)
-        text = f"Next: {label}, due {claim.next_action_due:%m/%d/%Y}"
-        if claim.wait_reason:
-            text += f" (waiting for {claim.wait_reason})"
-        entries.append((claim.pk, actor_id, ActivityKind.NEXT_ACTION, text, {}))
-    return entries
+    data = {"remittance": batch.pk, "claim_payment": payment_id}
+    kind, text, entry = adjudication_entry(claim, previous, path, amounts, note, data)
+    return [(claim.pk, getattr(actor, "pk", None), kind, text, entry)]

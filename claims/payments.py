@@ -3,7 +3,8 @@
 ``claim_record_adjudication`` is called by remittance posting (835 and paper EOB, in
 ``ar.services``); "paid" and "partially paid" are reached only through it, never by a bare
 status change. Amounts are added (a reversal adds negative ones), so the claim's totals are
-always the sum of what was posted to it.
+always the sum of what was posted to it. A posting writes one timeline entry
+(``adjudication_entry``: the status moves, the amounts, the note and the next action).
 """
 
 from __future__ import annotations
@@ -15,9 +16,8 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from claims.choices import FINAL_STATUSES, TRANSITIONS, ActivityKind, ClaimStatus
+from claims.choices import FINAL_STATUSES, TRANSITIONS, ActivityKind, ClaimStatus, NextAction
 from claims.models import Claim, ClaimActivity
-from claims.timeline import log_next_action
 from practices import permissions as perms
 from practices.services import require_practice_perm
 from work.services import lock_for_update, release_hold, save_checked
@@ -96,27 +96,57 @@ def claim_record_adjudication(
         claim.next_action, claim.next_action_due = next_action, next_action_due
         claim.wait_reason = wait_reason
     save_checked(claim, actor)
-    status_from = previous
-    for status in path:
-        ClaimActivity.objects.create(
-            claim=claim,
-            actor=actor,
-            kind=ActivityKind.STATUS,
-            text=f"{S(status_from).label} → {S(status).label}. {note}".strip(),
-            data={"from": status_from, "to": status, "source": "payment"},
-        )
-        status_from = status
-    ClaimActivity.objects.create(
-        claim=claim,
-        actor=actor,
-        kind=ActivityKind.EDIT,
-        text=(
-            f"Payment posted: allowed {allowed}, paid {paid}, patient responsibility "
-            f"{patient_responsibility}, adjustments {adjusted}. {note}"
-        ).strip(),
-        data={"source": "payment", **(data or {})},
-    )
-    if claim.next_action:
-        # Like every other change of next action, it shows on the timeline.
-        log_next_action(claim, actor)
+    amounts = (allowed, paid, patient_responsibility, adjusted)
+    kind, text, entry_data = adjudication_entry(claim, previous, path, amounts, note, data or {})
+    ClaimActivity.objects.create(claim=claim, actor=actor, kind=kind, text=text, data=entry_data)
     return claim
+
+
+_NEXT_LABELS: dict[str, Any] = dict(NextAction.choices)
+
+
+def next_action_text(claim: Claim) -> str:
+    """The claim's next action as it now stands, as the timeline words it ("Next: Wait, due
+    01/31/2027 (waiting for payer answer)"; ``claims.timeline.log_next_action``'s text)."""
+    label = _NEXT_LABELS.get(claim.next_action, claim.next_action)
+    text = f"Next: {label}, due {claim.next_action_due:%m/%d/%Y}"
+    if claim.wait_reason:
+        text += f" (waiting for {claim.wait_reason})"
+    return text
+
+
+def adjudication_entry(
+    claim: Claim,
+    previous: str,
+    path: list[str],
+    amounts: tuple[Decimal, Decimal, Decimal, Decimal],
+    note: str,
+    data: dict[str, Any],
+) -> tuple[str, str, dict[str, Any]]:
+    """The one timeline entry a posting writes on ``claim`` (already changed): (kind, text,
+    data). It says what were once up to four entries said: the status moves (``path`` from
+    ``previous``; "Submitted → Accepted → Paid."), the amounts posted, the note, and the
+    next action as it now stands. A status entry (``kind`` status, ``data`` "from", "to"
+    the status reached, "via" the statuses walked through) when the status moved, an edit
+    otherwise; ``data`` also holds "source": "payment" and the caller's ``data``.
+    ``amounts``: allowed, paid, patient responsibility, adjusted."""
+    allowed, paid, patient, adjusted = amounts
+    parts = []
+    if path:
+        parts.append(" → ".join(S(status).label for status in [previous, *path]) + ".")
+    parts.append(
+        f"Payment posted: allowed {allowed}, paid {paid}, patient responsibility {patient}, "
+        f"adjustments {adjusted}."
+    )
+    if note:
+        parts.append(note)
+    if claim.next_action:
+        parts.append(next_action_text(claim) + ".")
+    entry: dict[str, Any] = {}
+    kind = ActivityKind.EDIT
+    if path:
+        kind = ActivityKind.STATUS
+        entry = {"from": previous, "to": path[-1]}
+        if len(path) > 1:
+            entry["via"] = path[:-1]
+    return kind, " ".join(parts), {**entry, "source": "payment", **data}
