@@ -19,14 +19,16 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from typing import Any, cast
 
 from django.core import validators
 from django.core.exceptions import ValidationError
 from django.db import connections, models, router, transaction
+from django.db.models import F, Lookup
 from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
+from django.db.models.lookups import In
 from django.db.models.query_utils import DeferredAttribute
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, get_history_manager_for_model
@@ -106,6 +108,33 @@ def column_sql(model: type[models.Model], name: str, *, using: str = "default") 
     field = model._meta.get_field(name)
     assert isinstance(field, models.Field)
     return connections[using].ops.quote_name(str(field.column))
+
+
+class _AnyOf(Lookup):
+    """``field = ANY(%s)`` with the values as one array parameter (PostgreSQL): one
+    placeholder where ``__in`` writes one per value, which Django's compiler (a prep call
+    per value) and the driver's query splitting pay for per value (500-2,000 values a
+    chunk of an import). Elsewhere: ``__in``. (The same as ``ar.bulk_sql.any_of``, here
+    for the layers below ``ar``.)"""
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def get_prep_lookup(self) -> Any:
+        return list(self.rhs)
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, Any]:
+        if connection.vendor != "postgresql":
+            return In(self.lhs, self.rhs).as_sql(compiler, connection)
+        lhs_sql, lhs_params = self.process_lhs(compiler, connection)
+        return f"{lhs_sql} = ANY(%s)", (*lhs_params, list(self.rhs))
+
+
+def any_of(name: str | Any, values: Iterable[Any]) -> Lookup:
+    """A filter condition: the field ``name`` (or an expression) equals one of ``values``
+    (``.filter(any_of("pk", ids))``): what ``name__in=values`` selects, as ``= ANY(array)``.
+    The values must be of the column's type as stored (no per-value conversion)."""
+    return _AnyOf(F(name) if isinstance(name, str) else name, list(values))
 
 
 # --- validating many new rows -----------------------------------------------------------

@@ -36,7 +36,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from billing_ops.bulk import clean_new_fields, clean_new_values
+from billing_ops.bulk import any_of, clean_new_fields, clean_new_values
 from claims.choices import ActivityKind
 from claims.models import Claim, ClaimActivity, ClaimLine
 from claims.services import _check_owner, _money, _teeth
@@ -216,7 +216,7 @@ def claims_create_bulk(
     result = Created()
     numbers = {new.pms_claim_number.strip() for new in claims}
     taken = set(
-        Claim.objects.filter(practice=practice, pms_claim_number__in=numbers).values_list(
+        Claim.objects.filter(any_of("pms_claim_number", numbers), practice=practice).values_list(
             "pms_claim_number", "payer_id"
         )
     )

@@ -21,7 +21,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from billing_ops.bulk import clean_new_fields
+from billing_ops.bulk import any_of, clean_new_fields
 from practices import permissions as perms
 from practices.copy_rows import copy_with_history
 from practices.models import Coverage, Patient, Practice
@@ -49,7 +49,7 @@ def patients_create_bulk(
     result: Written[Patient] = Written()
     numbers = {p.account_number for p in patients}
     taken = set(
-        Patient.objects.filter(practice=practice, account_number__in=numbers).values_list(
+        Patient.objects.filter(any_of("account_number", numbers), practice=practice).values_list(
             "account_number", flat=True
         )
     )
@@ -84,7 +84,9 @@ def coverages_create_bulk(*, actor: Any, coverages: Sequence[Coverage]) -> Writt
         require_practice_perm(actor, perms.EDIT_PATIENTS, practice)
     patient_ids = {c.patient.pk for c in coverages}
     taken = set(
-        Coverage.objects.filter(patient_id__in=patient_ids).values_list("patient_id", "cob_order")
+        Coverage.objects.filter(any_of("patient_id", patient_ids)).values_list(
+            "patient_id", "cob_order"
+        )
     )
     good = []
     for index, coverage in enumerate(coverages):

@@ -35,6 +35,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models.functions import Upper
 from django.utils import timezone
 
+from billing_ops.bulk import any_of
 from claims.bulk import NewClaim, claims_create_bulk
 from claims.choices import NextAction
 from claims.imports.reference import cob_label, coverage_label, report
@@ -254,12 +255,10 @@ class BulkNewClaims:
         if not claims:
             return {}, members
         keys = {_key(c) for c in claims}
-        rows = (
-            Patient.objects.filter(
-                practice=self.ctx.practice, date_of_birth__in={k[2] for k in keys}
-            )
-            .annotate(upper_last=Upper("last_name"))
-            .filter(upper_last__in={k[0] for k in keys})
+        rows = Patient.objects.filter(
+            any_of("date_of_birth", {k[2] for k in keys}),
+            any_of(Upper("last_name"), {k[0] for k in keys}),
+            practice=self.ctx.practice,
         )
         by_key: dict[PatientKey, list[Patient]] = defaultdict(list)
         for patient in rows:
@@ -268,9 +267,9 @@ class BulkNewClaims:
                 by_key[key].append(patient)
         if by_key:
             ids = [p.pk for candidates in by_key.values() for p in candidates]
-            for patient_id, member_id in Coverage.objects.filter(patient_id__in=ids).values_list(
-                "patient_id", "member_id"
-            ):
+            for patient_id, member_id in Coverage.objects.filter(
+                any_of("patient_id", ids)
+            ).values_list("patient_id", "member_id"):
                 members[patient_id].add(member_id)
         return by_key, members
 
@@ -323,7 +322,7 @@ class BulkNewClaims:
         unknown = ids - self.entries.keys()
         on_file: dict[int, list[Coverage]] = {pk: [] for pk in unknown}
         if unknown - self.created:
-            coverages = Coverage.objects.filter(patient_id__in=unknown - self.created)
+            coverages = Coverage.objects.filter(any_of("patient_id", unknown - self.created))
             for coverage in coverages.select_related("payer"):
                 on_file[coverage.patient_id].append(coverage)
         for pk, coverages in on_file.items():

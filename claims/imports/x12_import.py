@@ -29,6 +29,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
+from billing_ops.bulk import any_of
 from claims import services as claim_services
 from claims.choices import TRANSITIONS, ClaimStatus, NextAction
 from claims.imports import digests
@@ -257,7 +258,7 @@ class X12Import:
         estimates = {
             (e.pms_claim_number, e.payer.payer_id.upper()): e
             for e in Estimate.objects.filter(
-                practice=ctx.practice, pms_claim_number__in=numbers
+                any_of("pms_claim_number", numbers), practice=ctx.practice
             ).select_related("payer")
         }
         first: list[ParsedClaim] = []  # each (number, payer)'s first claim in the file

@@ -175,3 +175,38 @@ def test_clean_new_values_answers_as_clean_new_fields(values: dict[str, Any]) ->
         return clean_new_values(ClaimLine, dict(values), ["claim"])
 
     assert outcome(on_values) == outcome(on_instance)
+
+
+@pytest.mark.django_db
+def test_any_of_selects_what_in_selects(world: Any) -> None:
+    # The bulk import's reads by many values (claim numbers, dates of birth, upper-cased
+    # names, ids) are written = ANY(array): the same rows as __in.
+    from django.db.models.functions import Upper
+
+    from billing_ops.bulk import any_of
+    from practices.models import Patient
+
+    claims = _claims(world, 3)
+    numbers = {"PLAIN0", "PLAIN2", "NOPE"}
+    assert set(Claim.objects.filter(any_of("pms_claim_number", numbers))) == set(
+        Claim.objects.filter(pms_claim_number__in=numbers)
+    )
+    assert {c.pk for c in Claim.objects.filter(any_of("pms_claim_number", numbers))} == {
+        claims[0].pk,
+        claims[2].pk,
+    }
+    ids = {claims[1].pk, -1}
+    assert list(Claim.objects.filter(any_of("pk", ids))) == [claims[1]]
+    patient = claims[0].patient
+    by_any = Patient.objects.filter(
+        any_of("date_of_birth", {patient.date_of_birth, dt.date(1900, 1, 1)}),
+        any_of(Upper("last_name"), {patient.last_name.upper(), "NOBODY"}),
+        practice=world.maple,
+    )
+    by_in = Patient.objects.annotate(upper_last=Upper("last_name")).filter(
+        date_of_birth__in={patient.date_of_birth, dt.date(1900, 1, 1)},
+        upper_last__in={patient.last_name.upper(), "NOBODY"},
+        practice=world.maple,
+    )
+    assert patient in set(by_any) and set(by_any) == set(by_in)
+    assert list(Claim.objects.filter(any_of("pms_claim_number", []))) == []
