@@ -17,7 +17,8 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from billing_ops.access import acting_user, holders_among, request_access
+from billing_ops.access import acting_user, holders_among, holders_of_any, request_access
+from billing_ops.compiled import DATE_MARK, INT_MARK, CompiledRead
 from billing_ops.pages import scoped_page
 from practices import phi_log
 from practices.models import Assignment
@@ -59,8 +60,31 @@ def _holders_of_any(practice_id: int, permissions: set[str]) -> Any:
     return anyone.distinct().order_by("username")
 
 
-def _owners(practice_id: int, permissions: set[str]) -> list[Any]:
-    return list(_holders_of_any(practice_id, permissions))
+def _owners_query(codenames: list[str]) -> Any:
+    def build(practice_id: int, day: dt.date) -> Any:
+        return holders_of_any(codenames, [practice_id], day).distinct().order_by("username")
+
+    return build
+
+
+# The owner lists' statements, compiled once per set of permissions (issue 10, speed):
+# the ORM built one OR'd subquery a permission and compiled them on every page (5 ms of
+# CPU on a queue page, ~30 ms for all nine permissions).
+_owner_reads: dict[frozenset[str], CompiledRead] = {}
+
+
+def _owners(practice_id: int, permissions: set[str], *, plain: bool = False) -> list[Any]:
+    """The people who may work any of ``permissions`` at the practice, by username (the
+    bulk bar's and the owner filter's list); ``plain``: through ``_holders_of_any``."""
+    if plain:
+        return list(_holders_of_any(practice_id, permissions))
+    key = frozenset(permissions)
+    read = _owner_reads.get(key)
+    if read is None:
+        read = _owner_reads[key] = CompiledRead(
+            get_user_model, _owners_query(sorted(key)), (INT_MARK, DATE_MARK)
+        )
+    return read(practice_id, timezone.localdate())
 
 
 def _offer_owners(filters: Any, owners: list[Any]) -> None:
