@@ -187,6 +187,7 @@ def _build(
         other_payer_paid=new.other_payer_paid,
         timely_filing_deadline=new.service_date_from + dt.timedelta(days=payer.timely_filing_days),
         version=0,
+        locked_by_id=None,  # its default, given: Model.__init__ asks the field otherwise
     )
     clean_new_fields(claim, _CLAIM_SKIP)
     lines = line_values_bulk(new.lines)

@@ -345,6 +345,7 @@ class BulkNewClaims:
                     claim,
                     Coverage(
                         patient=patient,
+                        practice_id=patient.practice_id,  # as coverages_create_bulk sets it
                         payer=payer,
                         cob_order=order,
                         member_id=sub.member_id or "",
