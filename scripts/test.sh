@@ -66,8 +66,9 @@ fi
 wait "$migrating" || { cat "$work/migrate.log" >&2; echo "migrate failed." >&2; exit 1; }
 migrating=
 # pytest-django's names: test_billing_ops in one process, a _gwN suffix per xdist worker
-# (a worker beyond these is created and migrated by pytest as usual).
-for name in test_billing_ops $(seq -f 'test_billing_ops_gw%g' 0 $(( ${TEST_WORKERS:-2} - 1 ))); do
+# (a worker beyond these, or of TEST_WORKERS=auto, is created and migrated by pytest).
+copies=2; [[ "${TEST_WORKERS:-2}" =~ ^[0-9]+$ ]] && copies=${TEST_WORKERS:-2}
+for name in test_billing_ops $(seq -f 'test_billing_ops_gw%g' 0 $(( copies - 1 ))); do
   "${as_pg[@]}" "$PG_BIN/createdb" -h 127.0.0.1 -p "$PGPORT" -U billing -T "$template" "$name"
 done
 # The whole suite (no arguments: `make test`) runs on TEST_WORKERS pytest-xdist workers
