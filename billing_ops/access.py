@@ -293,11 +293,16 @@ def holders_of_any(
     """Active users who hold any of ``codenames`` at any of ``practice_ids`` on ``day``
     (today by default; superusers included when one of the practices is active): the
     union of ``holders_among`` over the codenames as one statement, one ``IN`` of the
-    codenames instead of one OR'd subquery each (what the work pages' owner lists ask)."""
+    codenames instead of one OR'd subquery each (what the work pages' owner lists ask).
+    No codenames, nobody (as the union over none; an empty ``IN`` would drop out of the
+    OR and leave the superusers)."""
+    codes = sorted(set(codenames))
+    if not codes:
+        return get_user_model()._default_manager.none()
     wanted = sorted(set(practice_ids))
     granted = permission_model()._default_manager.filter(
         in_force(day=day),
-        permission__codename__in=sorted(set(codenames)),
+        permission__codename__in=codes,
         content_object_id__in=wanted,
         content_object__is_active=True,
     )

@@ -78,6 +78,8 @@ def _owners(practice_id: int, permissions: set[str], *, plain: bool = False) -> 
     bulk bar's and the owner filter's list); ``plain``: through ``_holders_of_any``."""
     if plain:
         return list(_holders_of_any(practice_id, permissions))
+    if not permissions:
+        return []
     key = frozenset(permissions)
     read = _owner_reads.get(key)
     if read is None:

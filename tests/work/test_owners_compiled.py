@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils import timezone
 
+from billing_ops import access
 from practices import permissions as perms
 from practices import services
 from practices.models import Membership, PracticeUserPermission
@@ -81,3 +82,12 @@ def test_a_revoked_membership_leaves_the_owner_list_of_the_next_page(world: Any)
     services.membership_revoke(actor=world.sam, membership=membership)
     page = client.get("/queues/payer-ar/")
     assert "bill" not in [u.username for u in page.context["bulk_owners"]]
+
+
+def test_no_permissions_is_nobody_not_the_superusers(world: Any) -> None:
+    """An empty ``IN`` drops out of the compiled OR: without a guard the superusers were
+    the list (reviewer)."""
+    get_user_model().objects.create_superuser("root-np", "root@example.com", "x-pass-123")
+    assert views._owners(world.sunrise.pk, set()) == []
+    assert views._owners(world.sunrise.pk, set(), plain=True) == []
+    assert list(access.holders_of_any([], [world.sunrise.pk])) == []
