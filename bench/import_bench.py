@@ -266,6 +266,20 @@ def run_step(label: str, claims: int, fn: Any, profile: bool = False, top: int =
         import cProfile
 
         profiler = cProfile.Profile()
+    # Python's cyclic garbage collector: time in its collections during the step.
+    import gc
+
+    collecting = {"began": 0.0, "seconds": 0.0, "runs": 0, "full": 0}
+
+    def on_gc(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            collecting["began"] = time.process_time()
+            return
+        collecting["seconds"] += time.process_time() - collecting["began"]
+        collecting["runs"] += 1
+        collecting["full"] += info["generation"] == 2
+
+    gc.callbacks.append(on_gc)
     load = os.getloadavg()[0]
     server = server_cpu()
     with connection.execute_wrapper(count):
@@ -274,6 +288,7 @@ def run_step(label: str, claims: int, fn: Any, profile: bool = False, top: int =
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     psycopg.Cursor.copy = plain_copy  # type: ignore[method-assign]
     psycopg.Connection.commit = plain_commit  # type: ignore[method-assign]
+    gc.callbacks.remove(on_gc)
     after = server_cpu()
     pg = f", PG CPU {after - server:5.2f} s" if server is not None and after is not None else ""
     queries += copies
@@ -287,7 +302,9 @@ def run_step(label: str, claims: int, fn: Any, profile: bool = False, top: int =
         f"commit {committing:5.2f} s{pg}) "
         f"{rate:8.1f} claims/s ({cpu_rate:7.1f}/CPU s) "
         f"{queries:7,} queries ({queries / max(claims, 1):.2f}/claim) "
-        f"peak RSS {peak_rss_mb():5.0f} MB, load {load:.1f}"
+        f"peak RSS {peak_rss_mb():5.0f} MB, load {load:.1f}, "
+        f"gc CPU {collecting['seconds']:.2f} s ({collecting['runs']} runs, "
+        f"{collecting['full']} full)"
     )
     if profiler is not None:
         import pstats
