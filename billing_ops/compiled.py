@@ -60,7 +60,6 @@ class _Statement:
         select = compiler.select
         fields = [s[0] for s in select[0 : compiler.col_count]]
         self.converters = compiler.get_converters(fields)
-        self.compiler = compiler
         self.model: type[Model] = klass_info["model"]
         select_fields = klass_info["select_fields"]
         self.start, self.end = select_fields[0], select_fields[-1] + 1
@@ -81,7 +80,7 @@ class _Statement:
             cursor.execute(self.sql, params)
             rows: Any = cursor.fetchall()
         if self.converters:
-            rows = self.compiler.apply_converters(rows, self.converters)
+            rows = self._converted(rows, connections[alias])
         objects = []
         for row in rows:
             obj = self.from_db(alias, self.init_list, row[self.start : self.end])
@@ -89,6 +88,20 @@ class _Statement:
                 populator.populate(row, obj)
             objects.append(obj)
         return objects
+
+    def _converted(self, rows: Any, connection: Any) -> list[list[Any]]:
+        """``SQLCompiler.apply_converters`` with this call's connection (the compiler's is
+        the one of the thread that compiled the statement)."""
+        converters = list(self.converters.items())
+        converted = []
+        for row in map(list, rows):
+            for pos, (convs, expression) in converters:
+                value = row[pos]
+                for converter in convs:
+                    value = converter(value, expression, connection)
+                row[pos] = value
+            converted.append(row)
+        return converted
 
 
 class CompiledRead:
