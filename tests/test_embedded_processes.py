@@ -87,7 +87,8 @@ def test_web_and_worker_run_on_the_embedded_defaults(tmp_path: Path) -> None:
             env=env,
             capture_output=True,
             text=True,
-            timeout=180,
+            # migrate: ~70 CPU s (180 s was too little once, on a loaded machine)
+            timeout=600,
         )
 
     migrated = manage("migrate", "--noinput", "-v0")

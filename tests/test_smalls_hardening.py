@@ -218,7 +218,8 @@ def test_make_run_settings_have_debug_off_and_still_serve_static(tmp_path: Path)
         env=env,
         capture_output=True,
         text=True,
-        timeout=180,
+        # ~70 CPU s of migrations: 180 s was too little once, on a loaded machine.
+        timeout=600,
     )
     assert migrated.returncode == 0, migrated.stderr
     debug = subprocess.run(
