@@ -40,10 +40,10 @@ from django.db import connection
 from django.utils import timezone
 
 from ar import ledger_bulk, matching, posting
-from ar.bulk_sql import Copier, any_of, update_rows
+from ar.bulk_sql import Copier, update_rows
 from ar.choices import PaymentSource
 from ar.models import Adjustment, ClaimPayment, Remark, Remittance, ServiceLinePayment
-from billing_ops.bulk import copy_history, reserve_ids
+from billing_ops.bulk import any_of, copy_history, reserve_ids
 from claims.choices import FINAL_STATUSES, ClaimStatus
 from claims.models import Claim, ClaimActivity, ClaimLine
 from claims.payments import adjudication_entry, posting_path

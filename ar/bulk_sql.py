@@ -6,37 +6,10 @@ the "~" history rows copied from the table by ``billing_ops.bulk``)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from typing import Any, cast
 
 from django.db import connection, models
-from django.db.models import F, Lookup
-from django.db.models.lookups import In
 from psycopg.types.json import Jsonb
-
-
-class _AnyOf(Lookup):  # type: ignore[type-arg]
-    """``field = ANY(%s)`` with the values as one array parameter (PostgreSQL): one
-    placeholder where ``__in`` writes one per value, which the driver's query splitting
-    and Django's compiler pay for per value (2,000 ids a chunk). Elsewhere: ``__in``."""
-
-    lookup_name = "any_of"
-    prepare_rhs = False
-
-    def get_prep_lookup(self) -> Any:
-        return list(self.rhs)
-
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, Any]:
-        if connection.vendor != "postgresql":
-            return In(self.lhs, self.rhs).as_sql(compiler, connection)
-        lhs_sql, lhs_params = self.process_lhs(compiler, connection)
-        return f"{lhs_sql} = ANY(%s)", (*lhs_params, list(self.rhs))
-
-
-def any_of(name: str, values: Iterable[Any]) -> Lookup:  # type: ignore[type-arg]
-    """A filter condition: the ``name`` field equals one of ``values`` (``.filter(any_of(
-    "pk", ids))``), as ``name__in=values`` selects, written ``= ANY(array)``."""
-    return _AnyOf(F(name), list(values))
 
 
 def update_rows(model: type[models.Model], objs: list[Any], names: list[str]) -> int:

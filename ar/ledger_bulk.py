@@ -35,10 +35,10 @@ from simple_history.utils import get_history_manager_for_model
 
 from ar import ledger
 from ar.account_choices import AccountAction, AccountStatus, EntryKind
-from ar.bulk_sql import Copier, any_of, update_rows
+from ar.bulk_sql import Copier, update_rows
 from ar.ledger_models import ZERO, AccountActivity, LedgerEntry, PatientAccount
 from ar.models import ClaimPayment
-from billing_ops.bulk import copy_history, reserve_ids
+from billing_ops.bulk import any_of, copy_history, reserve_ids
 from practices.choices import CobOrder
 from practices.models import Coverage
 from work.services import check_next_action, create_checked_bulk

@@ -13,10 +13,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ar.bulk_sql import any_of
 from ar.choices import ClaimPaymentState
 from ar.models import ClaimPayment
 from ar.x12_835 import ParsedClaimPayment
+from billing_ops.bulk import any_of
 from claims.choices import ClaimStatus
 from claims.models import Claim
 from claims.payments import posting_path

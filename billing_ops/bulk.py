@@ -117,8 +117,7 @@ class _AnyOf(Lookup):
     """``field = ANY(%s)`` with the values as one array parameter (PostgreSQL): one
     placeholder where ``__in`` writes one per value, which Django's compiler (a prep call
     per value) and the driver's query splitting pay for per value (500-2,000 values a
-    chunk of an import). Elsewhere: ``__in``. (The same as ``ar.bulk_sql.any_of``, here
-    for the layers below ``ar``.)"""
+    chunk of an import or of an 835's posting). Elsewhere: ``__in``."""
 
     lookup_name = "any_of"
     prepare_rhs = False
