@@ -16,13 +16,10 @@ The history row is the one ``save()`` would write: every tracked field, ``histor
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import functools
-import gc
 import json
-import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from typing import Any, cast
 
@@ -137,38 +134,6 @@ def any_of(name: str | Any, values: Iterable[Any]) -> Lookup:
     (``.filter(any_of("pk", ids))``): what ``name__in=values`` selects, as ``= ANY(array)``.
     The values must be of the column's type as stored (no per-value conversion)."""
     return _AnyOf(F(name) if isinstance(name, str) else name, list(values))
-
-
-_frozen = threading.Lock()
-_frozen_count = 0
-
-
-@contextlib.contextmanager
-def objects_held_frozen() -> Iterator[None]:
-    """Python's cyclic garbage collector leaves the objects alive now alone until the
-    block ends (``gc.freeze``): a bulk write holds a parsed file's objects for its whole
-    run, and every full collection of the run walked all of them again (1.7-2.0 CPU s of
-    a 10,000-claim import). Objects made inside the block are collected as usual; the
-    frozen ones go back to the collector when the last such block (of any thread) ends."""
-    global _frozen_count
-    with _frozen:
-        _frozen_count += 1
-        gc.freeze()
-    try:
-        yield
-    finally:
-        with _frozen:
-            _frozen_count -= 1
-            if not _frozen_count:
-                gc.unfreeze()
-
-
-def freeze_held() -> None:
-    """Inside ``objects_held_frozen``: also leave alone the objects alive now (a bulk
-    write's finished chunk: what it keeps for the end), till the block ends."""
-    with _frozen:
-        if _frozen_count:
-            gc.freeze()
 
 
 # --- validating many new rows -----------------------------------------------------------

@@ -21,7 +21,6 @@ from django.db.models import Q
 from django.utils import timezone
 
 from billing_ops.access import grants_cache, has_perm
-from billing_ops.bulk import objects_held_frozen
 from claims.choices import ImportKind, ImportStatus
 from claims.imports import csv_import, x12_bulk, x12_import
 from claims.imports.results import Context, Outcome
@@ -217,8 +216,7 @@ def _run(job: ImportJob, ctx: Context) -> None:
     importer = _importer(job, ctx)
     outcome.total = importer.total
     ImportJob.objects.filter(pk=job.pk).update(total=outcome.total)
-    # The parsed file lives until the end: the collector need not walk it again.
-    with objects_held_frozen(), _Progress(job.pk) as progress:
+    with _Progress(job.pk) as progress:
         outcome.progress = progress
         # The writes of the whole file: kept only if every row passed and it is no preview.
         with transaction.atomic():

@@ -35,7 +35,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models.functions import Upper
 from django.utils import timezone
 
-from billing_ops.bulk import any_of, freeze_held
+from billing_ops.bulk import any_of
 from claims.bulk import NewClaim, claims_create_bulk
 from claims.choices import NextAction
 from claims.imports.reference import cob_label, coverage_label, report
@@ -86,7 +86,6 @@ class BulkNewClaims:
         for start in range(0, len(claims), CHUNK):
             chunk = list(claims[start : start + CHUNK])
             self._guarded(chunk, self._chunk)
-            freeze_held()  # what the chunk keeps (patients, coverages, facts) till the end
             done += len(chunk)
             self.ctx.outcome.progress(done)
 

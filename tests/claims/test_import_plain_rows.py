@@ -210,37 +210,3 @@ def test_any_of_selects_what_in_selects(world: Any) -> None:
     )
     assert patient in set(by_any) and set(by_any) == set(by_in)
     assert list(Claim.objects.filter(any_of("pms_claim_number", []))) == []
-
-
-def test_objects_held_frozen_gives_them_back_to_the_collector_at_the_end() -> None:
-    import gc
-
-    from billing_ops.bulk import freeze_held, objects_held_frozen
-
-    assert gc.get_freeze_count() == 0
-    with objects_held_frozen():
-        assert gc.get_freeze_count() > 0
-        with objects_held_frozen():  # nested (or another thread's): the outer one holds
-            freeze_held()
-        assert gc.get_freeze_count() > 0
-    assert gc.get_freeze_count() == 0
-    freeze_held()  # outside a block: nothing frozen
-    assert gc.get_freeze_count() == 0
-
-
-@pytest.mark.django_db
-def test_an_import_leaves_nothing_frozen(world: Any) -> None:
-    import gc
-
-    from claims.imports import services as imports
-    from tests.claims.test_bulk_import import NPI, x12_837p
-
-    factories.PayerFactory(practice=world.maple, payer_id="60054", name="ACME HEALTH")
-    factories.ProviderFactory(practice=world.maple, npi=NPI)
-    job = imports.import_file(
-        actor=world.mia, practice=world.maple, content=x12_837p(3), filename="f.837", enqueue=False
-    )
-    done = imports.run_import_job(job.pk)
-
-    assert done is not None and done.created_count == 3
-    assert gc.get_freeze_count() == 0
