@@ -142,15 +142,15 @@ def _converters(
     itself when ``get_db_prep_save`` would return it unchanged (see ``_PLAIN_TYPES``; a
     finite Decimal into a decimal column, an aware datetime into a datetime column; a list
     or dict into a JSON column without encoder: its ``json.dumps`` text, what psycopg's
-    Jsonb would send), else the field's ``get_db_prep_save``."""
-    connection = connections[alias]
+    Jsonb would send), else the field's ``get_db_prep_save`` (with the calling thread's
+    connection: these closures are kept for the process)."""
     by_attname = {f.attname: f for f in model._meta.concrete_fields}
     converters: list[Callable[[Any], Any]] = []
     for column in columns:
         f = by_attname[column]
 
         def prep(value: Any, f: models.Field[Any, Any] = f) -> Any:
-            return f.get_db_prep_save(value, connection)
+            return f.get_db_prep_save(value, connections[alias])
 
         plain = _PLAIN_TYPES.get(type(f))
         if f.is_relation and f.target_field.get_internal_type() not in (  # type: ignore[union-attr]
