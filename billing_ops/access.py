@@ -269,22 +269,7 @@ def holders(codename: str, practice_id: int) -> models.QuerySet[Any]:
 def holders_among(codename: str, practice_ids: Iterable[int]) -> models.QuerySet[Any]:
     """Active users who hold ``codename`` at any of ``practice_ids`` (superusers included
     when one of them is active), as one lazy queryset: a lookup in it is one query."""
-    wanted = sorted(set(practice_ids))
-    granted = permission_model()._default_manager.filter(
-        in_force(),
-        permission__codename=codename,
-        content_object_id__in=wanted,
-        content_object__is_active=True,
-    )
-    active_practice = tenant_model()._default_manager.filter(pk__in=wanted, is_active=True)
-    return (
-        get_user_model()
-        ._default_manager.filter(is_active=True)
-        .filter(
-            Q(pk__in=granted.values("user_id"))
-            | (Q(is_superuser=True) & Q(Exists(active_practice)))
-        )
-    )
+    return holders_of_any([codename], practice_ids)
 
 
 def holders_of_any(
