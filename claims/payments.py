@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from claims.choices import FINAL_STATUSES, TRANSITIONS, ActivityKind, ClaimStatus, NextAction
+from claims.choices import FINAL_STATUSES, TRANSITIONS, ActivityKind, ClaimStatus
 from claims.models import Claim, ClaimActivity
+from claims.timeline import next_action_text
 from practices import permissions as perms
 from practices.services import require_practice_perm
 from work.services import lock_for_update, release_hold, save_checked
@@ -100,19 +101,6 @@ def claim_record_adjudication(
     kind, text, entry_data = adjudication_entry(claim, previous, path, amounts, note, data or {})
     ClaimActivity.objects.create(claim=claim, actor=actor, kind=kind, text=text, data=entry_data)
     return claim
-
-
-_NEXT_LABELS: dict[str, Any] = dict(NextAction.choices)
-
-
-def next_action_text(claim: Claim) -> str:
-    """The claim's next action as it now stands, as the timeline words it ("Next: Wait, due
-    01/31/2027 (waiting for payer answer)"; ``claims.timeline.log_next_action``'s text)."""
-    label = _NEXT_LABELS.get(claim.next_action, claim.next_action)
-    text = f"Next: {label}, due {claim.next_action_due:%m/%d/%Y}"
-    if claim.wait_reason:
-        text += f" (waiting for {claim.wait_reason})"
-    return text
 
 
 def adjudication_entry(
