@@ -4,7 +4,7 @@ Writes go through services (``practices.services``), where the rules live: who m
 which practice a record belongs to, what re-derives access. A ModelAdmin form saves rows
 directly, so the admin edits only what no service guards beyond saving the row:
 practices (deactivating one hides it at once: the scoping primitive skips inactive
-practices), vendors, and vendor staff (whose save re-derives access through
+practices), vendors, vendor staff and users (whose saves re-derive access through
 ``sync_user_access``). Everything else is shown read-only with its history
 (``ReadOnlyHistoryAdmin``): memberships, engagements and assignments (access is derived
 from them by their services) and the domain records (payers, providers, patients,
@@ -16,6 +16,8 @@ or appointments log the read (``practices.phi_log.PhiReadAdminMixin``).
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from knox.models import AuthToken
@@ -74,6 +76,22 @@ class VendorStaffAdmin(SimpleHistoryAdmin):
     def save_model(self, request, obj, form, change) -> None:  # noqa: ANN001
         super().save_model(request, obj, form, change)
         sync_user_access(obj.user)
+
+
+User = get_user_model()
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    """Django's user admin, re-deriving access after every save, as ``user_set_active`` does:
+    clearing "Active" (or "Superuser status") takes the user's practice permissions, and with
+    the last of them their API tokens, in the same request, not at the next sync."""
+
+    def save_model(self, request, obj, form, change) -> None:  # noqa: ANN001
+        super().save_model(request, obj, form, change)
+        sync_user_access(obj)
 
 
 @admin.register(models.Engagement)

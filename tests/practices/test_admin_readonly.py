@@ -80,12 +80,6 @@ def _state(obj: models.Model) -> dict[str, Any]:
     return {f.attname: getattr(fresh, f.attname) for f in obj._meta.concrete_fields}
 
 
-@pytest.fixture
-def root(django_user_model: Any, client_for: Any) -> Any:
-    user = django_user_model.objects.create_superuser("root", "root@example.com", "x")
-    return client_for(user)
-
-
 @pytest.fixture(params=list(CASES))
 def case(request: Any, world: Any) -> tuple[models.Model, str, dict[str, Any]]:
     make, prefix, changes = CASES[request.param]

@@ -5,21 +5,12 @@ the patients/coverages API logs the path of a list read without its query string
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from knox.models import AuthToken
 
 from practices import tokens
 from practices.models import PhiAccessLog
 from tests import claim_factory, factories
-
-
-@pytest.fixture
-def root(django_user_model: Any, client_for: Any) -> Any:
-    user = django_user_model.objects.create_superuser("root", "root@example.com", "x")
-    return client_for(user)
-
 
 # --- point 2: token admin -----------------------------------------------------------------
 
