@@ -67,7 +67,7 @@ wait "$migrating" || { cat "$work/migrate.log" >&2; echo "migrate failed." >&2; 
 migrating=
 # pytest-django's names: test_billing_ops in one process, a _gwN suffix per xdist worker
 # (a worker beyond these, or of TEST_WORKERS=auto, is created and migrated by pytest).
-copies=2; [[ "${TEST_WORKERS:-2}" =~ ^[0-9]+$ ]] && copies=${TEST_WORKERS:-2}
+copies=2; [[ "${TEST_WORKERS:-2}" =~ ^[0-9]+$ ]] && copies=$((10#${TEST_WORKERS:-2}))
 for name in test_billing_ops $(seq -f 'test_billing_ops_gw%g' 0 $(( copies - 1 ))); do
   "${as_pg[@]}" "$PG_BIN/createdb" -h 127.0.0.1 -p "$PGPORT" -U billing -T "$template" "$name"
 done
