@@ -104,6 +104,96 @@ class _Statement:
         return converted
 
 
+class _ValuesStatement:
+    """One compiled ``values_list`` statement: its SQL, its parameters with each mark's
+    positions, and the converters of its columns."""
+
+    def __init__(self, queryset: QuerySet[Any], marks: Sequence[Any], alias: str) -> None:
+        compiler = queryset.query.get_compiler(using=alias)
+        sql, params = compiler.as_sql()
+        self.ok = False
+        self.sql = sql
+        self.params = list(params)
+        self.slots = _slots(self.params, marks)
+        if self.slots is None:
+            return
+        # The row as ``SQLCompiler.results_iter`` gives it (``ValuesListIterable``).
+        self.width = compiler.col_count
+        fields = [s[0] for s in compiler.select[0 : self.width]]
+        self.converters = list(compiler.get_converters(fields).items())
+        self.ok = True
+
+    def run(self, alias: str, values: Sequence[Any]) -> list[tuple[Any, ...]]:
+        params = list(self.params)
+        for where, value in zip(self.slots or [], values, strict=True):
+            for i in where:
+                params[i] = value
+        connection = connections[alias]
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql, params)
+            rows: Any = cursor.fetchall()
+        if not self.converters:
+            return [tuple(row[: self.width]) for row in rows]
+        converted = []
+        for raw in rows:
+            row = list(raw[: self.width])
+            for pos, (convs, expression) in self.converters:
+                value = row[pos]
+                for converter in convs:
+                    value = converter(value, expression, connection)
+                row[pos] = value
+            converted.append(tuple(row))
+        return converted
+
+
+def _slots(params: list[Any], marks: Sequence[Any]) -> list[list[int]] | None:
+    """Each mark's positions among ``params``; None when a mark is not a parameter as given."""
+    slots = []
+    for mark in marks:
+        where = [i for i, p in enumerate(params) if _same(p, mark)]
+        if not where:
+            return None
+        slots.append(where)
+    return slots
+
+
+class CompiledValues:
+    """``build(*values)``'s rows (``build`` returns a ``values_list`` queryset of plain
+    columns), as tuples, from its statement compiled once per database alias with
+    ``build(*marks)`` and the columns' converters applied as the ORM applies them; the ORM
+    when the statement is not of that shape (a mark the backend does not pass as given:
+    ``any_of`` off PostgreSQL) or ``plain=True`` (the reference path for tests)."""
+
+    def __init__(
+        self,
+        model: Callable[[], type[Model]],
+        build: Callable[..., QuerySet[Any]],
+        marks: Sequence[Any],
+    ) -> None:
+        self.model = model
+        self.build = build
+        self.marks = tuple(marks)
+        self._statements: dict[tuple[type[Model], str], _ValuesStatement] = {}
+
+    def __call__(self, *values: Any, plain: bool = False) -> list[tuple[Any, ...]]:
+        if plain:
+            return [tuple(row) for row in self.build(*values)]
+        model = self.model()
+        alias = router.db_for_read(model)
+        key = (model, alias)
+        statement = self._statements.get(key)
+        if statement is None:
+            queryset = self.build(*self.marks)
+            statement = self._statements[key] = _ValuesStatement(queryset, self.marks, alias)
+        if not statement.ok:
+            return [tuple(row) for row in self.build(*values)]
+        return statement.run(alias, values)
+
+    def clear(self) -> None:
+        """Forget the compiled statements (a test that changes how they compile)."""
+        self._statements.clear()
+
+
 class CompiledRead:
     """``build(*values)``'s model instances (``model()`` is its model), from its statement
     compiled once per database alias with ``build(*marks)``; ``build(*values)`` through

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 import django_filters
@@ -21,7 +20,7 @@ from billing_ops.access import holders_among, holders_by_practice, visible_pract
 from claims.choices import OPEN_STATUSES, PAYER_AR_STATUSES, ClaimStatus, NextAction
 from claims.models import MONEY, Claim
 from claims.services import log_activity
-from claims.teeth import teeth_prefetch
+from claims.teeth import attach_teeth
 from practices import permissions as perms
 from practices.models import Payer, Practice
 from work.registry import ItemType, Queue, registry
@@ -93,16 +92,9 @@ def describe(claim: Claim) -> str:
     return f"Claim {claim.pms_claim_number} ({claim.payer.name}, ${claim.total_billed:,.2f})"
 
 
-@dataclass(frozen=True)
-class ClaimItemType(ItemType):
-    """Claims as the work core reads them, with each row's teeth (dental lines) fetched in
-    one query for the whole page (``claims.teeth``), not one per row."""
-
-    def visible(self, user: Any) -> QuerySet[Any]:
-        return super().visible(user).prefetch_related(teeth_prefetch())
-
-
-CLAIM = ClaimItemType(
+# Each row's teeth (dental lines) are read in one query for the whole page
+# (``claims.teeth.attach_teeth``), not one per row.
+CLAIM = ItemType(
     key="claim",
     model=Claim,
     label="Claim",
@@ -114,6 +106,7 @@ CLAIM = ClaimItemType(
     row_template="claims/claim_row.html",
     select_related=("patient", "payer", "owner"),
     billing_function="claim_follow_up",
+    load_rows=attach_teeth,
 )
 
 

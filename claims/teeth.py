@@ -1,9 +1,12 @@
 """Teeth on queue rows (issue 7, point 3): each dental line's teeth and surfaces as one
 short label ("#31, 30, 21 MO"), read from lines fetched once per page, never per row.
 
-A queue, My day or any list of claims adds ``teeth_prefetch()`` to its queryset (one query
-for the whole page, only lines that name a tooth); ``row_teeth(claim)`` then answers from
-what was fetched and is empty for a claim read without it (a row must not cost a query).
+The queue pages and My day attach them to the page's claims with ``attach_teeth`` (the
+claim item type's ``load_rows``: one statement compiled once per process, plain rows, no
+line instances); any other list of claims adds ``teeth_prefetch()`` to its queryset (one
+query for the whole page, only lines that name a tooth). ``row_teeth(claim)`` then answers
+from what was read and is empty for a claim read without either (a row must not cost a
+query).
 """
 
 from __future__ import annotations
@@ -11,22 +14,78 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 
+from billing_ops.bulk import any_of
+from billing_ops.compiled import INT_MARK, CompiledValues
 from claims.models import ClaimLine
 
 TEETH_ATTR = "teeth_lines"
 
 
+def _naming_a_tooth() -> Q:
+    """Lines that name a tooth (lines saved before ``teeth`` existed carry ``tooth`` alone)."""
+    return ~Q(teeth=[]) | ~Q(tooth="")
+
+
 def teeth_prefetch() -> Prefetch:
     """The lines of each claim that name a tooth, in line order, with only what the label
-    needs (lines saved before ``teeth`` existed carry ``tooth`` alone)."""
+    needs."""
     lines = (
-        ClaimLine.objects.filter(~Q(teeth=[]) | ~Q(tooth=""))
+        ClaimLine.objects.filter(_naming_a_tooth())
         .only("id", "claim_id", "line_number", "procedure_code", "tooth", "surfaces", "teeth")
         .order_by("line_number")
     )
     return Prefetch("lines", queryset=lines, to_attr=TEETH_ATTR)
+
+
+class TeethLine:
+    """What a row's label reads of a line (``procedure_code``, ``all_teeth``), without a
+    model instance."""
+
+    __slots__ = ("procedure_code", "teeth", "tooth", "surfaces")
+
+    def __init__(self, procedure_code: str, tooth: str, surfaces: str, teeth: Any) -> None:
+        self.procedure_code = procedure_code
+        self.tooth = tooth
+        self.surfaces = surfaces
+        self.teeth = teeth
+
+    # The line's own rule (``ClaimLine.all_teeth``), on these values.
+    all_teeth = ClaimLine.all_teeth
+
+
+def _teeth_lines(claim_ids: list[int]) -> QuerySet[Any]:
+    return (
+        ClaimLine.objects.filter(_naming_a_tooth(), any_of("claim_id", claim_ids))
+        .order_by("line_number", "id")
+        .values_list("claim_id", "procedure_code", "tooth", "surfaces", "teeth")
+    )
+
+
+# The page's teeth read, compiled once per process (issue 10, speed): the prefetch built a
+# line instance a row and compiled its query on every page (2.4 ms of CPU for 50 rows at
+# dataset L, against 0.3 ms for this read).
+_teeth_read = CompiledValues(lambda: ClaimLine, _teeth_lines, ([INT_MARK],))
+
+
+def attach_teeth(claims: Iterable[Any], *, plain: bool = False) -> None:
+    """Give each claim its lines that name a tooth, in line order (what ``row_teeth``
+    reads), in one query for all of them; ``plain``: through ``teeth_prefetch`` (the
+    reference path of the tests)."""
+    claims = list(claims)
+    if not claims:
+        return
+    if plain:
+        for claim in claims:
+            claim.__dict__.pop(TEETH_ATTR, None)
+        prefetch_related_objects(claims, teeth_prefetch())
+        return
+    by_claim: dict[int, list[TeethLine]] = {claim.pk: [] for claim in claims}
+    for claim_id, code, tooth, surfaces, teeth in _teeth_read(list(by_claim)):
+        by_claim[claim_id].append(TeethLine(code, tooth, surfaces, teeth))
+    for claim in claims:
+        setattr(claim, TEETH_ATTR, by_claim[claim.pk])
 
 
 def teeth_label(teeth: Iterable[Mapping[str, Any]]) -> str:

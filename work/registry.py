@@ -50,6 +50,15 @@ class ItemType:
     # anyone when that person's access ends (work.handover): this closes them instead,
     # (rows, actor) -> None; None means the items are handed over like any other.
     withdraw_on_handover: Callable[[list[Any], Any], None] | None = None
+    # What a page's rows show besides their own columns and ``select_related``, read for
+    # the whole page at once: (items) -> None, called by the queue pages and My day on the
+    # items they show (claims: their teeth). None: nothing more.
+    load_rows: Callable[[list[Any]], None] | None = None
+
+    def load_page(self, items: list[Any]) -> None:
+        """Read what the page's rows show besides their columns (``load_rows``)."""
+        if self.load_rows is not None and items:
+            self.load_rows(items)
 
     def items(self) -> QuerySet[Any]:
         return self.model._default_manager.all()

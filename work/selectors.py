@@ -138,6 +138,7 @@ def my_day_page(
             loaded[(item_type.key, item.pk)] = Row(item, item_type)
     rows = [loaded[(key, pk)] for _p, key, pk in ranked if (key, pk) in loaded]
     page = rows[:size]
+    _load_rows(page)
     next_cursor = None
     if len(ranked) > size and page:
         last = page[-1]
@@ -176,11 +177,21 @@ def my_day_page_plain(
             rows.append((-item.priority, item_type.key, -item.pk, Row(item, item_type)))
     rows.sort(key=lambda r: r[:3])
     page = [r[3] for r in rows[:size]]
+    _load_rows(page)
     next_cursor = None
     if len(rows) > size:
         last = page[-1]
         next_cursor = _encode([last.item.priority, last.item_type.key, last.item.pk])
     return Page(page, next_cursor, "priority")
+
+
+def _load_rows(rows: list[Row]) -> None:
+    """Each type's ``load_rows`` on the page's items of that type."""
+    by_type: dict[str, list[Any]] = defaultdict(list)
+    for row in rows:
+        by_type[row.item_type.key].append(row.item)
+    for key, items in by_type.items():
+        registry.type(key).load_page(items)
 
 
 def my_day_counts(
@@ -370,6 +381,7 @@ def keyset_page(
         last = items[-1]
         last_value = getattr(last, field)
         next_cursor = _encode([NULL_CURSOR if last_value is None else last_value, last.pk])
+    item_type.load_page(items)
     return Page([Row(item, item_type) for item in items], next_cursor, sort)
 
 
