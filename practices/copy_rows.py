@@ -60,29 +60,63 @@ _PLAIN_TYPES: dict[type[models.Field[Any, Any]], frozenset[type]] = {
 }
 
 
+def _held_as_is(f: models.Field[Any, Any]) -> bool:
+    """True when the field's ``pre_save`` returns the attribute as it is (no
+    ``auto_now``/``auto_now_add`` time to set, no file to commit): the value is then
+    stored as ``copy_values``' converter of the column gives it."""
+    if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+        return False
+    return type(f).pre_save in (
+        models.Field.pre_save,
+        models.DateField.pre_save,  # the time only when auto_now/auto_now_add
+        models.DateTimeField.pre_save,
+    )
+
+
 @functools.cache
-def _plan(
-    model: type[models.Model],
-) -> tuple[tuple[models.Field[Any, Any], str, frozenset[type]], ...]:
-    """Per column after the id: the field, its attribute and the value types written as
-    they are (empty: always through ``pre_save`` and ``get_db_prep_save``)."""
+def _relations(model: type[models.Model]) -> tuple[tuple[str, str, str, Any], ...] | None:
+    """Per concrete relation: its name, attribute, the target's attribute and the
+    field's empty values, for ``_relations_set``; None when the model has a private
+    relation (a generic foreign key), which only Django's own check knows."""
     opts = model._meta
-    plan = []
-    for f in opts.concrete_fields:
-        if f is opts.pk or f.generated:
+    if any(f.is_relation for f in opts.private_fields):
+        return None
+    return tuple(
+        (f.cache_name, f.attname, f.target_field.attname, f.empty_values)  # type: ignore[attr-defined]
+        for f in opts.concrete_fields
+        if f.is_relation
+    )
+
+
+def _relations_set(obj: models.Model, relations: tuple[tuple[str, str, str, Any], ...]) -> bool:
+    """True when ``_prepare_related_fields_for_save`` would change nothing and raise
+    nothing: every related object in the instance's cache is saved and its id is the one
+    the instance holds (what a new row built from saved objects always has)."""
+    cache = obj._state.fields_cache
+    held = obj.__dict__
+    for name, attname, target, empty in relations:
+        related = cache.get(name)
+        if related is None:
             continue
-        plain = _PLAIN_TYPES.get(type(f), frozenset())
-        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-            plain = frozenset()  # pre_save sets the value
-        if f.is_relation and f.target_field.get_internal_type() not in (  # type: ignore[union-attr]
-            "AutoField",
-            "BigAutoField",
-            "IntegerField",
-            "BigIntegerField",
-        ):
-            plain = frozenset()
-        plan.append((f, f.attname, plain))
-    return tuple(plan)
+        if not related._is_pk_set() or attname not in held:
+            return False
+        value = held[attname]
+        if value in empty or getattr(related, target) != value:
+            return False
+    return True
+
+
+@functools.cache
+def _plan(model: type[models.Model]) -> tuple[tuple[models.Field[Any, Any], str, bool], ...]:
+    """Per column after the id: the field, its attribute and whether its value is stored
+    as held (through the column's converter, see ``_converters``); else it goes through
+    the field's ``pre_save`` and ``get_db_prep_save``."""
+    opts = model._meta
+    return tuple(
+        (f, f.attname, _held_as_is(f))
+        for f in opts.concrete_fields
+        if f is not opts.pk and not f.generated
+    )
 
 
 def copy_rows[M: models.Model](objs: Sequence[M], model: type[M]) -> list[M]:
@@ -97,29 +131,35 @@ def copy_rows[M: models.Model](objs: Sequence[M], model: type[M]) -> list[M]:
     opts = model._meta
     pk = opts.pk
     assert pk is not None
-    fields = [f for f in opts.concrete_fields if f is not pk and not f.generated]
     plan = _plan(model)
+    relations = _relations(model)
+    # Each value as save() would store it: for a field whose pre_save returns the
+    # attribute, the column's converter (the value itself when get_db_prep_save would
+    # return it unchanged, else get_db_prep_save), without the two calls per value.
+    steps = tuple(zip(plan, _converters(model, tuple(a for _, a, _ in plan), alias), strict=True))
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(cast(str, f.column)) for f in [pk, *fields])
+    columns = ", ".join(quote(cast(str, f.column)) for f in [pk, *(f for f, _, _ in plan)])
     with transaction.atomic(using=alias, savepoint=False), connection.cursor() as cursor:
         ids = reserve_ids(model, len(objs), using=alias)
         # COPY is not in Django's API: the psycopg cursor under Django's wrapper.
         sql = f"COPY {quote(opts.db_table)} ({columns}) FROM STDIN"
         with cursor.cursor.copy(sql) as copy:
             for obj, pk_value in zip(objs, ids, strict=True):
-                # As save() does: a related object saved since it was set gives its id.
-                obj._prepare_related_fields_for_save(operation_name="copy_rows")
+                # As save() does: a related object saved since it was set gives its id,
+                # an unsaved one is refused (Django's check, when the quick one is unsure).
+                if relations is None or not _relations_set(obj, relations):
+                    obj._prepare_related_fields_for_save(operation_name="copy_rows")
                 row = [pk_value]
                 # A new instance holds each concrete attribute in its __dict__ (what
                 # getattr would return, without the descriptors' calls).
                 held = obj.__dict__
-                for f, attname, plain in plan:
-                    if plain:
-                        value = held[attname] if attname in held else getattr(obj, attname)
-                        if type(value) in plain:  # stored as it is (see _plan)
-                            row.append(value)
-                            continue
-                    row.append(f.get_db_prep_save(f.pre_save(obj, True), connection))
+                for (f, attname, as_held), convert in steps:
+                    if as_held:
+                        row.append(
+                            convert(held[attname] if attname in held else getattr(obj, attname))
+                        )
+                    else:
+                        row.append(f.get_db_prep_save(f.pre_save(obj, True), connection))
                 copy.write_row(row)
                 obj.pk = pk_value
                 obj._state.adding = False

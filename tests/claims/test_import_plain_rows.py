@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils import timezone
 
 from billing_ops.bulk import clean_new_fields, clean_new_values
@@ -19,6 +20,7 @@ from claims.bulk import LINE_COLUMNS
 from claims.choices import ActivityKind, NextAction
 from claims.models import Claim, ClaimActivity, ClaimLine
 from practices.copy_rows import copy_rows, copy_values, copy_values_with_history, copy_with_history
+from practices.models import Coverage
 from tests import claim_factory, factories
 
 LINES: list[dict[str, Any]] = [
@@ -210,3 +212,79 @@ def test_any_of_selects_what_in_selects(world: Any) -> None:
     )
     assert patient in set(by_any) and set(by_any) == set(by_in)
     assert list(Claim.objects.filter(any_of("pms_claim_number", []))) == []
+
+
+@pytest.mark.django_db
+def test_copy_rows_stores_what_the_orm_stores(world: Any) -> None:
+    # copy_rows stores each value held as the column's converter gives it (the value
+    # itself when get_db_prep_save would return it unchanged), and an auto_now(_add) time
+    # through the field's own pre_save: the rows are those the ORM's bulk_create writes.
+    (claim,) = _claims(world, 1)
+    skip = {"id", "pms_claim_number", "created_at", "updated_at"}
+    fields = {
+        f.attname: getattr(claim, f.attname)
+        for f in Claim._meta.concrete_fields
+        if f.attname not in skip
+    }
+    variants: list[dict[str, Any]] = [
+        {
+            "total_billed": Decimal("12.30"),
+            "other_payer_paid": None,
+            "priority_reasons": ["late", {"days": 3, "why": ["a", None]}],
+            "diagnosis_codes": ["J069", "R05"],
+            "locked_until": timezone.now(),
+        },
+        {
+            "total_billed": Decimal("0.00"),
+            "other_payer_paid": Decimal("5"),
+            "total_allowed": "7.50",  # not plain: through the field's own conversion
+            "service_date_to": "2026-01-09",
+            "priority_reasons": [],
+            "diagnosis_codes": [],
+            "first_submitted_at": dt.datetime(2026, 1, 2, 3, 4, tzinfo=dt.UTC),
+        },
+    ]
+
+    def build(prefix: str) -> list[Claim]:
+        return [
+            Claim(**{**fields, **variant, "pms_claim_number": f"{prefix}{n}"})
+            for n, variant in enumerate(variants)
+        ]
+
+    before = timezone.now()
+    copied = copy_rows(build("CR"), Claim)
+    Claim.objects.bulk_create(build("BC"))
+
+    def stored(prefix: str) -> list[dict[str, Any]]:
+        rows = Claim.objects.filter(pms_claim_number__startswith=prefix).order_by("pk")
+        names = [f.attname for f in Claim._meta.concrete_fields if f.attname not in skip]
+        return list(rows.values(*names))
+
+    assert stored("CR") == stored("BC")
+    assert stored("CR")[1]["total_allowed"] == Decimal("7.50")
+    assert stored("CR")[0]["priority_reasons"] == ["late", {"days": 3, "why": ["a", None]}]
+    for made in copied:  # the times pre_save set, on the instance as in the row
+        row = Claim.objects.values("created_at", "updated_at").get(pk=made.pk)
+        assert row == {"created_at": made.created_at, "updated_at": made.updated_at}
+        assert made.created_at >= before
+
+
+@pytest.mark.django_db
+def test_copy_rows_takes_a_related_object_saved_since_and_refuses_an_unsaved_one(
+    world: Any,
+) -> None:
+    # As save(): a related object saved after it was set gives its id; an unsaved one
+    # is refused with Django's error (copy_rows' quick check hands both to Django's).
+    payer = factories.PayerFactory(practice=world.maple)
+    unsaved = factories.PatientFactory.build(practice=world.maple)
+    coverage = factories.CoverageFactory.build(patient=unsaved, payer=payer)
+    with pytest.raises(ValueError, match="unsaved related object 'patient'"), transaction.atomic():
+        copy_rows([coverage], Coverage)
+    assert not Coverage.objects.filter(payer=payer).exists()
+
+    later = factories.PatientFactory.build(practice=world.maple)
+    coverage = factories.CoverageFactory.build(patient=later, payer=payer)
+    later.save()
+    (made,) = copy_rows([coverage], Coverage)
+    assert made.patient_id == later.pk
+    assert Coverage.objects.get(pk=made.pk).patient_id == later.pk
