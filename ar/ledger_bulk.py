@@ -40,7 +40,7 @@ from ar.ledger_models import ZERO, AccountActivity, LedgerEntry, PatientAccount
 from ar.models import ClaimPayment
 from billing_ops.bulk import any_of, copy_history, reserve_ids
 from practices.choices import CobOrder
-from practices.models import Coverage
+from practices.models import Coverage, Patient
 from work.services import check_next_action, create_checked_bulk
 
 if TYPE_CHECKING:
@@ -129,12 +129,16 @@ def _accounts(
         .filter(any_of("patient_id", patient_ids))
         .order_by("pk")
     }
-    practice_of = {c.patient_id: c.patient.practice_id for c in claims}
+    # The patients' practices (a claim in hand need not carry its patient: matching's don't).
+    wanted = [pid for pid in patient_ids if pid not in found]
+    practice_of = dict(
+        Patient.objects.filter(any_of("pk", wanted)).values_list("pk", "practice_id")
+        if wanted
+        else ()
+    )
     new: set[int] = set()
     missing = [
-        PatientAccount(practice_id=practice_of[pid], patient_id=pid, version=0)
-        for pid in patient_ids
-        if pid not in found
+        PatientAccount(practice_id=practice_of[pid], patient_id=pid, version=0) for pid in wanted
     ]
     if missing and all(a.patient_id in late for a in missing):
         today = timezone.localdate()

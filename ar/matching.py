@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db.models import F
+
 from ar.choices import ClaimPaymentState
 from ar.models import ClaimPayment
 from ar.x12_835 import ParsedClaimPayment
@@ -70,16 +72,21 @@ class Plan:
     reversal_of: ClaimPayment | None = None
     problem: str = ""
     target: str = ""
+    # The claim was read under lock (``plan_payments(lock=True)``): its values are as
+    # stored now, and it stays so until the transaction ends.
+    locked: bool = False
 
     @property
     def state(self) -> str:
         return ClaimPaymentState.UNMATCHED if self.problem else ClaimPaymentState.POSTED
 
 
-def _choose(candidates: list[Claim], payer_id: str) -> Claim | str:
+def _choose(candidates: list[Claim], payer_id: str, payer_of: dict[int, str]) -> Claim | str:
+    """The one live claim of the number (the file's payer's when several); else why not.
+    ``payer_of``: claim id -> its payer's payer id."""
     live = [c for c in candidates if c.status != S.VOID]
     if len(live) > 1:
-        live = [c for c in live if c.payer.payer_id == payer_id] or live
+        live = [c for c in live if payer_of[c.pk] == payer_id] or live
     if not live:
         return "no claim with this number at this practice"
     if len(live) > 1:
@@ -87,24 +94,43 @@ def _choose(candidates: list[Claim], payer_id: str) -> Claim | str:
     return live[0]
 
 
-def _mismatch(parsed: ParsedClaimPayment, claim: Claim) -> str:
+def _mismatch(parsed: ParsedClaimPayment, claim: Claim, last_name: str) -> str:
+    """Why a payment does not pay the claim of its number (``last_name``: its patient's)."""
     if parsed.charge != claim.total_billed:
         return (
             f"charge {parsed.charge} differs from claim {claim.pms_claim_number}'s "
             f"{claim.total_billed}"
         )
     name = parsed.patient_last_name.strip().upper()
-    if name and name != claim.patient.last_name.strip().upper():
+    if name and name != last_name.strip().upper():
         return f"the patient named in the payment differs from claim {claim.pms_claim_number}'s"
     return ""
 
 
-def plan_payments(practice_id: int, payer_id: str, claims: list[ParsedClaimPayment]) -> list[Plan]:
-    """Match every claim payment of a file (a few queries for the whole file)."""
+def plan_payments(
+    practice_id: int, payer_id: str, claims: list[ParsedClaimPayment], *, lock: bool = False
+) -> list[Plan]:
+    """Match every claim payment of a file (a few queries for the whole file).
+
+    The claims are model instances without their patient and payer: the two facts matching
+    reads of those (the patient's last name, the payer's id) come as plain values of the
+    same query, so that a file does not build three instances a claim.
+    ``lock``: the claims of the payments' numbers are read ``FOR UPDATE`` (in id order,
+    inside the caller's transaction), so that the bulk path posts what was matched
+    without reading them again (``Plan.locked``)."""
     numbers = {c.patient_control_number for c in claims}
     by_number: dict[str, list[Claim]] = defaultdict(list)
-    rows = Claim.objects.filter(any_of("pms_claim_number", numbers), practice_id=practice_id)
-    for claim in rows.select_related("patient", "payer"):
+    last_name_of: dict[int, str] = {}
+    payer_of: dict[int, str] = {}
+    rows = Claim.objects.filter(
+        any_of("pms_claim_number", numbers), practice_id=practice_id
+    ).annotate(matched_last_name=F("patient__last_name"), matched_payer_id=F("payer__payer_id"))
+    if lock:
+        rows = rows.select_for_update(of=("self",)).order_by("pk")
+    for claim in rows:
+        facts = claim.__dict__
+        last_name_of[claim.pk] = facts.pop("matched_last_name")
+        payer_of[claim.pk] = facts.pop("matched_payer_id")
         by_number[claim.pms_claim_number].append(claim)
     posted: dict[tuple[str, str], list[ClaimPayment]] = defaultdict(list)
     earlier = ClaimPayment.objects.filter(
@@ -137,12 +163,12 @@ def plan_payments(practice_id: int, payer_id: str, claims: list[ParsedClaimPayme
                 f"posted in remittance {first.remittance.trace}"
             )
         else:
-            chosen = _choose(by_number.get(parsed.patient_control_number, []), payer_id)
+            chosen = _choose(by_number.get(parsed.patient_control_number, []), payer_id, payer_of)
             if isinstance(chosen, str):
                 plan.problem = chosen
             else:
-                plan.claim = chosen
-                plan.problem = _mismatch(parsed, chosen)
+                plan.claim, plan.locked = chosen, lock
+                plan.problem = _mismatch(parsed, chosen, last_name_of[chosen.pk])
         if plan.claim is not None and not plan.problem:
             plan.target = decide(
                 parsed.status_code,

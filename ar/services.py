@@ -15,6 +15,7 @@ import datetime as dt
 import hashlib
 import logging
 from collections import Counter
+from contextlib import nullcontext
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -282,11 +283,12 @@ def _post_file(
     for start in range(0, len(claims), size):
         chunk = claims[start : start + size]
         fresh = [c for c in chunk if id(c) not in early]
-        planned = matching.plan_payments(batch.practice_id, batch.payer_id, fresh)
-        by_parsed = {id(p.parsed): p for p in planned}
-        plans = [early.get(id(c)) or by_parsed[id(c)] for c in chunk]
-        plain, plans = bulk_posting.split(plans, repeated) if bulk else ([], plans)
-        bulk_posting.post_plain(batch, plain, actor)
+        with bulk_posting.collector_paused() if bulk else nullcontext():
+            planned = matching.plan_payments(batch.practice_id, batch.payer_id, fresh, lock=bulk)
+            by_parsed = {id(p.parsed): p for p in planned}
+            plans = [early.get(id(c)) or by_parsed[id(c)] for c in chunk]
+            plain, plans = bulk_posting.split(plans, repeated) if bulk else ([], plans)
+            bulk_posting.post_plain(batch, plain, actor)
         posted += len(plain)
         for plan in plans:
             payment = posting.store_payment(batch, plan, actor)
