@@ -132,8 +132,14 @@ def visible_activities(user: Any, claim: Claim) -> QuerySet[ClaimActivity]:
     entry that does not say fails closed."""
     queryset = claim.activities.select_related("actor")
     if not can_see_clinical(user, claim):
-        queryset = queryset.filter(~Q(kind=ActivityKind.ATTACHMENT) | Q(data__clinical=False))
+        queryset = queryset.filter(non_clinical_entries())
     return queryset
+
+
+def non_clinical_entries() -> Q:
+    """The timeline entries a user without the clinical permission sees: any but an
+    attachment's, and an attachment's marked non-clinical."""
+    return ~Q(kind=ActivityKind.ATTACHMENT) | Q(data__clinical=False)
 
 
 @transaction.atomic

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from billing_ops.access import has_perm, request_access
 from billing_ops.pages import get_scoped_or_404, scoped_page
-from claims import attachments, follow_ups, forms, priority, scrubber, services
+from claims import attachments, follow_ups, forms, page_reads, priority, scrubber, services
 from claims.choices import TRANSITIONS, UNSUBMITTED_STATUSES, ClaimStatus
 from claims.models import Claim
 from claims.payments import POSTED_STATUSES
@@ -54,7 +54,7 @@ def _findings(claim: Claim) -> dict[str, Any]:
     shows what its last scrub stored."""
     if claim.status in UNSUBMITTED_STATUSES:
         return {"findings": scrubber.scrub(claim), "findings_live": True}
-    return {"findings": claim.findings.all(), "findings_live": False}
+    return {"findings": page_reads.findings(claim), "findings_live": False}
 
 
 def _render(request: HttpRequest, claim: Claim, status: int = 200, **forms_: Any) -> HttpResponse:
@@ -69,10 +69,10 @@ def _render(request: HttpRequest, claim: Claim, status: int = 200, **forms_: Any
         "from_queue": queue,
         "other_practice": current is not None and current.pk != claim.practice_id,
         "attachment_statuses": attachments.STATUS_ORDER,
-        "lines": claim.lines.all(),
+        "lines": page_reads.lines(claim),
         **_findings(claim),
-        "activities": attachments.visible_activities(request.user, claim)[:200],
-        "attachments": attachments.visible_attachments(request.user, claim),
+        "activities": page_reads.timeline(request.user, claim),
+        "attachments": page_reads.visible_attachments(request.user, claim),
         "explanation": priority.explain(claim),
         # Paid and partially paid come from a posted payment (with amounts), never a click.
         "transitions": [
