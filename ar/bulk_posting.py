@@ -293,7 +293,10 @@ def _post_chunk(batch: Remittance, plans: list[matching.Plan], actor: Actor) -> 
     copy_history(Claim, [c.pk for c in claims], actor, now, history_type="~")
     Copier(ClaimActivity, ACTIVITY_COLUMNS, now).write(activities)
     # The patient's share as a charge on their account: the ledger's rules, in bulk.
-    ledger_bulk.patient_shares_posted(actor=actor, charges=charges)
+    # ``split`` left out the claims whose patient has a secondary coverage to charge first,
+    # from their coverage as read under lock (matching's lock; else the ledger reads again).
+    checked = all(p.locked for p in plans)
+    ledger_bulk.patient_shares_posted(actor=actor, charges=charges, secondaries_checked=checked)
 
 
 CLAIM_ATTNAMES = [f.attname for f in Claim._meta.concrete_fields]

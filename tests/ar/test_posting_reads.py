@@ -15,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 
 from ar import bulk_posting, matching, services
 from ar.choices import RemittanceStatus
+from ar.ledger_models import LedgerEntry
 from ar.x12_835_fast import parse_835
 from claims.models import Claim
 from tests import factories
@@ -144,3 +145,25 @@ def test_the_collector_is_off_while_a_chunk_is_matched_and_posted(
     assert done.posted_count == 6
     assert seen == [("match", False), ("post", False)] * 2
     assert gc.isenabled()
+
+
+def test_the_streams_ledger_step_reads_no_coverage_or_charge_again(
+    world, make_claim, payer, monkeypatch
+):
+    """``split`` has read the chunk's coverages (under matching's lock) and the payments
+    are new: the ledger's bulk step neither reads them again nor looks the new payments
+    up as charged. The shares are charged all the same."""
+    monkeypatch.setattr(bulk_posting, "CHUNK", 4)
+    body, cents = generated(make_claim, 8)
+    batch = upload(world, era(body, f"{D(cents) / 100:.2f}", trace="READS-6"))
+
+    with CaptureQueriesContext(connection) as queries:
+        done = services.remittance_run(batch.pk)
+
+    assert done.posted_count == 8
+    sql = [q["sql"] for q in queries.captured_queries]
+    coverage_reads = [s for s in sql if s.startswith("SELECT") and '"practices_coverage"' in s]
+    assert len(coverage_reads) == 2 * 2  # split's primary and secondary reads, 2 chunks
+    assert not [s for s in sql if '"ar_ledgerentry"."claim_payment_id" = ANY' in s]
+    charged = LedgerEntry.objects.filter(claim__pms_claim_number__startswith="G")
+    assert charged.count() == 6  # every third claim has no patient share
