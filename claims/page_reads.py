@@ -13,17 +13,28 @@ back at the claim as the related manager's do. ``plain=True``: the querysets the
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.db.models import Model, QuerySet
 
+from billing_ops.bulk import any_of
 from billing_ops.compiled import INT_MARK, CompiledRead
 from claims import attachments
 from claims.models import Attachment, Claim, ClaimActivity, ClaimLine, ScrubFinding
 
 # The timeline entries the page shows.
 TIMELINE = 200
+# What the claim page and its forms' views read with the claim.
+CLAIM_RELATED = ("patient", "payer", "provider", "owner", "coverage", "practice", "locked_by")
+# A 64-bit key: an id past it is no claim's (the ORM's path answers it).
+_BIGINT = range(-(2**63), 2**63)
+
+
+def _claim(claim_id: int, practice_ids: list[int]) -> QuerySet[Any]:
+    return Claim.objects.filter(any_of("practice_id", practice_ids), pk=claim_id).select_related(
+        *CLAIM_RELATED
+    )
 
 
 def _lines(claim_id: int) -> QuerySet[Any]:
@@ -55,6 +66,7 @@ def _attachments(clinical: bool) -> Callable[[int], QuerySet[Any]]:
 
 
 _reads = {
+    "claim": CompiledRead(lambda: Claim, _claim, (INT_MARK, [INT_MARK])),
     "lines": CompiledRead(lambda: ClaimLine, _lines, (INT_MARK,)),
     "findings": CompiledRead(lambda: ScrubFinding, _findings, (INT_MARK,)),
     "activities": CompiledRead(lambda: ClaimActivity, _activities(False), (INT_MARK,)),
@@ -70,6 +82,17 @@ def _of_claim(rows: list[Model], model: type[Model], claim: Claim) -> list[Any]:
     for row in rows:
         field.set_cached_value(row, claim)  # type: ignore[union-attr]
     return rows
+
+
+def scoped_claim(claim_id: int, practice_ids: Iterable[int]) -> Claim | None:
+    """The claim of that id with ``CLAIM_RELATED`` if it is of one of ``practice_ids`` (the
+    practices where the user works claims), else None: the row ``Claim.objects.visible_to
+    (user, "work_claims").select_related(*CLAIM_RELATED).get(pk=claim_id)`` finds."""
+    wanted = sorted(practice_ids)
+    if not wanted or claim_id not in _BIGINT:
+        return None
+    found = _reads["claim"](claim_id, wanted)
+    return found[0] if found else None
 
 
 def lines(claim: Claim, *, plain: bool = False) -> list[ClaimLine]:

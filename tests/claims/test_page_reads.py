@@ -1,5 +1,6 @@
 """The claim page's reads compiled once per process (``claims.page_reads``, issue 10,
-speed) give the rows of the querysets they replace (``plain=True``): lines, the last
+speed) give the rows of the querysets they replace (``plain=True``): the claim itself
+(scoped to the practices where the user works claims), its lines, the last
 scrub's findings, the timeline and the attachments as each user may see them (clinical
 kinds and entries only with ``view_clinical_attachments``; an attachment entry that does
 not say fails closed), and the claim page is the same, byte for byte, for every user of
@@ -14,9 +15,11 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 
-from claims import attachments, page_reads
+from billing_ops.audit import OutOfScope
+from claims import attachments, page_reads, views
 from claims.choices import ActivityKind, AttachmentKind, ClaimStatus
 from claims.models import Claim, ClaimActivity, ScrubFinding
 from tests import claim_factory, factories
@@ -145,3 +148,42 @@ def test_every_users_claim_page_is_the_same_both_ways(world, make_claim, client_
     assert "EOB &amp; more" in fast[("vera", sent.pk)][1]
     assert fast[("mia", maple.pk)][0] == 200
     assert fast[("bill", maple.pk)][0] == 404 and fast[("mia", sent.pk)][0] == 404
+
+
+def _found(request: Any, pk: int, *, plain: bool) -> Any:
+    try:
+        claim = views._claim(request, pk, plain=plain)
+    except OutOfScope:
+        return "out of scope"
+    except Http404:
+        return "missing"
+    related = {
+        name: vars(getattr(claim, name))
+        for name in page_reads.CLAIM_RELATED
+        if getattr(claim, name)
+    }
+    return _values([claim]), {
+        k: {f: v for f, v in d.items() if f != "_state"} for k, d in related.items()
+    }
+
+
+def test_the_claim_is_the_scoped_querysets_for_every_user(world, make_claim, rf):
+    """Each user finds the claims of the practices where they work claims, with the same
+    related rows; another practice's claim and a missing id are still 404 (the former
+    logged as out of scope), through the ORM's queryset as before."""
+    claims = _scene(world, make_claim)
+    ids = [c.pk for c in claims] + [max(c.pk for c in claims) + 1000, 2**63]
+    found = {}
+    for name in USERS:
+        request = rf.get("/")
+        request.user = getattr(world, name)
+        for pk in ids:
+            fast = _found(request, pk, plain=False)
+            assert fast == _found(request, pk, plain=True), (name, pk)
+            found[(name, pk)] = fast if isinstance(fast, str) else "found"
+    sent, _draft, maple = claims
+    assert found[("bill", sent.pk)] == found[("vera", sent.pk)] == "found"
+    assert found[("mia", maple.pk)] == "found"
+    assert found[("bill", maple.pk)] == found[("mia", sent.pk)] == "out of scope"
+    assert found[("fran", sent.pk)] == "out of scope"  # front desk: no work_claims
+    assert found[("bill", 2**63)] == "missing"
