@@ -227,6 +227,12 @@ def _field_check(field: models.Field[Any, Any]) -> _Check:
     check_all: _Check | None = None  # the validators' checks as one call
     if len(checks) == 1:
         check_all = checks[0]
+    elif len(checks) == 2:  # a length and a pattern, digits and a minimum: no generator
+        first, second = checks
+
+        def check_all(value: Any) -> bool:
+            return first(value) and second(value)
+
     elif checks:
 
         def check_all(value: Any) -> bool:

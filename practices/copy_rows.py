@@ -174,6 +174,18 @@ def _finite(value: Any) -> bool:
     return type(value) is Decimal and value.is_finite()
 
 
+_EMPTY_JSON = {list: "[]", dict: "{}"}  # json.dumps of an empty list and dict
+
+
+def _json_text(value: Any, prep: Callable[[Any], Any]) -> Any:
+    """A list or dict as its ``json.dumps`` text (most of a bulk import's are empty: no
+    modifiers, no teeth), anything else through the field."""
+    kind = type(value)
+    if kind is list or kind is dict:
+        return json.dumps(value) if value else _EMPTY_JSON[kind]
+    return prep(value)
+
+
 @functools.cache
 def _converters(
     model: type[models.Model], columns: tuple[str, ...], alias: str
@@ -211,9 +223,7 @@ def _converters(
                 )
             )
         elif type(f) is models.JSONField and f.encoder is None:  # type: ignore[attr-defined]
-            converters.append(
-                lambda v, prep=prep: json.dumps(v) if type(v) in (list, dict) else prep(v)
-            )
+            converters.append(functools.partial(_json_text, prep=prep))
         else:
             converters.append(prep)
     return tuple(converters)

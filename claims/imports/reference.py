@@ -40,8 +40,11 @@ def report(
             ctx.outcome.error(message, row=row, claim=claim)
 
 
+_COB_LABELS = {value: str(label).lower() for value, label in CobOrder.choices}
+
+
 def cob_label(order: int) -> str:
-    return CobOrder(order).label.lower() if order in CobOrder.values else f"order-{order}"
+    return _COB_LABELS.get(order) or f"order-{order}"
 
 
 class CoverageBook:

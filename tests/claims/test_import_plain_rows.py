@@ -7,6 +7,7 @@ held in model instances (every column, the history rows naming the actor), and
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -18,8 +19,16 @@ from django.utils import timezone
 from billing_ops.bulk import clean_new_fields, clean_new_values
 from claims.bulk import LINE_COLUMNS
 from claims.choices import ActivityKind, NextAction
+from claims.imports.reference import cob_label
 from claims.models import Claim, ClaimActivity, ClaimLine
-from practices.copy_rows import copy_rows, copy_values, copy_values_with_history, copy_with_history
+from practices.choices import CobOrder
+from practices.copy_rows import (
+    _json_text,
+    copy_rows,
+    copy_values,
+    copy_values_with_history,
+    copy_with_history,
+)
 from practices.models import Coverage
 from tests import claim_factory, factories
 
@@ -288,3 +297,15 @@ def test_copy_rows_takes_a_related_object_saved_since_and_refuses_an_unsaved_one
     (made,) = copy_rows([coverage], Coverage)
     assert made.patient_id == later.pk
     assert Coverage.objects.get(pk=made.pk).patient_id == later.pk
+
+
+def test_the_quick_paths_give_what_the_slow_ones_give() -> None:
+    # copy_rows/copy_values: an empty list or dict is its json.dumps text without the
+    # call; cob_label from a dict built once: the enum's lower-cased label, else order-N.
+    prep = repr  # anything not a list or dict goes through the field
+    for value in ([], {}, [1, "x", None], {"a": [1.5, True]}):
+        assert _json_text(value, prep) == json.dumps(value)
+    assert _json_text(("a",), prep) == "('a',)" and _json_text(None, prep) == "None"
+    for order in (1, 2, 3, 4, 0, CobOrder.SECONDARY):
+        want = CobOrder(order).label.lower() if order in CobOrder.values else f"order-{order}"
+        assert cob_label(order) == want
