@@ -62,6 +62,9 @@ def parse_args() -> argparse.Namespace:
         "--profile-out", type=Path, help="with --profile: also dump the stats to this file"
     )
     parser.add_argument(
+        "--chunk", type=int, help="claim payments posted per round (ar.bulk_posting.CHUNK)"
+    )
+    parser.add_argument(
         "--row-by-row", action="store_true", help="post one claim at a time (the old path)"
     )
     parser.add_argument(
@@ -449,6 +452,10 @@ def main() -> None:
 
     from practices.models import Practice
 
+    if args.chunk:
+        from ar import bulk_posting
+
+        bulk_posting.CHUNK = args.chunk
     practice = Practice.objects.get(slug="bench")
     biller = get_user_model().objects.get(username="bench.biller")
     print(f"dataset ready (child process), this process's peak RSS {peak_rss_mb():.0f} MB")

@@ -241,3 +241,20 @@ def test_a_payment_charged_already_or_with_a_secondary_is_left_alone(world, paye
     )
     assert ledger_bulk.patient_shares_posted(actor=world.bill, charges=[(twin, claim)]) == []
     assert LedgerEntry.objects.filter(account__patient=claim.patient).count() == 1
+
+
+def test_a_new_account_is_built_as_the_keyword_path_builds_it():
+    """``ledger_bulk._new_account`` (positional, for speed) gives what
+    ``PatientAccount(practice_id=..., patient_id=..., version=0)`` gives: every field's
+    value, a fresh list of reasons for each, a new unsaved row."""
+
+    def state(account: PatientAccount) -> dict[str, Any]:
+        return {k: v for k, v in account.__dict__.items() if k != "_state"}
+
+    by_keywords = PatientAccount(practice_id=3, patient_id=7, version=0)
+    built, other = ledger_bulk._new_account(3, 7), ledger_bulk._new_account(3, 8)
+
+    assert state(built) == state(by_keywords)
+    assert built._state.adding and built._state.db is None
+    assert built.priority_reasons is not other.priority_reasons
+    assert (other.patient_id, other.practice_id, other.version) == (8, 3, 0)
