@@ -285,6 +285,25 @@ def holders_of_any(
     if not codes:
         return get_user_model()._default_manager.none()
     wanted = sorted(set(practice_ids))
+    day = timezone.localdate() if day is None else day
+    key = (tuple(codes), tuple(wanted), day, get_user_model(), permission_model(), tenant_model())
+    kept = _holders_kept.get(key)
+    if kept is None:
+        if len(_holders_kept) >= HOLDERS_KEPT:
+            _holders_kept.clear()
+        kept = _holders_kept[key] = _holders_of_any(codes, wanted, day)
+    return kept.all()
+
+
+# holders_of_any's querysets by everything their SQL depends on (issue 10, speed): the
+# queue filters build one on every queue page and API call, an ORM build of 0.6-0.9 ms
+# that most of them never run. A caller gets a clone (``.all()``): the same lazy statement,
+# run afresh against the grants of that moment (nothing but the built query is kept).
+HOLDERS_KEPT = 512
+_holders_kept: dict[tuple[Any, ...], models.QuerySet[Any]] = {}
+
+
+def _holders_of_any(codes: list[str], wanted: list[int], day: dt.date) -> models.QuerySet[Any]:
     granted = permission_model()._default_manager.filter(
         in_force(day=day),
         permission__codename__in=codes,
