@@ -105,8 +105,14 @@ class ClaimPayment(models.Model):
 
     practice_lookup = "practice"
 
-    remittance = models.ForeignKey(Remittance, on_delete=models.PROTECT, related_name="payments")
-    practice = models.ForeignKey("practices.Practice", on_delete=models.PROTECT, related_name="+")
+    # Both indexed by an index they lead: claim_payment_once_per_batch (remittance, ...) and
+    # (practice, patient_control_number).
+    remittance = models.ForeignKey(
+        Remittance, on_delete=models.PROTECT, related_name="payments", db_index=False
+    )
+    practice = models.ForeignKey(
+        "practices.Practice", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     segment = models.PositiveIntegerField(default=0)  # the CLP's position in the file
     patient_control_number = models.CharField(max_length=50)  # CLP01, our claim number
     payer_claim_number = models.CharField(max_length=50, blank=True)  # CLP07

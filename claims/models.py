@@ -113,7 +113,10 @@ class Claim(WorkItem):
 class ClaimLine(models.Model):
     """A service line: procedure, modifiers, diagnosis pointers, tooth/surfaces, units, charge."""
 
-    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="lines")
+    # Indexed by unique_line_number (claim, line_number): no index of its own to update.
+    claim = models.ForeignKey(
+        Claim, on_delete=models.CASCADE, related_name="lines", db_index=False
+    )
     line_number = models.PositiveSmallIntegerField()
     procedure_code = models.CharField(max_length=10)
     modifiers = models.JSONField(default=list, blank=True)
@@ -361,7 +364,10 @@ class ImportDigest(models.Model):
     claim = models.OneToOneField(
         Claim, on_delete=models.CASCADE, primary_key=True, related_name="import_digest"
     )
-    practice = models.ForeignKey("practices.Practice", on_delete=models.CASCADE, related_name="+")
+    # Indexed by claims_import_digest (practice, digest).
+    practice = models.ForeignKey(
+        "practices.Practice", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     digest = models.CharField(max_length=64)
     version = models.PositiveIntegerField()
     related = models.CharField(max_length=32)

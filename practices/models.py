@@ -288,7 +288,10 @@ class Patient(models.Model):
 
     practice_lookup = "practice"
 
-    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="patients")
+    # Indexed by unique_patient_account and the name index, both led by the practice.
+    practice = models.ForeignKey(
+        Practice, on_delete=models.CASCADE, related_name="patients", db_index=False
+    )
     account_number = models.CharField(max_length=40)
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100)
@@ -322,7 +325,10 @@ class Coverage(models.Model):
     practice_lookup = "practice"
 
     practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="+")
-    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="coverages")
+    # Indexed by one_coverage_per_order (patient, cob_order).
+    patient = models.ForeignKey(
+        Patient, on_delete=models.CASCADE, related_name="coverages", db_index=False
+    )
     payer = models.ForeignKey(Payer, on_delete=models.PROTECT, related_name="coverages")
     member_id = models.CharField(max_length=40, blank=True)
     group_number = models.CharField(max_length=40, blank=True)
