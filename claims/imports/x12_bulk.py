@@ -79,6 +79,8 @@ class BulkNewClaims:
         self._relationships = RELATIONSHIPS
         self._name = _name
         self._derived_account = derived_account
+        # ids of the current chunk's claims reported or written on their own (see _guarded)
+        self._settled: set[int] = set()
 
     # --- one chunk --------------------------------------------------------------------
 
@@ -93,15 +95,19 @@ class BulkNewClaims:
         self, chunk: list[ParsedClaim], write: Callable[[list[ParsedClaim]], None]
     ) -> None:
         # A refusal of the whole chunk (the actor's or the owner's permission) is reported
-        # under each of its claims, as one by one.
+        # under each of its claims, as one by one: under those not already reported (a
+        # claim refused on its own, an undated draft written or refused one by one).
+        self._settled.clear()
         try:
             write(chunk)
         except ValidationError as exc:
             for claim in chunk:
-                report(self.ctx, exc, claim=claim.claim_number)
+                if id(claim) not in self._settled:
+                    report(self.ctx, exc, claim=claim.claim_number)
         except PermissionDenied as exc:
             for claim in chunk:
-                self.ctx.outcome.error(str(exc), claim=claim.claim_number)
+                if id(claim) not in self._settled:
+                    self.ctx.outcome.error(str(exc), claim=claim.claim_number)
 
     def _chunk(self, chunk: list[ParsedClaim]) -> None:
         ctx = self.ctx
@@ -109,6 +115,7 @@ class BulkNewClaims:
 
         def fail(claim: ParsedClaim, exc: ValidationError) -> None:
             failed.add(id(claim))
+            self._settled.add(id(claim))
             report(ctx, exc, claim=claim.claim_number)
 
         patients = self._patients(chunk, fail)
@@ -184,6 +191,7 @@ class BulkNewClaims:
             ctx.outcome.record(CLAIM, made.pk, made.pms_claim_number)
 
     def _one_by_one(self, claim: ParsedClaim) -> None:
+        self._settled.add(id(claim))
         try:
             self.importer._import(claim)
         except ValidationError as exc:

@@ -390,3 +390,37 @@ def test_a_re_import_costs_the_same_queries_for_3_claims_as_for_30(world: Any) -
         assert done is not None and (done.created_count, done.skipped_count) == (0, done.total)
         counts.append(len(captured))
     assert counts[0] == counts[1]
+
+
+def test_an_owner_refused_for_the_chunk_is_reported_once_a_claim_as_one_by_one(
+    world: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An owner who may not work claims there: every claim is refused, the undated draft
+    # (written one by one within its chunk) included, and each is named once.
+    manager = get_user_model().objects.create_user(username="eq.manager")
+    stranger = get_user_model().objects.create_user(username="eq.stranger")
+    content = x12_837d(
+        _claim("R-1", LEE, [("D0120", "55.00", [])]),
+        _claim("R-2", RUIZ, [("D1110", "95.00", [])], dated=False),
+        _claim("R-3", RUIZ, [("D0150", "80.00", [])]),
+    )
+    entries = {}
+    for path in ("bulk", "single"):
+        if path == "single":
+            monkeypatch.setattr(x12_bulk, "apply", lambda importer: importer.apply())
+        practice = _practice(f"eq-owner-{path}", manager)
+        job = imports.import_file(
+            actor=manager, practice=practice, content=content, filename="o.837", enqueue=False
+        )
+        done = imports.run_import_job(job.pk, default_owner_id=stranger.pk)
+        assert done is not None and done.status == ImportStatus.FAILED
+        assert not Claim.objects.filter(practice=practice).exists()
+        entries[path] = sorted(
+            (e.get("claim") or "", e["level"], e["message"].replace(practice.name, "P"))
+            for e in done.errors
+        )
+
+    for path in ("bulk", "single"):
+        refused = [claim for claim, level, _message in entries[path] if level == "error"]
+        assert refused == ["R-1", "R-2", "R-3"], path
+    assert entries["bulk"] == entries["single"]
