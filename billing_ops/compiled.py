@@ -67,6 +67,8 @@ class _Statement:
         fetch_mode = queryset._fetch_mode  # type: ignore[attr-defined]
         if fetch_mode.track_peers or queryset._known_related_objects:  # type: ignore[attr-defined]
             return
+        if queryset._prefetch_related_lookups:  # type: ignore[attr-defined]
+            return  # rows alone would lack what the queryset prefetches
         self.from_db: Callable[..., Any] = partial(self.model.from_db, fetch_mode=fetch_mode)
         self.populators = get_related_populators(klass_info, select, alias, fetch_mode)
         self.ok = True

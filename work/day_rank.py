@@ -8,7 +8,9 @@ and compiling them was most of My day's CPU. Here:
 - ``ranked`` answers the page's order, ``(priority, type key, id)`` of at most ``limit``
   items, with one ``UNION ALL`` over the types' ``(priority, id)`` (each branch ordered and
   limited, so PostgreSQL walks the owner-leading index of each type);
-- ``counts`` answers the overdue / due-today counts, capped as ``selectors.capped_counts``.
+- ``counts`` answers the overdue / due-today counts, capped as ``selectors.capped_counts``;
+- ``items`` reads the page's items of one type by id through the same queryset (so a row
+  is shown only if it is still open, due and the user's), the ids one array parameter.
 
 Each type's branch is the same queryset the plain path reads (``selectors.my_day_of_type``
 with its practice), compiled by Django once and kept under a key of everything its SQL
@@ -30,6 +32,8 @@ from django.db import connections
 from django.db.models import F, QuerySet
 
 from billing_ops.access import grants_for
+from billing_ops.bulk import any_of
+from billing_ops.compiled import INT_MARK, CompiledRead
 from work.registry import ItemType
 
 CACHE_SIZE = 2048
@@ -40,11 +44,14 @@ _branches = OrderedDict()
 # key -> (db alias, sql, params, names)
 _counts: OrderedDict[tuple[Any, ...], tuple[str | None, str, tuple[Any, ...], list[str]]]
 _counts = OrderedDict()
+# key -> the read of one type's page items by id
+_items: OrderedDict[tuple[Any, ...], CompiledRead] = OrderedDict()
 
 
 def clear_cache() -> None:
     _branches.clear()
     _counts.clear()
+    _items.clear()
 
 
 def _remember(cache: OrderedDict[Any, Any], key: Any, value: Any) -> None:
@@ -171,3 +178,23 @@ def counts(
     from work.selectors import run_capped
 
     return run_capped(cached, found)
+
+
+def items(
+    user: Any, practice_id: int | None, today: dt.date, item_type: ItemType, ids: Sequence[int]
+) -> list[Any]:
+    """The items of ``ids`` that are still among the type's My day rows (the plain path's
+    ``my_day_of_type`` with its practice and ``pk__in=ids``), in no particular order: one
+    statement compiled once per key (``billing_ops.compiled.CompiledRead``), run afresh."""
+    key = (*_key(user, practice_id, today, [item_type]), "items")
+    read = _items.get(key)
+    if read is None:
+
+        def build(wanted: list[int]) -> QuerySet[Any]:
+            return _of_type(item_type, user, today, practice_id).filter(any_of("pk", wanted))
+
+        read = CompiledRead(lambda: item_type.model, build, ([INT_MARK],))
+        _remember(_items, key, read)
+    elif key in _items:
+        _items.move_to_end(key)
+    return read(list(ids))

@@ -115,7 +115,8 @@ def my_day_page(
     newest. The cursor is (priority, type, id). One ``UNION ALL`` query ranks every type's
     candidates (``work.day_rank``: SQL compiled once per user, practice, grants and day),
     then the page's items are read per type present on it, through the type's visible
-    queryset again (so a row is shown only if it is still open, due and the user's). The
+    queryset again (so a row is shown only if it is still open, due and the user's;
+    ``day_rank.items``, a statement compiled once per key, the ids one array). The
     plain path, one ORM query per type, is ``my_day_page_plain``; the tests compare both."""
     from work import day_rank
 
@@ -131,10 +132,7 @@ def my_day_page(
         ids = by_type.get(item_type.key)
         if not ids:
             continue
-        items = my_day_of_type(item_type, user, today).filter(pk__in=ids)
-        if practice_id is not None:
-            items = items.filter(practice_id=practice_id)
-        for item in items:
+        for item in day_rank.items(user, practice_id, today, item_type, ids):
             loaded[(item_type.key, item.pk)] = Row(item, item_type)
     rows = [loaded[(key, pk)] for _p, key, pk in ranked if (key, pk) in loaded]
     page = rows[:size]

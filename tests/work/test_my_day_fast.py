@@ -170,3 +170,24 @@ def test_an_item_closed_between_ranking_and_reading_is_not_shown(world, day):
     with grants_cache():
         page = selectors.my_day_page(world.sam, world.sunrise.pk, None, 50)
     assert ("chore", chore.pk) not in {(r.item_type.key, r.item.pk) for r in page.rows}
+
+
+def test_the_page_items_are_read_by_a_statement_compiled_once(world, day):
+    """``day_rank.items``: the plain path's queryset with ``pk__in``, compiled once per key
+    and run afresh: an item closed, or another user's, since it was compiled is left out."""
+    today = timezone.localdate()
+    claim_type = selectors.registry.type("claim")
+    ids = [c.pk for c in day["claims"]]
+    with grants_cache():
+        fast = day_rank.items(world.sam, world.sunrise.pk, today, claim_type, ids)
+        plain = selectors.my_day_of_type(claim_type, world.sam, today).filter(
+            pk__in=ids, practice_id=world.sunrise.pk
+        )
+        assert {c.pk for c in fast} == {c.pk for c in plain} != set()
+        reads = list(day_rank._items.values())
+        assert reads and all(s.ok for read in reads for s in read._statements.values())
+        shown = next(iter(fast))
+        Claim.objects.filter(pk=shown.pk).update(owner=world.bill)
+        again = day_rank.items(world.sam, world.sunrise.pk, today, claim_type, ids)
+    assert shown.pk not in {c.pk for c in again}
+    assert len(day_rank._items) == 1  # the same key: the same statement, run afresh
