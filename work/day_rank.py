@@ -191,7 +191,8 @@ def items(
     if read is None:
 
         def build(wanted: list[int]) -> QuerySet[Any]:
-            return _of_type(item_type, user, today, practice_id).filter(any_of("pk", wanted))
+            queryset: QuerySet[Any] = _of_type(item_type, user, today, practice_id)
+            return queryset.filter(any_of("pk", wanted))
 
         read = CompiledRead(lambda: item_type.model, build, ([INT_MARK],))
         _remember(_items, key, read)
