@@ -173,7 +173,9 @@ def collector_paused() -> Iterator[None]:
     again after it, as it was. A chunk builds ~20 objects per claim, freed together after
     it: the collector would only rescan them, and the parsed file's objects, while they are
     built (0.5 CPU s of a 25,000-claim file, most of it in matching), so it runs between
-    chunks."""
+    chunks. The switch is process-wide: posting runs in Celery's prefork children, one
+    thread each. In a threaded process the other threads' cyclic garbage would wait for the
+    chunk's end (seconds); the state found is the state restored."""
     collecting = gc.isenabled()
     gc.disable()
     try:

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import F
 
 from ar.choices import ClaimPaymentState
@@ -117,7 +118,11 @@ def plan_payments(
     same query, so that a file does not build three instances a claim.
     ``lock``: the claims of the payments' numbers are read ``FOR UPDATE`` (in id order,
     inside the caller's transaction), so that the bulk path posts what was matched
-    without reading them again (``Plan.locked``)."""
+    without reading them again (``Plan.locked``). Every claim of those numbers is then
+    locked until the transaction ends, those the file does not post too (a voided twin,
+    another payer's claim, a mismatch): a person saving one waits for the file's end.
+    A database without row locks (SQLite) takes none, and no plan says it is locked."""
+    lock = lock and connection.features.has_select_for_update
     numbers = {c.patient_control_number for c in claims}
     by_number: dict[str, list[Claim]] = defaultdict(list)
     last_name_of: dict[int, str] = {}
