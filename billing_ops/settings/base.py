@@ -61,7 +61,7 @@ MIDDLEWARE = [
     "billing_ops.middleware.NoStoreForUsersMiddleware",
     # Before the session-limit middleware, which adds a message when it signs a user out.
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django_otp.middleware.OTPMiddleware",
+    "billing_ops.otp.OTPMiddleware",  # django_otp's, the device read compiled once
     "billing_ops.middleware.SessionLimitsMiddleware",
     # Grants are resolved once per request from here on (the MFA rule reads them too).
     "billing_ops.access.AccessMiddleware",
