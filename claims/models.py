@@ -114,9 +114,7 @@ class ClaimLine(models.Model):
     """A service line: procedure, modifiers, diagnosis pointers, tooth/surfaces, units, charge."""
 
     # Indexed by unique_line_number (claim, line_number): no index of its own to update.
-    claim = models.ForeignKey(
-        Claim, on_delete=models.CASCADE, related_name="lines", db_index=False
-    )
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="lines", db_index=False)
     line_number = models.PositiveSmallIntegerField()
     procedure_code = models.CharField(max_length=10)
     modifiers = models.JSONField(default=list, blank=True)
