@@ -200,7 +200,8 @@ class CompiledRead:
     """``build(*values)``'s model instances (``model()`` is its model), from its statement
     compiled once per database alias with ``build(*marks)``; ``build(*values)`` through
     the ORM when the statement is not of that shape (or ``plain=True``, the reference
-    path for tests)."""
+    path for tests). A caller whose ``build`` closes over per-call facts (the user of a
+    request) passes this call's own as ``build=``: the fallback then runs with them."""
 
     def __init__(
         self,
@@ -213,9 +214,15 @@ class CompiledRead:
         self.marks = tuple(marks)
         self._statements: dict[tuple[type[Model], str], _Statement] = {}
 
-    def __call__(self, *values: Any, plain: bool = False) -> list[Any]:
+    def __call__(
+        self,
+        *values: Any,
+        plain: bool = False,
+        build: Callable[..., QuerySet[Any]] | None = None,
+    ) -> list[Any]:
+        fallback = build or self.build
         if plain:
-            return list(self.build(*values))
+            return list(fallback(*values))
         model = self.model()
         alias = router.db_for_read(model)
         key = (model, alias)
@@ -224,7 +231,7 @@ class CompiledRead:
             queryset = self.build(*self.marks)
             statement = self._statements[key] = _Statement(queryset, self.marks, alias)
         if not statement.ok:
-            return list(self.build(*values))
+            return list(fallback(*values))
         return statement.run(alias, values)
 
     def clear(self) -> None:

@@ -20,6 +20,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from billing_ops import sessions
+from billing_ops.compiled import INT_MARK, CompiledRead
 from practices import services
 from practices.backends import UserBackend, user_rows
 from tests.conftest import login
@@ -128,3 +129,20 @@ def test_a_deleted_or_expired_session_is_no_session(world: Any) -> None:
     assert client.get("/queues/payer-ar/").status_code == 200
     Session.objects.filter(session_key=client.session.session_key).delete()
     assert client.get("/queues/payer-ar/").status_code == 302
+
+
+def test_a_read_that_prefetches_runs_the_orm_with_this_calls_build(world: Any) -> None:
+    # Rows alone would lack what the queryset prefetches: such a read is never compiled,
+    # and its ORM path runs the build this call passes (work.day_rank passes the request's
+    # user), not the one the read was made with.
+    users = get_user_model().objects
+
+    def with_memberships(pk: int) -> Any:
+        return users.filter(pk=pk).prefetch_related("memberships")
+
+    read = CompiledRead(lambda: get_user_model(), with_memberships, [INT_MARK])
+    (bill,) = read(world.bill.pk)
+    assert "memberships" in bill._prefetched_objects_cache
+    assert [m.practice_id for m in bill.memberships.all()] == [world.sunrise.pk]
+    assert read(world.bill.pk, build=lambda pk: users.filter(pk=pk, username="other")) == []
+    assert read(world.bill.pk, plain=True, build=lambda pk: users.none()) == []

@@ -27,6 +27,13 @@ CODES = [perms.WORK_CLAIMS, perms.VIEW_PRACTICE, perms.MANAGE_ACCESS, perms.POST
 USERS = ("sam", "fran", "bill", "mia", "vera", "vic", "val")
 
 
+@pytest.fixture(autouse=True)
+def _nothing_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The kept querysets are per process: what earlier tests left would make the count
+    # of keys below depend on the order tests ran in (cleared whole at HOLDERS_KEPT).
+    monkeypatch.setattr(access, "_holders_kept", {})
+
+
 def _people(queryset: Any) -> list[tuple[int, str]]:
     return [(u.pk, u.username) for u in queryset.order_by("username")]
 

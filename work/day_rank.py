@@ -25,6 +25,8 @@ from __future__ import annotations
 import datetime as dt
 from collections import OrderedDict
 from collections.abc import Sequence
+from contextlib import suppress
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
@@ -57,7 +59,14 @@ def clear_cache() -> None:
 def _remember(cache: OrderedDict[Any, Any], key: Any, value: Any) -> None:
     cache[key] = value
     if len(cache) > CACHE_SIZE:
-        cache.popitem(last=False)
+        with suppress(KeyError):  # another thread emptied it meanwhile
+            cache.popitem(last=False)
+
+
+def _touch(cache: OrderedDict[Any, Any], key: Any) -> None:
+    """Mark ``key`` as recently used; another thread (runserver's) may have evicted it."""
+    with suppress(KeyError):
+        cache.move_to_end(key)
 
 
 def _key(user: Any, practice_id: int | None, today: dt.date, types: Sequence[ItemType]) -> Any:
@@ -89,8 +98,7 @@ def _rank_branches(
     key = _key(user, practice_id, today, types)
     cached = _branches.get(key)
     if cached is not None:
-        if key in _branches:
-            _branches.move_to_end(key)
+        _touch(_branches, key)
         return cached
     alias: str | None = None
     branches: list[tuple[str, str, tuple[Any, ...]]] = []
@@ -170,8 +178,8 @@ def counts(
         made = capped_statement(parts, cap)
         cached = (made[0], made[1], tuple(made[2]), made[3])
         _remember(_counts, key, cached)
-    elif key in _counts:
-        _counts.move_to_end(key)
+    else:
+        _touch(_counts, key)
     found = dict.fromkeys(
         (f"{t.key}:{part}" for t in types for part in ("overdue", "due_today")), 0
     )
@@ -187,15 +195,19 @@ def items(
     ``my_day_of_type`` with its practice and ``pk__in=ids``), in no particular order: one
     statement compiled once per key (``billing_ops.compiled.CompiledRead``), run afresh."""
     key = (*_key(user, practice_id, today, [item_type]), "items")
+    # This call's user for the ORM path (SQLite): the kept read's build has the first's.
+    build = partial(_items_of, item_type, user, today, practice_id)
     read = _items.get(key)
     if read is None:
-
-        def build(wanted: list[int]) -> QuerySet[Any]:
-            queryset: QuerySet[Any] = _of_type(item_type, user, today, practice_id)
-            return queryset.filter(any_of("pk", wanted))
-
         read = CompiledRead(lambda: item_type.model, build, ([INT_MARK],))
         _remember(_items, key, read)
-    elif key in _items:
-        _items.move_to_end(key)
-    return read(list(ids))
+    else:
+        _touch(_items, key)
+    return read(list(ids), build=build)
+
+
+def _items_of(
+    item_type: ItemType, user: Any, today: dt.date, practice_id: int | None, wanted: list[int]
+) -> QuerySet[Any]:
+    queryset: QuerySet[Any] = _of_type(item_type, user, today, practice_id)
+    return queryset.filter(any_of("pk", wanted))
