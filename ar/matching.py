@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import connection
+from django.db import connections, router
 from django.db.models import F
 
 from ar.choices import ClaimPaymentState
@@ -122,7 +122,7 @@ def plan_payments(
     locked until the transaction ends, those the file does not post too (a voided twin,
     another payer's claim, a mismatch): a person saving one waits for the file's end.
     A database without row locks (SQLite) takes none, and no plan says it is locked."""
-    lock = lock and connection.features.has_select_for_update
+    lock = lock and connections[router.db_for_write(Claim)].features.has_select_for_update
     numbers = {c.patient_control_number for c in claims}
     by_number: dict[str, list[Claim]] = defaultdict(list)
     last_name_of: dict[int, str] = {}

@@ -75,6 +75,25 @@ def test_matching_unlocked_leaves_the_lock_to_posting(world, make_claim, payer):
     assert changed.total_adjusted == D("5.00") + plans[1].parsed.adjusted
 
 
+def test_a_database_without_row_locks_marks_no_plan_locked(world, make_claim, payer, monkeypatch):
+    # SQLite (make run) takes no FOR UPDATE: no plan may say its claim is held, so the
+    # posting reads the claims again under its own lock.
+    body, cents = generated(make_claim, 2)
+    text = era(body, f"{D(cents) / 100:.2f}", trace="READS-NOLOCK")
+    parsed = parse_835(text).claims
+    assert [
+        p.locked for p in matching.plan_payments(world.sunrise.pk, "1417776310", parsed, lock=True)
+    ] == [True, True]
+    monkeypatch.setattr(connection.features, "has_select_for_update", False)
+
+    with CaptureQueriesContext(connection) as queries:
+        plans = matching.plan_payments(world.sunrise.pk, "1417776310", parsed, lock=True)
+
+    assert [p.locked for p in plans] == [False, False]
+    assert all(p.claim is not None and not p.problem for p in plans)
+    assert not any("FOR UPDATE" in read for read in claim_reads(queries))
+
+
 def test_matching_builds_no_patient_or_payer_and_still_checks_them(world, make_claim, payer):
     make_claim("NM1", "Right", [("D1110", "100.00")])
     make_claim("NM2", "Right", [("D1110", "100.00")])
