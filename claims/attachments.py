@@ -122,8 +122,13 @@ def visible_attachments(user: Any, claim: Claim) -> QuerySet[Attachment]:
     """The claim's attachments the user may see: clinical kinds only with the permission."""
     queryset = claim.attachments.select_related("requested_by")
     if not can_see_clinical(user, claim):
-        queryset = queryset.exclude(kind__in=CLINICAL_ATTACHMENT_KINDS)
+        queryset = queryset.filter(non_clinical_attachments())
     return queryset
+
+
+def non_clinical_attachments() -> Q:
+    """The attachments a user without the clinical permission sees (page and API alike)."""
+    return ~Q(kind__in=CLINICAL_ATTACHMENT_KINDS)
 
 
 def visible_activities(user: Any, claim: Claim) -> QuerySet[ClaimActivity]:

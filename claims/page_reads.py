@@ -18,7 +18,6 @@ from typing import Any
 
 from django.db.models import Model, QuerySet
 
-from billing_ops.bulk import any_of
 from billing_ops.compiled import INT_MARK, CompiledRead
 from claims import attachments
 from claims.models import Attachment, Claim, ClaimActivity, ClaimLine, ScrubFinding
@@ -32,9 +31,8 @@ _BIGINT = range(-(2**63), 2**63)
 
 
 def _claim(claim_id: int, practice_ids: list[int]) -> QuerySet[Any]:
-    return Claim.objects.filter(any_of("practice_id", practice_ids), pk=claim_id).select_related(
-        *CLAIM_RELATED
-    )
+    scoped = Claim.objects.in_practices(practice_ids, as_array=True)
+    return scoped.filter(pk=claim_id).select_related(*CLAIM_RELATED)
 
 
 def _lines(claim_id: int) -> QuerySet[Any]:
@@ -59,7 +57,7 @@ def _attachments(clinical: bool) -> Callable[[int], QuerySet[Any]]:
     def build(claim_id: int) -> QuerySet[Any]:
         queryset = Attachment.objects.filter(claim_id=claim_id).select_related("requested_by")
         if not clinical:
-            queryset = queryset.exclude(kind__in=attachments.CLINICAL_ATTACHMENT_KINDS)
+            queryset = queryset.filter(attachments.non_clinical_attachments())
         return queryset
 
     return build
