@@ -46,12 +46,10 @@ class _Statement:
         self.ok = False
         self.sql = sql
         self.params = list(params)
-        self.slots: list[list[int]] = []
-        for mark in marks:
-            where = [i for i, p in enumerate(self.params) if _same(p, mark)]
-            if not where:
-                return
-            self.slots.append(where)
+        slots = _slots(self.params, marks)
+        if slots is None:
+            return
+        self.slots = slots
         if compiler.has_extra_select or compiler.annotation_col_map:
             return
         klass_info = compiler.klass_info
@@ -74,15 +72,9 @@ class _Statement:
         self.ok = True
 
     def run(self, alias: str, values: Sequence[Any]) -> list[Any]:
-        params = list(self.params)
-        for where, value in zip(self.slots, values, strict=True):
-            for i in where:
-                params[i] = value
-        with connections[alias].cursor() as cursor:
-            cursor.execute(self.sql, params)
-            rows: Any = cursor.fetchall()
+        rows = _fetch(alias, self.sql, self.params, self.slots, values)
         if self.converters:
-            rows = self._converted(rows, connections[alias])
+            rows = _converted(rows, list(self.converters.items()), connections[alias])
         objects = []
         for row in rows:
             obj = self.from_db(alias, self.init_list, row[self.start : self.end])
@@ -90,20 +82,6 @@ class _Statement:
                 populator.populate(row, obj)
             objects.append(obj)
         return objects
-
-    def _converted(self, rows: Any, connection: Any) -> list[list[Any]]:
-        """``SQLCompiler.apply_converters`` with this call's connection (the compiler's is
-        the one of the thread that compiled the statement)."""
-        converters = list(self.converters.items())
-        converted = []
-        for row in map(list, rows):
-            for pos, (convs, expression) in converters:
-                value = row[pos]
-                for converter in convs:
-                    value = converter(value, expression, connection)
-                row[pos] = value
-            converted.append(row)
-        return converted
 
 
 class _ValuesStatement:
@@ -126,26 +104,37 @@ class _ValuesStatement:
         self.ok = True
 
     def run(self, alias: str, values: Sequence[Any]) -> list[tuple[Any, ...]]:
-        params = list(self.params)
-        for where, value in zip(self.slots or [], values, strict=True):
-            for i in where:
-                params[i] = value
-        connection = connections[alias]
-        with connection.cursor() as cursor:
-            cursor.execute(self.sql, params)
-            rows: Any = cursor.fetchall()
-        if not self.converters:
-            return [tuple(row[: self.width]) for row in rows]
-        converted = []
-        for raw in rows:
-            row = list(raw[: self.width])
-            for pos, (convs, expression) in self.converters:
-                value = row[pos]
-                for converter in convs:
-                    value = converter(value, expression, connection)
-                row[pos] = value
-            converted.append(tuple(row))
-        return converted
+        fetched = _fetch(alias, self.sql, self.params, self.slots, values)
+        rows = [row[: self.width] for row in fetched]
+        if self.converters:
+            rows = _converted(rows, self.converters, connections[alias])
+        return [tuple(row) for row in rows]
+
+
+def _fetch(alias: str, sql: str, params: list[Any], slots: Any, values: Sequence[Any]) -> list[Any]:
+    """The statement's rows, run with ``values`` in their marks' places."""
+    params = list(params)
+    for where, value in zip(slots, values, strict=True):
+        for i in where:
+            params[i] = value
+    with connections[alias].cursor() as cursor:
+        cursor.execute(sql, params)
+        rows: list[Any] = cursor.fetchall()
+    return rows
+
+
+def _converted(rows: Any, converters: list[Any], connection: Any) -> list[list[Any]]:
+    """``SQLCompiler.apply_converters`` with this call's connection (the compiler's is the
+    one of the thread that compiled the statement)."""
+    converted = []
+    for row in map(list, rows):
+        for pos, (convs, expression) in converters:
+            value = row[pos]
+            for converter in convs:
+                value = converter(value, expression, connection)
+            row[pos] = value
+        converted.append(row)
+    return converted
 
 
 def _slots(params: list[Any], marks: Sequence[Any]) -> list[list[int]] | None:
@@ -159,12 +148,14 @@ def _slots(params: list[Any], marks: Sequence[Any]) -> list[list[int]] | None:
     return slots
 
 
-class CompiledValues:
-    """``build(*values)``'s rows (``build`` returns a ``values_list`` queryset of plain
-    columns), as tuples, from its statement compiled once per database alias with
-    ``build(*marks)`` and the columns' converters applied as the ORM applies them; the ORM
-    when the statement is not of that shape (a mark the backend does not pass as given:
-    ``any_of`` off PostgreSQL) or ``plain=True`` (the reference path for tests)."""
+class _Compiled[R]:
+    """What ``CompiledValues`` and ``CompiledRead`` share: ``build(*values)``'s rows from
+    its statement compiled once per database alias with ``build(*marks)``, and the ORM when
+    the statement is not of the expected shape (or ``plain=True``, the reference path for
+    tests). A caller whose ``build`` closes over per-call facts (the user of a request)
+    passes this call's own as ``build=``: the ORM path then runs with them."""
+
+    _statement: Callable[[QuerySet[Any], Sequence[Any], str], Any]
 
     def __init__(
         self,
@@ -175,65 +166,52 @@ class CompiledValues:
         self.model = model
         self.build = build
         self.marks = tuple(marks)
-        self._statements: dict[tuple[type[Model], str], _ValuesStatement] = {}
+        self._statements: dict[tuple[type[Model], str], Any] = {}
 
-    def __call__(self, *values: Any, plain: bool = False) -> list[tuple[Any, ...]]:
-        if plain:
-            return [tuple(row) for row in self.build(*values)]
-        model = self.model()
-        alias = router.db_for_read(model)
-        key = (model, alias)
-        statement = self._statements.get(key)
-        if statement is None:
-            queryset = self.build(*self.marks)
-            statement = self._statements[key] = _ValuesStatement(queryset, self.marks, alias)
-        if not statement.ok:
-            return [tuple(row) for row in self.build(*values)]
-        return statement.run(alias, values)
-
-    def clear(self) -> None:
-        """Forget the compiled statements (a test that changes how they compile)."""
-        self._statements.clear()
-
-
-class CompiledRead:
-    """``build(*values)``'s model instances (``model()`` is its model), from its statement
-    compiled once per database alias with ``build(*marks)``; ``build(*values)`` through
-    the ORM when the statement is not of that shape (or ``plain=True``, the reference
-    path for tests). A caller whose ``build`` closes over per-call facts (the user of a
-    request) passes this call's own as ``build=``: the fallback then runs with them."""
-
-    def __init__(
-        self,
-        model: Callable[[], type[Model]],
-        build: Callable[..., QuerySet[Any]],
-        marks: Sequence[Any],
-    ) -> None:
-        self.model = model
-        self.build = build
-        self.marks = tuple(marks)
-        self._statements: dict[tuple[type[Model], str], _Statement] = {}
+    def _rows(self, queryset: QuerySet[Any]) -> list[R]:
+        raise NotImplementedError
 
     def __call__(
         self,
         *values: Any,
         plain: bool = False,
         build: Callable[..., QuerySet[Any]] | None = None,
-    ) -> list[Any]:
+    ) -> list[R]:
         fallback = build or self.build
         if plain:
-            return list(fallback(*values))
+            return self._rows(fallback(*values))
         model = self.model()
         alias = router.db_for_read(model)
         key = (model, alias)
         statement = self._statements.get(key)
         if statement is None:
             queryset = self.build(*self.marks)
-            statement = self._statements[key] = _Statement(queryset, self.marks, alias)
+            statement = self._statements[key] = self._statement(queryset, self.marks, alias)
         if not statement.ok:
-            return list(fallback(*values))
-        return statement.run(alias, values)
+            return self._rows(fallback(*values))
+        rows: list[R] = statement.run(alias, values)
+        return rows
 
     def clear(self) -> None:
         """Forget the compiled statements (a test that changes how they compile)."""
         self._statements.clear()
+
+
+class CompiledValues(_Compiled[tuple[Any, ...]]):
+    """``build(*values)``'s rows (``build`` returns a ``values_list`` queryset of plain
+    columns), as tuples, with the columns' converters applied as the ORM applies them; the
+    ORM when a mark is not passed as given (``any_of`` off PostgreSQL)."""
+
+    _statement = _ValuesStatement
+
+    def _rows(self, queryset: QuerySet[Any]) -> list[tuple[Any, ...]]:
+        return [tuple(row) for row in queryset]
+
+
+class CompiledRead(_Compiled[Any]):
+    """``build(*values)``'s model instances (``model()`` is its model)."""
+
+    _statement = _Statement
+
+    def _rows(self, queryset: QuerySet[Any]) -> list[Any]:
+        return list(queryset)
