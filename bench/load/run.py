@@ -215,6 +215,8 @@ def main() -> None:
         return
     if not args.database_url or not args.database_url.startswith(("postgres", "postgresql")):
         sys.exit("pass --database-url postgresql://... (a bench database)")
+    if not (VENV_BIN / "locust").exists():
+        sys.exit("locust is not installed here: .venv/bin/pip install -e '.[bench]'")
     work = Path(tempfile.mkdtemp(prefix="billing-ops-load-"))
     out = Path(args.out) if args.out else work
     out.mkdir(parents=True, exist_ok=True)
