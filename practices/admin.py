@@ -85,13 +85,18 @@ if admin.site.is_registered(User):
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
-    """Django's user admin, re-deriving access after every save, as ``user_set_active`` does:
-    clearing "Active" (or "Superuser status") takes the user's practice permissions, and with
-    the last of them their API tokens, in the same request, not at the next sync."""
+    """Django's user admin, re-deriving access when a save changes "Active" or "Superuser
+    status", as ``user_set_active`` does: clearing "Active" takes the user's practice
+    permissions, and with the last of them their API tokens, in the same request, not at
+    the next sync. Other edits (a name, an e-mail) re-derive nothing: a superuser holds no
+    practice permissions, and a sync would take their tokens."""
+
+    ACCESS_FIELDS = frozenset({"is_active", "is_superuser"})
 
     def save_model(self, request, obj, form, change) -> None:  # noqa: ANN001
         super().save_model(request, obj, form, change)
-        sync_user_access(obj)
+        if not change or self.ACCESS_FIELDS & set(form.changed_data):
+            sync_user_access(obj)
 
 
 @admin.register(models.Engagement)

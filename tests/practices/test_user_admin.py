@@ -76,3 +76,21 @@ def test_saving_without_a_change_keeps_access_and_reactivating_restores_it(world
     assert _grants(fran) == before
     fran.refresh_from_db()
     assert has_perm(fran, perms.VIEW_PRACTICE, world.sunrise.pk)
+
+
+def test_editing_a_superusers_name_keeps_their_tokens(world, root, django_user_model):
+    # A superuser holds no practice permissions: a sync on every save would revoke the
+    # tokens of an administrator whose name was corrected.
+    admin = django_user_model.objects.create_superuser("ops", "ops@example.com", "x")
+    record, _plain = tokens.service_token_issue(user=admin)
+
+    response = root.post(
+        f"/admin/auth/user/{admin.pk}/change/", _change_form(admin, first_name="Olive")
+    )
+
+    assert response.status_code == 302, response.content[:2000]
+    admin.refresh_from_db()
+    assert admin.first_name == "Olive"
+    record.refresh_from_db()
+    assert record.revoked_at is None
+    assert tokens.live_tokens(admin).exists()
