@@ -103,7 +103,9 @@ class _Line(SimpleNamespace):
         return ClaimLine.all_teeth.fget(self)  # type: ignore[attr-defined]
 
 
-_CLAIM_FACTS = (
+# The claim's own facts the comparison reads, read back (``_CLAIM_FACTS``) or held
+# (``HeldFacts``).
+_COMPARED = (
     "pk",
     "version",
     "pms_claim_number",
@@ -114,10 +116,8 @@ _CLAIM_FACTS = (
     "service_date_to",
     "diagnosis_codes",
     "other_payer_paid",
-    "provider_id",
-    "coverage_id",
-    "patient_id",
 )
+_CLAIM_FACTS = (*_COMPARED, "provider_id", "coverage_id", "patient_id")
 _LINE_FACTS = (
     "claim_id",
     "procedure_code",
@@ -212,22 +212,7 @@ class HeldFacts:
     10,000 claims of a large file do not keep ~200,000 containers for every collection
     of the import to walk again."""
 
-    __slots__ = (
-        "pk",
-        "version",
-        "pms_claim_number",
-        "payer_id",
-        "status",
-        "total_billed",
-        "service_date_from",
-        "service_date_to",
-        "diagnosis_codes",
-        "other_payer_paid",
-        "provider",
-        "coverage",
-        "patient",
-        "line_keys",
-    )
+    __slots__ = (*_COMPARED, "provider", "coverage", "patient", "line_keys")
 
     pk: int
     version: int
