@@ -148,6 +148,9 @@ def _all_open(claims: QuerySet[Claim], user: Any, today: dt.date) -> QuerySet[Cl
     return claims
 
 
+# Payer AR, rejections and all open narrow by fixed conditions, so their unfiltered pages
+# are read by kept statements (``Queue.compiled_pages``); unassigned reads the practices'
+# holders first, so its pages stay the ORM's.
 CLAIM_QUEUES = [
     Queue(
         "payer-ar",
@@ -159,6 +162,7 @@ CLAIM_QUEUES = [
         SORTS,
         "claims/queue_table.html",
         10,
+        compiled_pages=True,
     ),
     Queue(
         "rejections",
@@ -170,6 +174,7 @@ CLAIM_QUEUES = [
         SORTS,
         "claims/queue_table.html",
         20,
+        compiled_pages=True,
     ),
     Queue(
         "unassigned",
@@ -192,6 +197,7 @@ CLAIM_QUEUES = [
         SORTS,
         "claims/queue_table.html",
         40,
+        compiled_pages=True,
     ),
 ]
 

@@ -91,6 +91,10 @@ class Queue:
     )
     table_template: str = "work/item_table.html"
     order: int = 100
+    # Whether ``select`` narrows its queryset by fixed conditions only (no read of the
+    # database, as the holders of a practice): its unfiltered pages are then read by
+    # statements kept per user, practice, day, grants and page shape (``work.queue_reads``).
+    compiled_pages: bool = False
 
 
 class Registry:

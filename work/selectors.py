@@ -11,7 +11,7 @@ import datetime as dt
 import json
 from collections import defaultdict
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import EmptyResultSet
@@ -21,6 +21,7 @@ from django.db.models import BooleanField, Count, F, Field, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from work import queue_reads
 from work.registry import ItemType, Queue, registry
 
 if TYPE_CHECKING:
@@ -279,9 +280,18 @@ def capped_statement(
     return alias, "SELECT " + ", ".join(parts), params, names
 
 
-def capped_count(queryset: QuerySet[Any], cap: int | None = None) -> int:
-    """The queryset's row count up to ``cap + 1`` (one query)."""
-    return capped_counts({"n": queryset}, cap)["n"]
+def capped_count(
+    queryset: QuerySet[Any], cap: int | None = None, *, shape: tuple[Any, ...] | None = None
+) -> int:
+    """The queryset's row count up to ``cap + 1`` (one query). ``shape``: the queryset's key
+    in ``work.queue_reads`` (an unfiltered queue page's rows), whose statement is kept."""
+    cap = COUNT_CAP if cap is None else cap
+    if shape is None:
+        return capped_counts({"n": queryset}, cap)["n"]
+    statement = queue_reads.count_statement(
+        (*shape, cap), partial(capped_statement, {"n": queryset}, cap)
+    )
+    return run_capped(statement, {"n": 0})["n"]
 
 
 def count_label(
@@ -327,15 +337,12 @@ def _cursor_value(model: Any, field: str | None, raw: str) -> Any:
 NULL_CURSOR = ""
 
 
-def keyset_page(
-    queue: Queue, queryset: QuerySet[Any], sort: str, cursor: str | None, size: int
-) -> Page:
-    """One page after ``cursor`` in the order of ``sort`` (ties broken by id). Rows whose sort
-    value is empty (an undated claim sorted by age) come last, each exactly once."""
-    sort = sort if sort in queue.sorts else "priority"
-    field, descending, _label = queue.sorts[sort]
-    model = queryset.model
-    nullable = bool(getattr(model._meta.get_field(field), "null", False))
+def _after_cursor(
+    model: Any, field: str, nullable: bool, cursor: str | None
+) -> tuple[str, tuple[Any, ...]]:
+    """Where a page starts: ("top", ()), ("after", (value, id)) past a row with a sort
+    value, or ("empty", (id,)) among the rows without one; a cursor that does not parse
+    starts at the top."""
     decoded = _decode(cursor) if cursor else None
     if decoded is not None and len(decoded) == 2:
         try:
@@ -344,26 +351,47 @@ def keyset_page(
         except ValueError:
             value = pk = None
         if value is not None:
-            # A row-value comparison, so PostgreSQL starts the index scan at the cursor (an
-            # OR of two conditions walked the index from the top: 17 ms vs 0.4 ms at row
-            # 17,000 of 100,000). Column names come from the queue's sorts only.
-            table = connection.ops.quote_name(model._meta.db_table)
-            column = connection.ops.quote_name(model._meta.get_field(field).column)
-            op = "<" if descending else ">"
-            after = RawSQL(
-                f"({table}.{column}, {table}.id) {op} (%s, %s)",
-                (value, pk),
-                output_field=BooleanField(),
-            )
-            # The empty values follow every other (NULLS LAST), so they are still to come.
-            queryset = queryset.filter(
-                Q(after) | Q(**{f"{field}__isnull": True}) if nullable else after
-            )
-        elif pk is not None and nullable and decoded[0] == NULL_CURSOR:
-            # Inside the empty values: by id alone.
-            queryset = queryset.filter(
-                **{f"{field}__isnull": True, "pk__lt" if descending else "pk__gt": pk}
-            )
+            return "after", (value, pk)
+        if pk is not None and nullable and decoded[0] == NULL_CURSOR:
+            return "empty", (pk,)
+    return "top", ()
+
+
+def _page_query(
+    queryset: QuerySet[Any],
+    field: str,
+    descending: bool,
+    nullable: bool,
+    branch: str,
+    size: int,
+    *values: Any,
+) -> QuerySet[Any]:
+    """``queryset`` past the cursor's ``values`` (``branch``), in the sort's order, one row
+    more than ``size``."""
+    model = queryset.model
+    if branch == "after":
+        value, pk = values
+        # A row-value comparison, so PostgreSQL starts the index scan at the cursor (an
+        # OR of two conditions walked the index from the top: 17 ms vs 0.4 ms at row
+        # 17,000 of 100,000). Column names come from the queue's sorts only.
+        table = connection.ops.quote_name(model._meta.db_table)
+        column = connection.ops.quote_name(model._meta.get_field(field).column)
+        op = "<" if descending else ">"
+        after = RawSQL(
+            f"({table}.{column}, {table}.id) {op} (%s, %s)",
+            (value, pk),
+            output_field=BooleanField(),
+        )
+        # The empty values follow every other (NULLS LAST), so they are still to come.
+        queryset = queryset.filter(
+            Q(after) | Q(**{f"{field}__isnull": True}) if nullable else after
+        )
+    elif branch == "empty":
+        # Inside the empty values: by id alone.
+        (pk,) = values
+        queryset = queryset.filter(
+            **{f"{field}__isnull": True, "pk__lt" if descending else "pk__gt": pk}
+        )
     if nullable:
         column_order = (
             F(field).desc(nulls_last=True) if descending else F(field).asc(nulls_last=True)
@@ -371,7 +399,37 @@ def keyset_page(
         order: list[Any] = [column_order, "-pk" if descending else "pk"]
     else:
         order = [f"-{field}", "-pk"] if descending else [field, "pk"]
-    items = list(queryset.order_by(*order)[: size + 1])
+    return queryset.order_by(*order)[: size + 1]
+
+
+def keyset_page(
+    queue: Queue,
+    queryset: QuerySet[Any],
+    sort: str,
+    cursor: str | None,
+    size: int,
+    *,
+    shape: tuple[Any, ...] | None = None,
+) -> Page:
+    """One page after ``cursor`` in the order of ``sort`` (ties broken by id). Rows whose sort
+    value is empty (an undated claim sorted by age) come last, each exactly once.
+
+    ``shape``: ``queryset``'s key in ``work.queue_reads`` (an unfiltered page of a queue
+    that allows it): the page is read by the statement kept for that shape, sort, size and
+    cursor branch, run with this cursor's values; None: through the ORM (the reference
+    path ``tests/work/test_queue_reads.py`` compares it with)."""
+    sort = sort if sort in queue.sorts else "priority"
+    field, descending, _label = queue.sorts[sort]
+    model = queryset.model
+    nullable = bool(getattr(model._meta.get_field(field), "null", False))
+    branch, values = _after_cursor(model, field, nullable, cursor)
+    build = partial(_page_query, queryset, field, descending, nullable, branch, size)
+    marks = queue_reads.marks_for(branch, values) if shape is not None else None
+    if shape is None or marks is None:
+        items = list(build(*values))
+    else:
+        key = (*shape, sort, size, branch, tuple(type(mark) for mark in marks))
+        items = queue_reads.page_rows(key, model, build, marks, values)
     item_type = registry.type(queue.item_type)
     next_cursor = None
     if len(items) > size:

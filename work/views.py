@@ -22,7 +22,7 @@ from billing_ops.compiled import DATE_MARK, INT_MARK, CompiledRead
 from billing_ops.pages import scoped_page
 from practices import phi_log
 from practices.models import Assignment
-from work import selectors, services
+from work import queue_reads, selectors, services
 from work.choices import NotificationKind
 from work.models import Notification, next_action_choices
 from work.registry import Queue, registry
@@ -250,18 +250,24 @@ def queue(request: HttpRequest, slug: str) -> HttpResponse:
             filters = current.filterset(request.GET or None, queryset=items, user=request.user)
             if filters.is_bound and filters.is_valid():
                 items = filters.qs
+        # An unfiltered page's reads are kept per shape (work.queue_reads); None: the ORM.
+        shape = queue_reads.shape(
+            current, request.user, practice.pk, today, is_filtered=queue_reads.filtered(filters)
+        )
         owners = _owners(practice.pk, {item_type.permission})
         _offer_owners(filters, owners)
         _listed_choices(filters)
         _style(filters)
         use_fast_widgets(filters.form if filters is not None else None)
         sort = request.GET.get("sort", "priority")
-        page = selectors.keyset_page(current, items, sort, request.GET.get("after"), PAGE_SIZE)
+        page = selectors.keyset_page(
+            current, items, sort, request.GET.get("after"), PAGE_SIZE, shape=shape
+        )
         context.update(
             queue=current,
             page=page,
             counts=None,
-            total=selectors.capped_count(items),
+            total=selectors.capped_count(items, shape=shape),
             filters=filters,
             table_template=current.table_template,
             sorts={key: label for key, (_f, _d, label) in current.sorts.items()},
