@@ -38,6 +38,7 @@ from claims.api.inputs import (
 )
 from claims.api.pagination import ActivityPagination, ClaimCursorPagination
 from claims.api.responses import BAD_REQUEST, CONFLICT, NOT_FOUND
+from claims.api.rows import LIST_COLUMNS
 from claims.api.serializers import ActivitySerializer, ClaimDetailSerializer, ClaimListSerializer
 from claims.models import Claim
 from practices import permissions as perms
@@ -84,7 +85,10 @@ class ClaimViewSet(
             queryset = queryset.select_related("practice", "provider").prefetch_related(
                 "lines", "findings"
             )
-        elif self.action != "list":
+        elif self.action == "list":
+            # Only the columns the rows read (claims.api.rows), not the whole of four tables.
+            queryset = queryset.only(*LIST_COLUMNS)
+        else:
             # Services read claim.practice; the response is read afresh afterwards.
             queryset = queryset.select_related("practice")
         return queryset

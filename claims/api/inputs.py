@@ -15,7 +15,7 @@ from rest_framework import serializers
 
 from billing_ops.access import has_perm
 from claims.api.fields import ClaimStatusField, ClaimWorkerField, WorkableRelatedField
-from claims.api.serializers import display_name
+from claims.api.rows import display_name
 from claims.choices import FollowUpChannel, NextAction
 from practices import permissions as perms
 from practices.models import Coverage, Patient, Practice, Provider

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
+from django.db.models import Manager
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -13,14 +14,10 @@ from claims import attachments as claim_attachments
 from claims import priority
 from claims.api.attachments import AttachmentSerializer
 from claims.api.fields import ClaimStatusField
+from claims.api.rows import claim_list_rows, display_name
 from claims.choices import TRANSITIONS
 from claims.models import Claim, ClaimActivity, ClaimLine, ScrubFinding
 from claims.payments import POSTED_STATUSES
-
-
-def display_name(user: Any) -> str | None:
-    """A user's full name, else their username; ``None`` for no user."""
-    return (user.get_full_name() or user.get_username()) if user is not None else None
 
 
 class ClaimLineSerializer(serializers.ModelSerializer):
@@ -76,6 +73,18 @@ class ActivitySerializer(serializers.ModelSerializer):
         return display_name(activity.actor)
 
 
+class ClaimRowsSerializer(serializers.ListSerializer):
+    """``ClaimListSerializer(many=True)``: the rows built directly (``claims.api.rows``),
+    the same dicts as the child's ``to_representation`` of each claim. The OpenAPI schema
+    is the child's, as for any list serializer."""
+
+    def to_representation(self, data: Any) -> list[dict[str, Any]]:
+        if type(self.child) is not ClaimListSerializer:
+            return super().to_representation(data)  # a subclass's rows differ
+        claims = data.all() if isinstance(data, Manager) else data
+        return claim_list_rows(claims)
+
+
 class ClaimListSerializer(serializers.ModelSerializer):
     """One queue row; related names come from joined rows (no query per row)."""
 
@@ -114,6 +123,7 @@ class ClaimListSerializer(serializers.ModelSerializer):
             "version",
         ]
         read_only_fields = fields
+        list_serializer_class = ClaimRowsSerializer
 
     def get_patient_name(self, claim: Claim) -> str:
         return str(claim.patient)
