@@ -1,4 +1,4 @@
-"""Template context: the current practice and the switcher's choices."""
+"""Template context: the current practice, the switcher's choices and the main navigation."""
 
 from typing import Any
 
@@ -6,6 +6,7 @@ from django.http import HttpRequest
 
 from billing_ops.access import request_access
 from practices import permissions as perms
+from practices.nav import nav_html
 
 
 def current_practice_context(request: HttpRequest) -> dict[str, Any]:
@@ -13,7 +14,7 @@ def current_practice_context(request: HttpRequest) -> dict[str, Any]:
         return {}
     access = request_access(request)
     practice = access.practice
-    return {
+    flags = {
         "can_work_claims": practice is not None and access.has(perms.WORK_CLAIMS),
         "current_practice": practice,
         "visible_practices": access.practices,
@@ -31,3 +32,11 @@ def current_practice_context(request: HttpRequest) -> dict[str, Any]:
         # The KPI dashboard (reports): managers and vendor leads.
         "can_view_kpis": practice is not None and access.has(perms.VIEW_KPIS),
     }
+    # "People": managers, and vendor leads for their own staff.
+    flags["can_see_people"] = flags["can_manage_access"] or bool(
+        getattr(getattr(request.user, "vendor_staff", None), "is_lead", False)
+    )
+    match = getattr(request, "resolver_match", None)
+    url_name = match.url_name if match is not None else None
+    slug = match.kwargs.get("slug") if match is not None else None
+    return {**flags, "nav": nav_html(flags, url_name, slug)}

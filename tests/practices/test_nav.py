@@ -1,0 +1,73 @@
+"""The main navigation built from ``practices.nav.ENTRIES`` gives the links the template
+gave before it (issue 10): ``old_nav.html`` is ``base.html``'s ``{% block nav %}`` as it was,
+rendered for every entry's flag alone, every flag at once and none, on every page where an
+entry is current; the same ``<li>`` elements come out, in the same order."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from django.template import Context, Template
+from django.urls import reverse
+
+from practices.nav import ENTRIES, FLAGS, nav_html
+
+# base.html's nav block before the table (git show 4328cf3:templates/base.html).
+OLD_NAV = (Path(__file__).parent / "old_nav.html").read_text()
+
+# ``base.html`` read "People" as ``can_manage_access or user.vendor_staff.is_lead``.
+PEOPLE = "can_see_people"
+
+
+def _old(flags: dict[str, bool], url_name: str, slug: str) -> list[str]:
+    lead = bool(flags.get(PEOPLE))
+    context = {
+        **flags,
+        "user": SimpleNamespace(vendor_staff=SimpleNamespace(is_lead=lead)),
+        "request": SimpleNamespace(
+            resolver_match=SimpleNamespace(url_name=url_name, kwargs={"slug": slug})
+        ),
+    }
+    return _items(Template(OLD_NAV).render(Context(context)))
+
+
+def _items(html: str) -> list[str]:
+    return [m.strip() for m in re.findall(r"<li.*?</li>", html, flags=re.S)]
+
+
+def _pages() -> list[tuple[str, str]]:
+    pages = {("queue", "my-day"), ("queue", "payer-ar"), ("claim-detail", ""), ("", "")}
+    for entry in ENTRIES:
+        for current in entry.current:
+            pages.add(current if isinstance(current, tuple) else (current, ""))
+    return sorted(pages)
+
+
+def _flag_sets() -> list[dict[str, bool]]:
+    sets = [dict.fromkeys(FLAGS, False), dict.fromkeys(FLAGS, True)]
+    sets += [{**dict.fromkeys(FLAGS, False), flag: True} for flag in sorted(FLAGS)]
+    return sets
+
+
+@pytest.mark.parametrize(("url_name", "slug"), _pages())
+def test_the_table_writes_what_the_template_wrote(url_name, slug):
+    for flags in _flag_sets():
+        # The old template read "People" from two facts; the context processor gives the
+        # table their "or" (PEOPLE alone stands for a vendor lead here).
+        table = {**flags, PEOPLE: flags["can_manage_access"] or flags[PEOPLE]}
+        assert _items(nav_html(table, url_name, slug)) == _old(flags, url_name, slug), flags
+
+
+def test_every_entry_links_its_page_and_only_its_flag_shows_it():
+    everything = nav_html(dict.fromkeys(FLAGS, True), None, None)
+    for entry in ENTRIES:
+        href = entry.href or reverse(entry.url_name, args=entry.args)
+        assert f'href="{href}"' in everything
+    nothing = _items(nav_html(dict.fromkeys(FLAGS, False), None, None))
+    assert nothing == [
+        '<li class="nav-item"><a class="nav-link" href="/patients/">Patients</a></li>',
+        '<li class="nav-item"><a class="nav-link" href="/notifications/">Notifications</a></li>',
+    ]
