@@ -259,3 +259,19 @@ def test_gunicorn_refuses_unknown_hosts(gunicorn: int) -> None:
         assert conn.getresponse().status == 400
     finally:
         conn.close()
+
+
+def test_the_wsgi_application_settles_its_loaded_objects(tmp_path: Path) -> None:
+    """``billing_ops.wsgi`` (what gunicorn loads) imports every view module and freezes what
+    is alive then out of the collector's generations (``billing_ops.startup``): nothing a
+    request creates is frozen, and nothing needs the database (port 5: nothing listens)."""
+    env = production_env(tmp_path, DATABASE_URL="postgresql://x@127.0.0.1:5/x")
+    probe = (
+        "import gc, sys, billing_ops.wsgi as w; "
+        "print(gc.get_freeze_count(), 'claims.views' in sys.modules, callable(w.application))"
+    )
+    result = run([PYTHON, "-c", probe], env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    frozen, views, app = result.stdout.split()
+    assert int(frozen) > 50_000
+    assert (views, app) == ("True", "True")
