@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 from typing import Any
 
 from django import forms
@@ -12,7 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms.models import ModelChoiceIterator
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
@@ -176,8 +177,31 @@ def needs_you(request: HttpRequest, practice: Any, today: Any) -> dict[str, Any]
 
 
 def _visible_queues(request: HttpRequest) -> list[Queue]:
+    """The queues whose item type the user works at the current practice (one ``has`` per
+    permission, not per queue: most queues share one)."""
     access = request_access(request)
-    return [q for q in registry.queues() if access.has(registry.type(q.item_type).permission)]
+    held: dict[str, bool] = {}
+    shown = []
+    for q in registry.queues():
+        permission = registry.type(q.item_type).permission
+        if permission not in held:
+            held[permission] = access.has(permission)
+        if held[permission]:
+            shown.append(q)
+    return shown
+
+
+@lru_cache(maxsize=64)
+def _queue_hrefs(prefix: str) -> dict[str, str]:
+    """Every page's link (My day and each queue) under this URL prefix (the cache's key):
+    the page's tabs, reversed once per process instead of once per tab and page."""
+    return {slug: reverse("queue", args=[slug]) for slug in sorted(queue_slugs())}
+
+
+def _queue_links(queues: list[Queue]) -> list[tuple[Queue, str]]:
+    """The tabs of the queue pages: each visible queue and its link."""
+    hrefs = _queue_hrefs(get_script_prefix())
+    return [(q, hrefs.get(q.slug) or reverse("queue", args=[q.slug])) for q in queues]
 
 
 def _next_actions(type_keys: list[str]) -> list[tuple[str, str]]:
@@ -197,7 +221,11 @@ def queue(request: HttpRequest, slug: str) -> HttpResponse:
     access = request_access(request)
     today = timezone.localdate()
     queues = _visible_queues(request)
-    context: dict[str, Any] = {"queues": queues, "today": today}
+    context: dict[str, Any] = {
+        "queues": queues,
+        "queue_links": _queue_links(queues),
+        "today": today,
+    }
     if slug == MY_DAY:
         practice = _may_work_here(request)
         # "All my practices": one list over every practice the user works (vendor leads).
