@@ -27,7 +27,7 @@ from rest_framework.response import Response
 from claims import attachments as claim_attachments
 from claims import services
 from claims.api.attachments import ClaimAttachmentActions
-from claims.api.filters import ClaimFilter
+from claims.api.filters import ClaimFilter, queue_only
 from claims.api.inputs import (
     ClaimCreateSerializer,
     ClaimUpdateSerializer,
@@ -41,6 +41,7 @@ from claims.api.responses import BAD_REQUEST, CONFLICT, NOT_FOUND
 from claims.api.rows import LIST_COLUMNS
 from claims.api.serializers import ActivitySerializer, ClaimDetailSerializer, ClaimListSerializer
 from claims.models import Claim
+from claims.queues import claims_in_queue
 from practices import permissions as perms
 from practices.models import Practice
 from practices.phi_log import PhiReadViewSetMixin
@@ -100,6 +101,9 @@ class ClaimViewSet(
         # Query-string filters narrow the list; one claim is found by its id alone.
         if self.action != "list":
             return queryset
+        slug = queue_only(self.request.query_params)
+        if slug is not None:
+            return claims_in_queue(slug, self.request.user, queryset)
         return super().filter_queryset(queryset)
 
     def handle_exception(self, exc: Exception) -> Response:
