@@ -50,11 +50,14 @@ VALUE_MARKS: dict[type, Any] = {
 _pages: OrderedDict[tuple[Any, ...], CompiledRead] = OrderedDict()
 # shape -> capped_statement's (alias, sql, params, names)
 _counts: OrderedDict[tuple[Any, ...], tuple[Any, ...]] = OrderedDict()
+# filter panel key + field name -> the read of the field's choices
+_choices: OrderedDict[tuple[Any, ...], CompiledRead] = OrderedDict()
 
 
 def clear_cache() -> None:
     _pages.clear()
     _counts.clear()
+    _choices.clear()
 
 
 def _remember(cache: OrderedDict[Any, Any], key: Any, value: Any) -> None:
@@ -132,3 +135,25 @@ def count_statement(
     else:
         _touch(_counts, key)
     return statement
+
+
+def choices_key(filters: Any, user: Any, today: dt.date) -> tuple[Any, ...] | None:
+    """The key of a filterset's model choices when its class says they depend only on
+    where the user holds one permission (``choices_permission``), else None."""
+    permission = getattr(filters, "choices_permission", None)
+    if filters is None or not permission:
+        return None
+    held = tuple(sorted(grants_for(user).practice_ids(permission)))
+    return (type(filters), getattr(user, "pk", None), today, permission, held)
+
+
+def choice_rows(key: tuple[Any, ...], queryset: QuerySet[Any]) -> list[Any]:
+    """``queryset``'s rows by the statement kept under ``key`` (read afresh every call)."""
+    read = _choices.get(key)
+    if read is None:
+        model = queryset.model
+        read = CompiledRead(lambda: model, lambda: queryset, ())
+        _remember(_choices, key, read)
+    else:
+        _touch(_choices, key)
+    return read(build=lambda: queryset)

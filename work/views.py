@@ -97,16 +97,25 @@ def _offer_owners(filters: Any, owners: list[Any]) -> None:
         filters.form.fields["owner"].widget.choices = choices
 
 
-def _listed_choices(filters: Any) -> None:
+def _listed_choices(filters: Any, user: Any = None, today: dt.date | None = None) -> None:
     """The filter panel's model choices (practice, payer, ...) read with one plain query
     each: a model choice field iterates its queryset with ``.iterator()``, on PostgreSQL a
     server-side cursor (DECLARE, FETCH, CLOSE) for a list of a few rows. The options are
-    the ones the field's own iterator gives (empty, null, then each row), in its order."""
+    the ones the field's own iterator gives (empty, null, then each row), in its order.
+    With ``user`` and ``today``, a filterset whose choices depend only on the user's
+    practices (``choices_permission``) has them read by statements kept per user, day
+    and those practices (``work.queue_reads``; every call reads the rows afresh)."""
     if filters is None:
         return
-    for field in filters.form.fields.values():
+    kept = queue_reads.choices_key(filters, user, today) if today is not None else None
+    for name, field in filters.form.fields.items():
         if not isinstance(getattr(field.widget, "choices", None), ModelChoiceIterator):
             continue
+        rows = (
+            field.queryset
+            if kept is None
+            else queue_reads.choice_rows((*kept, name), field.queryset)
+        )
         head: list[tuple[Any, Any]] = []
         if field.empty_label is not None:
             head.append(("", field.empty_label))
@@ -114,7 +123,7 @@ def _listed_choices(filters: Any) -> None:
             head.append((field.null_value, field.null_label))
         field.widget.choices = [
             *head,
-            *((field.prepare_value(obj), field.label_from_instance(obj)) for obj in field.queryset),
+            *((field.prepare_value(obj), field.label_from_instance(obj)) for obj in rows),
         ]
 
 
@@ -284,7 +293,7 @@ def queue(request: HttpRequest, slug: str) -> HttpResponse:
         )
         owners = _owners(practice.pk, {item_type.permission})
         _offer_owners(filters, owners)
-        _listed_choices(filters)
+        _listed_choices(filters, request.user, today)
         _style(filters)
         use_fast_widgets(filters.form if filters is not None else None)
         sort = request.GET.get("sort", "priority")

@@ -17,12 +17,13 @@ from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from billing_ops.access import grants_cache
+from billing_ops.access import grants_cache, grants_for
 from claims.choices import ClaimStatus
 from claims.models import Claim
 from practices import services as practice_services
 from practices.models import Assignment
-from work import queue_reads, selectors
+from tests import factories
+from work import queue_reads, selectors, views
 from work.registry import registry
 
 KEPT = [q for q in registry.queues() if q.compiled_pages]
@@ -202,6 +203,14 @@ def test_filtered_pages_and_unkept_queues_take_the_orm(world: Any) -> None:
     assert queue_reads.filtered(filters("status=denied"))
     assert queue_reads.filtered(filters("age=0-30"))
     assert queue_reads.filtered(filters("amount_min=0"))
+    # A bound filterset without a value filters nothing: its rows are the page's own,
+    # so the unfiltered key may stand for it.
+    items = selectors.queue_queryset(queue, world.bill, today).filter(practice_id=world.sunrise.pk)
+    for query in ("sort=due", "after=abc&trail=x", "status=&payer=&age=", "amount_min=zzz"):
+        bound = queue.filterset(QueryDict(query), queryset=items, user=world.bill)
+        assert not queue_reads.filtered(bound)
+        if bound.is_valid():
+            assert str(bound.qs.query) == str(items.query), query
 
 
 def test_kept_counts_are_the_orm_counts(world: Any, claims: Any) -> None:
@@ -257,3 +266,55 @@ def test_the_page_shows_the_orm_rows_with_the_same_queries(
             if found is None:
                 break
             query = dict(QueryDict(found.group(1).replace("&amp;", "&")).items())
+
+
+def _choices(filters: Any) -> dict[str, list[Any]]:
+    return {
+        name: list(field.widget.choices)
+        for name, field in filters.form.fields.items()
+        if name in ("practice", "payer", "owner")
+    }
+
+
+@pytest.mark.parametrize("who", ["bill", "vera", "val", "sam"])
+def test_kept_choices_are_the_orm_choices(world: Any, claims: Any, who: str) -> None:
+    user = getattr(world, who)
+    queue = registry.queue("payer-ar")
+    today = timezone.localdate()
+    factories.PayerFactory(practice=world.maple, name="Maple Mutual")
+
+    def panel(kept: bool, query: str = "") -> dict[str, list[Any]]:
+        filters = queue.filterset(
+            QueryDict(query) or None, queryset=Claim.objects.none(), user=user
+        )
+        if kept:
+            views._listed_choices(filters, user, today)
+        else:
+            views._listed_choices(filters)
+        return _choices(filters)
+
+    for query in ("", "sort=due", "payer=1&status=denied"):
+        assert panel(True, query) == panel(False, query)
+    assert len(panel(True)["practice"]) == 1 + len(grants_for(user).practice_ids("work_claims"))
+    statements = [s for read in queue_reads._choices.values() for s in read._statements.values()]
+    assert len(queue_reads._choices) == 3 and all(statement.ok for statement in statements)
+    # Rows are read afresh: a payer added since is offered by the same statement.
+    factories.PayerFactory(practice=world.sunrise, name="Aardvark Dental Plan")
+    assert "Aardvark Dental Plan" in [label for _v, label in panel(True)["payer"]]
+    assert panel(True) == panel(False) and len(queue_reads._choices) == 3
+
+
+def test_choices_are_kept_only_for_filtersets_that_say_so(world: Any) -> None:
+    queue = registry.queue("payer-ar")
+    today = timezone.localdate()
+    filters = queue.filterset(None, queryset=Claim.objects.none(), user=world.bill)
+    key = queue_reads.choices_key(filters, world.bill, today)
+    assert key is not None and key[-1] == (world.sunrise.pk,)
+    assert key != queue_reads.choices_key(filters, world.val, today)
+
+    class Unsaid(queue.filterset):  # type: ignore[misc, name-defined]
+        choices_permission = None
+
+    unsaid = Unsaid(None, queryset=Claim.objects.none(), user=world.bill)
+    assert queue_reads.choices_key(unsaid, world.bill, today) is None
+    assert queue_reads.choices_key(None, world.bill, today) is None
