@@ -13,6 +13,7 @@ from claims import priority
 from claims.choices import (
     CLINICAL_ATTACHMENT_KINDS,
     FINAL_STATUSES,
+    OPEN_STATUSES,
     ActivityKind,
     AttachmentKind,
     AttachmentStatus,
@@ -97,6 +98,13 @@ class Claim(WorkItem):
             # "Work next" and My day: one owner's claims of a practice in rank order, so the
             # candidate query skips only that owner's held rows, not everybody's.
             models.Index(fields=["owner", "practice", "-priority", "-id"], name="claim_owner_rank"),
+            # Unassigned: the owners of a practice's open claims, one index entry read per
+            # owner (claims.unassigned); the condition is the open statuses' list.
+            models.Index(
+                fields=["practice", "owner"],
+                condition=models.Q(status__in=sorted(OPEN_STATUSES)),
+                name="claim_open_owner",
+            ),
         ]
 
     def __str__(self) -> str:

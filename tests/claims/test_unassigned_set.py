@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from billing_ops.access import holder_condition
-from claims import queues
+from claims import queues, unassigned
 from claims.models import Claim
 from practices import permissions as perms
 from practices import services as practice_services
@@ -125,9 +125,68 @@ def test_unassigned_has_no_per_row_join_and_constant_queries(world, owners, make
         rows = selectors.queue_queryset(queue, world.sam)
         assert len(list(rows)) == 9
     assert len(many) == len(few)
-    # The listing checks each row against lists: no permission table, no owner's flags.
-    listing = [q["sql"] for q in many.captured_queries if 'FROM "claims_claim"' in q["sql"]]
+    # The listing checks each row against lists: no permission table, no owner's flags
+    # (the other statement on claims is the walk of their owners, claims.unassigned).
+    listing = [
+        q["sql"]
+        for q in many.captured_queries
+        if 'FROM "claims_claim"' in q["sql"] and "WITH RECURSIVE" not in q["sql"]
+    ]
     assert len(listing) == 1
     where = listing[0].split(" WHERE ", 1)[1]
     assert "practices_practiceuserpermission" not in where
     assert '"is_active"' not in where and '"is_superuser"' not in where
+
+
+def test_the_owner_walk_finds_the_owners_of_open_claims_only(world, owners, make_claim):
+    """The walk of ``claim_open_owner`` names the same owners per practice as a DISTINCT
+    over the open claims: a closed or void claim's owner is not one (the person who
+    closed it may have left since), the missing owner is not one, and a practice without
+    open claims has none."""
+    closed = make_claim()
+    Claim.objects.filter(pk=closed.pk).update(owner=world.mia, status="closed")
+    practices = [world.sunrise.pk, world.maple.pk, 10**6]
+    fast = unassigned.owners_of_open_claims(practices)
+    assert fast == unassigned.owners_of_open_claims(practices, plain=True)
+    assert fast[world.maple.pk] == {world.val.pk, world.bill.pk}
+    assert world.mia.pk in fast[world.sunrise.pk]  # her open claim
+    Claim.objects.filter(pk=owners["mia"].pk).update(status="void")
+    fast = unassigned.owners_of_open_claims(practices)
+    assert world.mia.pk not in fast[world.sunrise.pk]
+    assert fast == unassigned.owners_of_open_claims(practices, plain=True)
+    assert unassigned.owners_of_open_claims([]) == {}
+    for practice_id in practices:
+        one = unassigned.owners_of_open_claims([practice_id])
+        assert one == unassigned.owners_of_open_claims([practice_id], plain=True)
+
+
+def test_the_condition_names_only_the_non_holders(world, owners):
+    """One clause for the missing owner, one per practice with owners who may not work it
+    there: a holder's id appears in no clause."""
+    practices = [world.sunrise.pk, world.maple.pk]
+    condition = unassigned.unassigned_condition(practices)
+    assert condition == unassigned.unassigned_condition(practices, plain=True)
+    named = {
+        (dict(child.children)["practice_id"], owner)
+        for child in condition.children[1:]
+        for owner in dict(child.children)["owner_id__in"]
+    }
+    strays = {"admin": False, "gone": True, "ended": True, "fran": True, "mia": True}
+    for name, stray in strays.items():
+        pair = Claim.objects.values_list("practice_id", "owner_id").get(pk=owners[name].pk)
+        assert (pair in named) == stray, name
+    assert (world.maple.pk, world.bill.pk) in named
+    assert (world.maple.pk, world.val.pk) not in named
+    assert ("owner__isnull", True) in condition.children
+
+
+def test_the_planner_knows_practice_and_owner_together(db):
+    """Migration 0020: the extended statistics that keep the planner from expecting a
+    handful of rows for an owner with thousands of open claims at one practice."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT stxkind FROM pg_statistic_ext WHERE stxname = 'claims_claim_practice_owner'"
+        )
+        kinds = cursor.fetchone()
+    assert kinds is not None
+    assert set(kinds[0]) == {"m", "f"}  # mcv and functional dependencies
