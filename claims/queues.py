@@ -7,8 +7,6 @@ practice, filters, sorting and keyset pages.
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
-from collections.abc import Iterable
 from typing import Any
 
 import django_filters
@@ -16,11 +14,12 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from billing_ops.access import holders_among, holders_by_practice, visible_practice_ids
+from billing_ops.access import holders_among, visible_practice_ids
 from claims.choices import OPEN_STATUSES, PAYER_AR_STATUSES, ClaimStatus, NextAction
 from claims.models import MONEY, Claim
 from claims.services import log_activity
 from claims.teeth import attach_teeth
+from claims.unassigned import unassigned_condition
 from practices import permissions as perms
 from practices.models import Payer, Practice
 from work.registry import ItemType, Queue, registry
@@ -121,26 +120,6 @@ def _payer_ar(claims: QuerySet[Claim], user: Any, today: dt.date) -> QuerySet[Cl
 
 def _rejections(claims: QuerySet[Claim], user: Any, today: dt.date) -> QuerySet[Claim]:
     return claims.filter(status=ClaimStatus.REJECTED)
-
-
-def unassigned_condition(practice_ids: Iterable[int]) -> Q:
-    """Claims of ``practice_ids`` whose owner is missing or no longer able to work claims
-    at the claim's practice. The holders of each practice are read first (two queries,
-    ``holders_by_practice``: the same rules as ``holder_condition``), so each row is
-    checked against a list with no join: the per-row holder condition joined every open
-    claim to its owner and practice (60-240 ms of SQL at 20k-100k claims)."""
-    holders = holders_by_practice(perms.WORK_CLAIMS, practice_ids)
-    # Practices with the same holders (a vendor lead's) share one clause.
-    by_holders: dict[frozenset[int], list[int]] = defaultdict(list)
-    for practice_id, user_ids in holders.items():
-        by_holders[frozenset(user_ids)].append(practice_id)
-    condition = Q(owner__isnull=True)
-    for user_ids, practices in by_holders.items():
-        clause = Q(practice_id__in=sorted(practices))
-        if user_ids:
-            clause &= ~Q(owner_id__in=sorted(user_ids))
-        condition |= clause
-    return condition
 
 
 def _unassigned(claims: QuerySet[Claim], user: Any, today: dt.date) -> QuerySet[Claim]:
