@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils import timezone
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -26,6 +27,7 @@ from rest_framework.response import Response
 
 from claims import attachments as claim_attachments
 from claims import services
+from claims.api import list_reads
 from claims.api.attachments import ClaimAttachmentActions
 from claims.api.filters import ClaimFilter, queue_only
 from claims.api.inputs import (
@@ -43,8 +45,9 @@ from claims.api.serializers import ActivitySerializer, ClaimDetailSerializer, Cl
 from claims.models import Claim
 from claims.queues import claims_in_queue
 from practices import permissions as perms
+from practices.choices import AccessAction
 from practices.models import Practice
-from practices.phi_log import PhiReadViewSetMixin
+from practices.phi_log import PhiReadViewSetMixin, record_read
 from work import services as work_services
 
 
@@ -94,6 +97,28 @@ class ClaimViewSet(
             queryset = queryset.select_related("practice")
         return queryset
 
+    def list(self, request: Any, *args: Any, **kwargs: Any) -> Response:
+        # (No docstring: it would become the operation's description in the schema.)
+        # A queue alone (filters.queue_only): its claims by claims_in_queue and the page by
+        # the statement kept for the list's shape (claims.api.list_reads); any other list
+        # through the filterset and the ORM (ListModelMixin.list).
+        slug = queue_only(request.query_params)
+        if slug is None:
+            return super().list(request, *args, **kwargs)
+        today = timezone.localdate()
+
+        def queue_claims() -> QuerySet[Claim]:
+            return claims_in_queue(slug, request.user, self.get_queryset(), today)
+
+        paginator = self.paginator
+        assert isinstance(paginator, ClaimCursorPagination)
+        page = paginator.paginate(
+            queue_claims, Claim, request, kept=list_reads.shape(slug, request.user, today)
+        )
+        # What PhiReadViewSetMixin.paginate_queryset logs for a list page.
+        record_read(request, page, what=f"{self.phi_what} list", action=AccessAction.API)
+        return paginator.get_paginated_response(self.get_serializer(page, many=True).data)
+
     def get_serializer_class(self) -> Any:
         return ClaimListSerializer if self.action == "list" else ClaimDetailSerializer
 
@@ -101,9 +126,6 @@ class ClaimViewSet(
         # Query-string filters narrow the list; one claim is found by its id alone.
         if self.action != "list":
             return queryset
-        slug = queue_only(self.request.query_params)
-        if slug is not None:
-            return claims_in_queue(slug, self.request.user, queryset)
         return super().filter_queryset(queryset)
 
     def handle_exception(self, exc: Exception) -> Response:

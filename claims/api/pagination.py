@@ -12,6 +12,7 @@ import base64
 import binascii
 import datetime as dt
 import json
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -24,6 +25,8 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
+
+from claims.api import list_reads
 
 INVALID_CURSOR = "Invalid cursor."
 
@@ -102,17 +105,56 @@ class KeysetPagination(CursorPagination):
     def paginate_queryset(
         self, queryset: QuerySet[Any], request: Request, view: Any = None
     ) -> list[Any] | None:
+        return self.paginate(lambda: queryset, queryset.model, request)
+
+    def paginate(
+        self,
+        base: Callable[[], QuerySet[Any]],
+        model: type[Model],
+        request: Request,
+        *,
+        kept: tuple[Any, ...] | None = None,
+    ) -> list[Any]:
+        """The page of ``base()``'s rows the request asks for. With ``kept`` (the key of
+        ``base()``'s SQL, ``claims.api.list_reads.shape``) the page query is the statement
+        kept for that key and this page's shape, run with the cursor's values; ``base`` is
+        then called only to compile it (or when the statement falls back to the ORM)."""
         self.request = request
         self.page_size = self.get_page_size(request)
         self.base_url = request.build_absolute_uri()
         descending = {name.startswith("-") for name in self.ordering}
         assert len(descending) == 1, "keyset ordering goes one way"
-        self._model_fields = self._fields(queryset.model)
+        self._model_fields = self._fields(model)
         decoded = self.decode_cursor(request)
         reverse, values = decoded if decoded is not None else (False, None)
 
         # Walking back (a "previous" cursor) reads the reverse order from the cursor on.
         descend = descending.pop() != reverse
+        after = values is not None
+
+        def build(*given: Any) -> QuerySet[Any]:
+            return self._page_query(base(), descend, list(given) if after else None)
+
+        marks = list_reads.marks_for(values) if kept is not None else None
+        if kept is not None and marks is not None:
+            key = (*kept, self.page_size, descend, after)
+            rows = list_reads.page_rows(key, build, marks, values or ())
+        else:
+            rows = list(build(*(values or ())))
+        more = len(rows) > self.page_size
+        self.page = rows[: self.page_size]
+        if reverse:
+            self.page.reverse()
+            self.has_next, self.has_previous = values is not None, more
+        else:
+            self.has_next, self.has_previous = more, values is not None
+        return self.page
+
+    def _page_query(
+        self, queryset: QuerySet[Any], descend: bool, values: list[Any] | None
+    ) -> QuerySet[Any]:
+        """``queryset``'s rows after the cursor's ``values`` (all from the top without),
+        in page order, one more than the page to tell whether another follows."""
         order = [f"{'-' if descend else ''}{name.lstrip('-')}" for name in self.ordering]
         if values is not None:
             table = connection.ops.quote_name(queryset.model._meta.db_table)
@@ -124,15 +166,7 @@ class KeysetPagination(CursorPagination):
             queryset = queryset.filter(
                 RawSQL(f"({columns}) {op} ({marks})", values, output_field=BooleanField())
             )
-        rows = list(queryset.order_by(*order)[: self.page_size + 1])
-        more = len(rows) > self.page_size
-        self.page = rows[: self.page_size]
-        if reverse:
-            self.page.reverse()
-            self.has_next, self.has_previous = values is not None, more
-        else:
-            self.has_next, self.has_previous = more, values is not None
-        return self.page
+        return queryset.order_by(*order)[: self.page_size + 1]
 
     def get_next_link(self) -> str | None:
         if not (self.has_next and self.page):

@@ -1,0 +1,94 @@
+"""The claim list's page query kept per page shape (issue 10, speed).
+
+A ``GET /api/v1/claims/?queue=<slug>`` built its queryset (the claims the user may work,
+the list's columns and joins, the queue's condition) and compiled its page query (keyset
+cursor, order, limit) through the ORM on every request: ~1 ms of CPU for SQL that changes
+only with the shape of the page. Here the statement is kept under a key naming everything
+its SQL is made of:
+
+- the queue, the user, the day (``my-day`` reads the user's claims due by today) and the
+  practices where the user works claims (what ``visible_to`` filters on): exact values;
+- the page size, the direction and whether a cursor narrows the page: the cursor's
+  priority and id are marks, run with this request's values (``CompiledRead``, whose
+  marks-as-parameters check falls back to the ORM).
+
+Only queues whose condition reads nothing but its queryset are kept (``my-day`` and
+``Queue.compiled_pages``: not unassigned, which reads the practices' holders first); a list
+request with any filter, and every other list, is the ORM's. The kept statements are SQL
+text, parameters and the row layout, never rows: every call reads the database.
+``tests/claims/test_api_list_reads.py`` walks every kept queue both ways and compares the
+answers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from contextlib import suppress
+from typing import Any
+
+from django.db.models import QuerySet
+
+from billing_ops.access import visible_practice_ids
+from billing_ops.compiled import INT_MARK, CompiledRead
+from claims.models import Claim
+from claims.queues import CLAIM_QUEUES
+from practices import permissions as perms
+
+CACHE_SIZE = 2048
+# The cursor's priority and id (integers): values no cursor of a real row carries, apart
+# from each other, as the statement finds each mark's place by its value.
+CURSOR_MARKS = (INT_MARK, -7_340_027)
+KEPT_QUEUES = frozenset({"my-day", *(queue.slug for queue in CLAIM_QUEUES if queue.compiled_pages)})
+
+_reads: OrderedDict[tuple[Any, ...], CompiledRead] = OrderedDict()
+
+
+def clear_cache() -> None:
+    _reads.clear()
+
+
+def shape(slug: str, user: Any, today: dt.date) -> tuple[Any, ...] | None:
+    """The key of the claims of queue ``slug`` that ``user`` may work on ``today``, or None
+    when that list is read through the ORM."""
+    if slug not in KEPT_QUEUES:
+        return None
+    held = tuple(sorted(visible_practice_ids(user, perms.WORK_CLAIMS)))
+    if not held:
+        return None
+    return ("claims-api", slug, getattr(user, "pk", None), today, held)
+
+
+def marks_for(values: Sequence[Any] | None) -> tuple[Any, ...] | None:
+    """The marks standing for a cursor's ``values`` (none without a cursor), or None for
+    values that are not the two integers of the claim list's cursor."""
+    if values is None:
+        return ()
+    # The priority comes as psycopg's Int4, the id as int: each is run as given.
+    integers = all(isinstance(v, int) and not isinstance(v, bool) for v in values)
+    if len(values) != len(CURSOR_MARKS) or not integers:
+        return None
+    return CURSOR_MARKS
+
+
+def page_rows(
+    key: tuple[Any, ...],
+    build: Callable[..., QuerySet[Claim]],
+    marks: tuple[Any, ...],
+    values: Sequence[Any],
+) -> list[Claim]:
+    """``build(*values)``'s claims by the statement kept under ``key`` (compiled from
+    ``build(*marks)`` on first use)."""
+    read = _reads.get(key)
+    if read is None:
+        read = CompiledRead(lambda: Claim, build, marks)
+        _reads[key] = read
+        if len(_reads) > CACHE_SIZE:
+            with suppress(KeyError):  # another thread emptied it meanwhile
+                _reads.popitem(last=False)
+    else:
+        with suppress(KeyError):  # another thread evicted it meanwhile
+            _reads.move_to_end(key)
+    rows: list[Claim] = read(*values, build=build)
+    return rows
