@@ -40,7 +40,7 @@ from claims.api.inputs import (
 )
 from claims.api.pagination import ActivityPagination, ClaimCursorPagination
 from claims.api.responses import BAD_REQUEST, CONFLICT, NOT_FOUND
-from claims.api.rows import LIST_COLUMNS
+from claims.api.rows import LIST_COLUMNS, claim_value_rows
 from claims.api.serializers import ActivitySerializer, ClaimDetailSerializer, ClaimListSerializer
 from claims.models import Claim
 from claims.queues import claims_in_queue
@@ -112,12 +112,15 @@ class ClaimViewSet(
 
         paginator = self.paginator
         assert isinstance(paginator, ClaimCursorPagination)
-        page = paginator.paginate(
-            queue_claims, Claim, request, kept=list_reads.shape(slug, request.user, today)
-        )
+        kept = list_reads.shape(slug, request.user, today)
+        page = paginator.paginate(queue_claims, Claim, request, kept=kept)
         # What PhiReadViewSetMixin.paginate_queryset logs for a list page.
         record_read(request, page, what=f"{self.phi_what} list", action=AccessAction.API)
-        return paginator.get_paginated_response(self.get_serializer(page, many=True).data)
+        if kept is None:
+            data = self.get_serializer(page, many=True).data
+        else:  # the page read as values
+            data = claim_value_rows(page, today)
+        return paginator.get_paginated_response(data)
 
     def get_serializer_class(self) -> Any:
         return ClaimListSerializer if self.action == "list" else ClaimDetailSerializer

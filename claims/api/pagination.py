@@ -116,9 +116,10 @@ class KeysetPagination(CursorPagination):
         kept: tuple[Any, ...] | None = None,
     ) -> list[Any]:
         """The page of ``base()``'s rows the request asks for. With ``kept`` (the key of
-        ``base()``'s SQL, ``claims.api.list_reads.shape``) the page query is the statement
-        kept for that key and this page's shape, run with the cursor's values; ``base`` is
-        then called only to compile it (or when the statement falls back to the ORM)."""
+        ``base()``'s SQL, ``claims.api.list_reads.shape``) the rows are ``ClaimValues`` read
+        by the statement kept for that key and this page's shape, run with the cursor's
+        values; ``base`` is then called only to compile it (or when the statement falls
+        back to the ORM)."""
         self.request = request
         self.page_size = self.get_page_size(request)
         self.base_url = request.build_absolute_uri()
@@ -135,9 +136,10 @@ class KeysetPagination(CursorPagination):
         def build(*given: Any) -> QuerySet[Any]:
             return self._page_query(base(), descend, list(given) if after else None)
 
-        marks = list_reads.marks_for(values) if kept is not None else None
-        if kept is not None and marks is not None:
+        rows: list[Any]
+        if kept is not None:
             key = (*kept, self.page_size, descend, after)
+            marks = list_reads.marks_for(values)
             rows = list_reads.page_rows(key, build, marks, values or ())
         else:
             rows = list(build(*(values or ())))

@@ -11,6 +11,7 @@ test compares the keys, so a forgotten one fails it).
 from __future__ import annotations
 
 import datetime as dt
+from collections import namedtuple
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
@@ -115,36 +116,74 @@ def claim_list_rows(claims: Iterable[Any], today: dt.date | None = None) -> list
     ``payer`` and ``owner`` selected). The priority explanation is of one ``today`` for the
     whole page (the serializer reads the date again for each row)."""
     today = today or timezone.localdate()
+    return [
+        _row(claim, str(claim.patient), claim.payer.name, display_name(claim.owner), today)
+        for claim in claims
+    ]
+
+
+# A claim of the list read as values (``claims.api.list_reads``): its own columns by their
+# attribute names, which is what ``priority``, the PHI log (``practice_id``, ``patient_id``)
+# and the cursor (``priority``, ``id``) read, then its patient's, payer's and owner's.
+CLAIM_COLUMNS = tuple(name for name in LIST_COLUMNS if "__" not in name)
+VALUE_COLUMNS = (
+    *CLAIM_COLUMNS,
+    "patient__first_name",
+    "patient__last_name",
+    "payer__name",
+    "owner__first_name",
+    "owner__last_name",
+    "owner__username",
+)
+ClaimValues = namedtuple(  # type: ignore[misc]  # fields named from VALUE_COLUMNS
+    "ClaimValues", [name.replace("__", "_") for name in VALUE_COLUMNS]
+)
+
+
+def claim_value_rows(claims: Iterable[Any], today: dt.date | None = None) -> list[dict[str, Any]]:
+    """``claim_list_rows`` of claims read as ``ClaimValues``: the patient's name as
+    ``Patient.__str__`` writes it, the owner's as ``display_name`` (``get_full_name``, else
+    ``get_username``); ``tests/claims/test_api_list_reads.py`` compares the answers."""
+    today = today or timezone.localdate()
     rows = []
     for claim in claims:
-        rows.append(
-            {
-                "id": _int(claim.id),
-                "practice": claim.practice_id,
-                "pms_claim_number": _text(claim.pms_claim_number),
-                "patient": claim.patient_id,
-                "patient_name": str(claim.patient),
-                "payer": claim.payer_id,
-                "payer_name": _text(claim.payer.name),
-                "status": _choice(_STATUS, claim.status),
-                "owner": claim.owner_id,
-                "owner_name": display_name(claim.owner),
-                "next_action": _choice(_NEXT_ACTION, claim.next_action),
-                "next_action_due": _date(claim.next_action_due),
-                "wait_reason": _text(claim.wait_reason),
-                "total_billed": _money(claim.total_billed),
-                "total_allowed": _money(claim.total_allowed),
-                "total_paid": _money(claim.total_paid),
-                "total_adjusted": _money(claim.total_adjusted),
-                "patient_responsibility": _money(claim.patient_responsibility),
-                "balance": f"{priority.balance(claim):.2f}",
-                "follow_up_count": _int(claim.follow_up_count),
-                "priority": _int(claim.priority),
-                "priority_explanation": priority.explain(claim, today),
-                "version": _int(claim.version),
-            }
-        )
+        owner = None
+        if claim.owner_id is not None:
+            full = f"{claim.owner_first_name} {claim.owner_last_name}".strip()
+            owner = full or claim.owner_username
+        patient = f"{claim.patient_last_name}, {claim.patient_first_name}"
+        rows.append(_row(claim, patient, claim.payer_name, owner, today))
     return rows
+
+
+def _row(
+    claim: Any, patient_name: str, payer_name: Any, owner_name: str | None, today: dt.date
+) -> dict[str, Any]:
+    return {
+        "id": _int(claim.id),
+        "practice": claim.practice_id,
+        "pms_claim_number": _text(claim.pms_claim_number),
+        "patient": claim.patient_id,
+        "patient_name": patient_name,
+        "payer": claim.payer_id,
+        "payer_name": _text(payer_name),
+        "status": _choice(_STATUS, claim.status),
+        "owner": claim.owner_id,
+        "owner_name": owner_name,
+        "next_action": _choice(_NEXT_ACTION, claim.next_action),
+        "next_action_due": _date(claim.next_action_due),
+        "wait_reason": _text(claim.wait_reason),
+        "total_billed": _money(claim.total_billed),
+        "total_allowed": _money(claim.total_allowed),
+        "total_paid": _money(claim.total_paid),
+        "total_adjusted": _money(claim.total_adjusted),
+        "patient_responsibility": _money(claim.patient_responsibility),
+        "balance": f"{priority.balance(claim):.2f}",
+        "follow_up_count": _int(claim.follow_up_count),
+        "priority": _int(claim.priority),
+        "priority_explanation": priority.explain(claim, today),
+        "version": _int(claim.version),
+    }
 
 
 def _int(value: Any) -> int | None:

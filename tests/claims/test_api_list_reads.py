@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -25,7 +26,7 @@ from claims.api import list_reads
 from claims.choices import ClaimStatus
 from claims.models import Claim
 from practices import services as practice_services
-from practices.models import Assignment, PhiAccessLog
+from practices.models import Assignment, Patient, PhiAccessLog
 
 CLAIMS = "/api/v1/claims/"
 KEPT = sorted(list_reads.KEPT_QUEUES)
@@ -54,6 +55,12 @@ def claims(world: Any, make_claim: Any) -> list[Claim]:
             total_billed=[Decimal("120.00"), Decimal("1234.50"), Decimal("0.00")][i % 3],
             next_action_due=today + dt.timedelta(days=(i % 3) - 1),
         )
+    # Names the values path writes itself: odd characters, an owner with no name.
+    Patient.objects.filter(pk=made[1].patient_id).update(
+        last_name="O'Brien <b> \u00e9", first_name='A&B "q"'
+    )
+    get_user_model().objects.filter(pk=world.vera.pk).update(first_name="", last_name="")
+    get_user_model().objects.filter(pk=world.bill.pk).update(first_name=" Bill ", last_name="")
     return made
 
 
