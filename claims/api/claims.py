@@ -99,9 +99,10 @@ class ClaimViewSet(
 
     def list(self, request: Any, *args: Any, **kwargs: Any) -> Response:
         # (No docstring: it would become the operation's description in the schema.)
-        # A queue alone (filters.queue_only): its claims by claims_in_queue and the page by
-        # the statement kept for the list's shape (claims.api.list_reads); any other list
-        # through the filterset and the ORM (ListModelMixin.list).
+        # A queue alone (filters.queue_only): its claims by claims_in_queue, the page read as
+        # values, by the statement kept for the list's shape where there is one
+        # (claims.api.list_reads); any other list through the filterset and the ORM's
+        # instances (ListModelMixin.list).
         slug = queue_only(request.query_params)
         if slug is None:
             return super().list(request, *args, **kwargs)
@@ -113,14 +114,10 @@ class ClaimViewSet(
         paginator = self.paginator
         assert isinstance(paginator, ClaimCursorPagination)
         kept = list_reads.shape(slug, request.user, today)
-        page = paginator.paginate(queue_claims, Claim, request, kept=kept)
+        page = paginator.paginate(queue_claims, Claim, request, as_values=True, kept=kept)
         # What PhiReadViewSetMixin.paginate_queryset logs for a list page.
         record_read(request, page, what=f"{self.phi_what} list", action=AccessAction.API)
-        if kept is None:
-            data = self.get_serializer(page, many=True).data
-        else:  # the page read as values
-            data = claim_value_rows(page, today)
-        return paginator.get_paginated_response(data)
+        return paginator.get_paginated_response(claim_value_rows(page, today))
 
     def get_serializer_class(self) -> Any:
         return ClaimListSerializer if self.action == "list" else ClaimDetailSerializer

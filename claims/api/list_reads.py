@@ -17,8 +17,9 @@ payer's and owner's names), not model instances: building 200 instances a page (
 patient, payer, owner) cost more CPU than the rest of the list.
 
 Only queues whose condition reads nothing but its queryset are kept (``my-day`` and
-``Queue.compiled_pages``: not unassigned, which reads the practices' holders first); a list
-request with any filter, and every other list, is the ORM's. The kept statements are SQL
+``Queue.compiled_pages``: not unassigned, which reads the practices' holders first, so its
+page is read as values by the ORM); a list request with any filter, and every other list,
+is the ORM's, as model instances. The kept statements are SQL
 text, parameters and the row layout, never rows: every call reads the database.
 ``tests/claims/test_api_list_reads.py`` walks every kept queue both ways and compares the
 answers.
@@ -78,19 +79,19 @@ def marks_for(values: Sequence[Any] | None) -> tuple[Any, ...] | None:
 
 
 def page_rows(
-    key: tuple[Any, ...],
+    key: tuple[Any, ...] | None,
     build: Callable[..., QuerySet[Claim]],
     marks: tuple[Any, ...] | None,
     values: Sequence[Any],
 ) -> list[ClaimValues]:
     """The page ``build(*values)`` selects, as ``ClaimValues`` (its columns read as values:
     no model instances), by the statement kept under ``key`` (compiled from
-    ``build(*marks)`` on first use); by the ORM when ``marks`` is None."""
+    ``build(*marks)`` on first use); by the ORM without a key or ``marks``."""
 
     def read_values(*given: Any) -> QuerySet[Any]:
         return build(*given).values_list(*VALUE_COLUMNS)
 
-    if marks is None:
+    if key is None or marks is None:
         return [ClaimValues._make(row) for row in read_values(*values)]
     read = _reads.get(key)
     if read is None:

@@ -113,13 +113,15 @@ class KeysetPagination(CursorPagination):
         model: type[Model],
         request: Request,
         *,
+        as_values: bool = False,
         kept: tuple[Any, ...] | None = None,
     ) -> list[Any]:
-        """The page of ``base()``'s rows the request asks for. With ``kept`` (the key of
-        ``base()``'s SQL, ``claims.api.list_reads.shape``) the rows are ``ClaimValues`` read
-        by the statement kept for that key and this page's shape, run with the cursor's
-        values; ``base`` is then called only to compile it (or when the statement falls
-        back to the ORM)."""
+        """The page of ``base()``'s rows the request asks for: model instances, or with
+        ``as_values`` the claims' ``ClaimValues`` (``claims.api.list_reads``). With ``kept``
+        too (the key of ``base()``'s SQL, ``list_reads.shape``) they are read by the
+        statement kept for that key and this page's shape, run with the cursor's values;
+        ``base`` is then called only to compile it (or when the statement falls back to
+        the ORM)."""
         self.request = request
         self.page_size = self.get_page_size(request)
         self.base_url = request.build_absolute_uri()
@@ -137,9 +139,9 @@ class KeysetPagination(CursorPagination):
             return self._page_query(base(), descend, list(given) if after else None)
 
         rows: list[Any]
-        if kept is not None:
-            key = (*kept, self.page_size, descend, after)
-            marks = list_reads.marks_for(values)
+        if as_values:
+            key = (*kept, self.page_size, descend, after) if kept is not None else None
+            marks = list_reads.marks_for(values) if key is not None else None
             rows = list_reads.page_rows(key, build, marks, values or ())
         else:
             rows = list(build(*(values or ())))

@@ -25,6 +25,7 @@ from claims.api import claims as claims_api
 from claims.api import list_reads
 from claims.choices import ClaimStatus
 from claims.models import Claim
+from claims.queues import API_QUEUES
 from practices import services as practice_services
 from practices.models import Assignment, Patient, PhiAccessLog
 
@@ -197,3 +198,12 @@ def test_unassigned_is_read_by_the_orm(world, claims, client_for):
     assert not list_reads._reads
     assert fast == _walk(client, "unassigned", 2, plain=True)
     assert json.loads(fast[0])["results"]
+
+
+@pytest.mark.parametrize("who", ["sam", "fran", "vic", "mia"])
+def test_every_queue_of_other_users_answers_what_the_orm_answers(world, claims, client_for, who):
+    """Users who work claims elsewhere, not at all, or as a manager: every queue the API
+    names (unassigned by the ORM, as values) answers the ORM path's bytes."""
+    client = client_for(world.users[who])
+    for slug in API_QUEUES:
+        assert _walk(client, slug, 3, plain=False) == _walk(client, slug, 3, plain=True), slug
