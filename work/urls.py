@@ -7,4 +7,5 @@ urlpatterns = [
     path("queues/bulk/", views.bulk, name="queue-bulk"),
     path("queues/owners/", views.owners, name="queue-owners"),
     path("queues/<slug:slug>/", views.queue, name="queue"),
+    path("queues/<slug:slug>/filters/", views.queue_filters, name="queue-filters"),
 ]

@@ -268,6 +268,7 @@ def queue(request: HttpRequest, slug: str) -> HttpResponse:
             counts=counts,
             total=counts["total"],
             filters=None,
+            has_filters=False,
             table_template="work/item_table.html",
             sorts={},
             bulk_owners=_owners(practice.pk, {registry.type(k).permission for k in types}),
@@ -283,19 +284,18 @@ def queue(request: HttpRequest, slug: str) -> HttpResponse:
             practice_id=practice.pk
         )
         filters = None
-        if current.filterset is not None:
-            filters = current.filterset(request.GET or None, queryset=items, user=request.user)
-            if filters.is_bound and filters.is_valid():
+        # A page opened without parameters shows its filter panel collapsed: the panel is
+        # read when it is opened (``queue_filters``), not built on every such page.
+        if current.filterset is not None and request.GET:
+            filters = current.filterset(request.GET, queryset=items, user=request.user)
+            if filters.is_valid():
                 items = filters.qs
         # An unfiltered page's reads are kept per shape (work.queue_reads); None: the ORM.
         shape = queue_reads.shape(
             current, request.user, practice.pk, today, is_filtered=queue_reads.filtered(filters)
         )
         owners = _owners(practice.pk, {item_type.permission})
-        _offer_owners(filters, owners)
-        _listed_choices(filters, request.user, today)
-        _style(filters)
-        use_fast_widgets(filters.form if filters is not None else None)
+        _ready_panel(filters, owners, request.user, today)
         sort = request.GET.get("sort", "priority")
         page = selectors.keyset_page(
             current, items, sort, request.GET.get("after"), PAGE_SIZE, shape=shape
@@ -306,6 +306,7 @@ def queue(request: HttpRequest, slug: str) -> HttpResponse:
             counts=None,
             total=selectors.capped_count(items, shape=shape),
             filters=filters,
+            has_filters=current.filterset is not None,
             table_template=current.table_template,
             sorts={key: label for key, (_f, _d, label) in current.sorts.items()},
             bulk_owners=owners,
@@ -329,6 +330,37 @@ def queue(request: HttpRequest, slug: str) -> HttpResponse:
         count_labels={k: selectors.count_label(v) for k, v in (context["counts"] or {}).items()},
     )
     return render(request, "work/queue.html", context)
+
+
+def _ready_panel(filters: Any, owners: list[Any], user: Any, today: dt.date) -> None:
+    """The filter panel's choices (owners: the bulk list's), controls and fast widgets."""
+    _offer_owners(filters, owners)
+    _listed_choices(filters, user, today)
+    _style(filters)
+    use_fast_widgets(filters.form if filters is not None else None)
+
+
+@require_GET
+@scoped_page("view_practice", current_practice=False)
+def queue_filters(request: HttpRequest, slug: str) -> HttpResponse:
+    """A queue's filter panel, unfilled: what the page's collapsed panel reads when it is
+    opened (the same form the page renders when it is filtered; the same access)."""
+    current = registry.queue(slug)
+    if current is None or current.filterset is None:
+        raise Http404("No such queue.")
+    item_type = registry.type(current.item_type)
+    practice = request_access(request).practice_or_404(item_type.permission)
+    today = timezone.localdate()
+    items = selectors.queue_queryset(current, request.user, today).filter(practice_id=practice.pk)
+    filters = current.filterset(None, queryset=items, user=request.user)
+    _ready_panel(filters, _owners(practice.pk, {item_type.permission}), request.user, today)
+    context = {
+        "filters": filters,
+        "queue": current,
+        "sorts": {key: label for key, (_f, _d, label) in current.sorts.items()},
+        "sort": "priority",
+    }
+    return render(request, "work/_filter_panel.html", context)
 
 
 MAX_TRAIL = 40

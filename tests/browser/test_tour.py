@@ -96,6 +96,12 @@ def test_quick_tour_per_persona(live_server, browser_page):  # noqa: F811 (the f
     assert page.locator("#queue-table tbody tr.queue-row").count() > 10
     assert "Maple" not in text
     shoot(page, "vendor-payer-ar")
+    # The collapsed filter panel is read when opened (htmx), then filters the queue.
+    page.locator("details summary", has_text="Filters and sort").click()
+    page.locator("#queue-filters select[name=status]").select_option("denied")
+    page.locator("#queue-filters button[type=submit]").click()
+    page.wait_for_url("**/queues/payer-ar/?*status=denied*")
+    assert page.locator("#queue-filters select[name=status]").input_value() == "denied"
 
     # The vendor lead: every practice of hers in one list, with a practice column.
     as_user(page, live_server, "val.vendorlead")

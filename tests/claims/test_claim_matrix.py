@@ -252,6 +252,15 @@ class TestClaimPages(PermissionMatrixMixin):
             route="queue",
         ),
         Endpoint(
+            "queue filter panel",
+            "get",
+            lambda w: "/queues/all-open/filters/",
+            WORKERS,
+            # Sunrise's payer among the choices (mia's panel lists Maple's).
+            marker=lambda w: f'<option value="{w.claim.payer_id}">{w.claim.payer.name}</option>',
+            route="queue-filters",
+        ),
+        Endpoint(
             "work next",
             "post",
             lambda w: "/queues/work-next/",

@@ -89,7 +89,7 @@ def test_the_common_widgets_are_written_without_templates(world, monkeypatch):
     assert through_templates  # the attachment forms' file inputs
 
 
-@pytest.mark.parametrize("url", ["/queues/payer-ar/", "/queues/payer-ar/?status=denied"])
+@pytest.mark.parametrize("url", ["/queues/payer-ar/filters/", "/queues/payer-ar/?status=denied"])
 def test_the_queue_page_filter_panel_is_rendered_fast_and_still_filters(
     world, client_for, make_claim, url
 ):

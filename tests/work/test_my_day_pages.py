@@ -98,7 +98,7 @@ def test_pages_go_forward_and_back_with_position_and_total(world, client_for, mo
 
 
 def test_the_filter_panel_uses_bootstrap_controls(world, client_for):
-    html = client_for(world.bill).get("/queues/all-open/").text
+    html = client_for(world.bill).get("/queues/all-open/filters/").text
     panel = html[html.index('id="queue-filters"') :]
     assert 'class="form-select form-select-sm"' in panel
     assert 'class="form-control form-control-sm"' in panel
