@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.db import migrations, models
+from typing import Any
+
+from django.db import NotSupportedError, migrations, models
 
 
 def drop_foreign_key_index(
@@ -21,3 +23,41 @@ def drop_foreign_key_index(
             )
         ],
     )
+
+
+class AddIndexConcurrently(migrations.AddIndex):
+    """``AddIndex`` that PostgreSQL builds ``CONCURRENTLY``: writes to the table go on while
+    the index is built (a plain ``CREATE INDEX`` holds them for the whole build). Another
+    database (SQLite, ``make run``) builds it as ``AddIndex`` does. Django's own
+    ``AddIndexConcurrently`` is PostgreSQL's only. The migration must be ``atomic = False``."""
+
+    def database_forwards(
+        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
+    ) -> None:
+        model = to_state.apps.get_model(app_label, self.model_name)
+        if not self.allow_migrate_model(schema_editor.connection.alias, model):
+            return
+        if schema_editor.connection.vendor == "postgresql":
+            _outside_a_transaction(schema_editor)
+            schema_editor.add_index(model, self.index, concurrently=True)
+        else:
+            schema_editor.add_index(model, self.index)
+
+    def database_backwards(
+        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
+    ) -> None:
+        model = from_state.apps.get_model(app_label, self.model_name)
+        if not self.allow_migrate_model(schema_editor.connection.alias, model):
+            return
+        if schema_editor.connection.vendor == "postgresql":
+            _outside_a_transaction(schema_editor)
+            schema_editor.remove_index(model, self.index, concurrently=True)
+        else:
+            schema_editor.remove_index(model, self.index)
+
+
+def _outside_a_transaction(schema_editor: Any) -> None:
+    if schema_editor.connection.in_atomic_block:
+        raise NotSupportedError(
+            "AddIndexConcurrently cannot run in a transaction: set atomic = False on the migration."
+        )
