@@ -19,10 +19,9 @@ patient, payer, owner) cost more CPU than the rest of the list.
 Only queues whose condition reads nothing but its queryset are kept (``my-day`` and
 ``Queue.compiled_pages``: not unassigned, which reads the practices' holders first, so its
 page is read as values by the ORM); a list request with any filter, and every other list,
-is the ORM's, as model instances. The kept statements are SQL
-text, parameters and the row layout, never rows: every call reads the database.
-``tests/claims/test_api_list_reads.py`` walks every kept queue both ways and compares the
-answers.
+is the ORM's, as model instances. The kept statements are SQL text, parameters and the row
+layout, never rows: every call reads the database. ``tests/claims/test_api_list_reads.py``
+walks every kept queue both ways and compares the answers.
 """
 
 from __future__ import annotations
