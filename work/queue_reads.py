@@ -138,12 +138,18 @@ def count_statement(
 
 
 def choices_key(filters: Any, user: Any, today: dt.date) -> tuple[Any, ...] | None:
-    """The key of a filterset's model choices when its class says they depend only on
-    where the user holds one permission (``choices_permission``), else None."""
-    permission = getattr(filters, "choices_permission", None)
-    if filters is None or not permission:
+    """The key of a filterset's model choices when its own class (not a parent: a subclass
+    may narrow its choices otherwise) says they depend only on where the user holds one
+    permission (``choices_permission``), else None; None too for a user who holds it
+    nowhere (the choices are empty: the ORM answers them without a statement)."""
+    if filters is None:
+        return None
+    permission = type(filters).__dict__.get("choices_permission")
+    if not permission:
         return None
     held = tuple(sorted(grants_for(user).practice_ids(permission)))
+    if not held:
+        return None
     return (type(filters), getattr(user, "pk", None), today, permission, held)
 
 

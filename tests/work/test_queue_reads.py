@@ -318,3 +318,41 @@ def test_choices_are_kept_only_for_filtersets_that_say_so(world: Any) -> None:
     unsaid = Unsaid(None, queryset=Claim.objects.none(), user=world.bill)
     assert queue_reads.choices_key(unsaid, world.bill, today) is None
     assert queue_reads.choices_key(None, world.bill, today) is None
+
+    # A subclass says so itself, or its choices are the ORM's (it may narrow them).
+    class Inherits(queue.filterset):  # type: ignore[misc, name-defined]
+        pass
+
+    inherits = Inherits(None, queryset=Claim.objects.none(), user=world.bill)
+    assert queue_reads.choices_key(inherits, world.bill, today) is None
+    # Someone who works claims nowhere: no key (an empty statement cannot be compiled).
+    nowhere = queue.filterset(None, queryset=Claim.objects.none(), user=world.fran)
+    assert queue_reads.choices_key(nowhere, world.fran, today) is None
+    views._listed_choices(nowhere, world.fran, today)
+    assert list(nowhere.form.fields["payer"].widget.choices) == [("", "---------")]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [{"status": "denied"}, {"payer": "PAYER"}, {"owner": "BILL"}],
+)
+def test_a_filtered_page_keeps_no_statement_and_shows_the_filtered_rows(
+    world: Any, claims: Any, client_for: Any, query: dict[str, str]
+) -> None:
+    """A filter value takes the page through the ORM: no statement kept, and the rows are
+    what the filterset answers (first reviewer). An invalid value filters nothing, on
+    either path: its page is the unfiltered one, with the form's error."""
+    values = {"PAYER": str(claims[0].payer_id), "BILL": str(world.bill.pk)}
+    data = {key: values.get(value, value) for key, value in query.items()}
+    response = client_for(world.bill).get("/queues/payer-ar/", data)
+    assert response.status_code == 200
+    assert len(queue_reads._pages) == 0 and len(queue_reads._counts) == 0
+    filters = response.context["filters"]
+    shown = [item.pk for item, _why in response.context["rows"]]
+    expected = filters.qs.order_by("-priority", "-pk").values_list("pk", flat=True)[:50]
+    assert shown == list(expected) and shown
+    unfiltered = client_for(world.bill).get("/queues/payer-ar/")
+    assert len(queue_reads._pages) == 1  # the unfiltered page is kept
+    invalid = client_for(world.bill).get("/queues/payer-ar/", {"status": "not-a-status"})
+    assert not invalid.context["filters"].is_valid()
+    assert invalid.context["rows"] == unfiltered.context["rows"]
