@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from django.urls import get_script_prefix, reverse
+from django.core.signals import setting_changed
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -83,15 +84,17 @@ def _is_current(entry: Entry, url_name: str, slug: str) -> bool:
 
 
 @lru_cache(maxsize=64)
-def _hrefs(prefix: str) -> tuple[str, ...]:
-    """Every entry's link under this URL prefix (``prefix`` is the cache's key)."""
+def _hrefs(prefix: str, urlconf: object = None) -> tuple[str, ...]:
+    """Every entry's link under this URL prefix and URLconf (the cache's key)."""
     return tuple(entry.href or reverse(entry.url_name, args=entry.args) for entry in ENTRIES)
 
 
 @lru_cache(maxsize=512)
-def _html(shown: tuple[bool, ...], url_name: str, slug: str, prefix: str) -> SafeString:
+def _html(
+    shown: tuple[bool, ...], url_name: str, slug: str, prefix: str, urlconf: object = None
+) -> SafeString:
     parts = []
-    for entry, href, show in zip(ENTRIES, _hrefs(prefix), shown, strict=True):
+    for entry, href, show in zip(ENTRIES, _hrefs(prefix, urlconf), shown, strict=True):
         if not show:
             continue
         active = " active" if _is_current(entry, url_name, slug) else ""
@@ -106,4 +109,14 @@ def _html(shown: tuple[bool, ...], url_name: str, slug: str, prefix: str) -> Saf
 def nav_html(flags: dict[str, object], url_name: str | None, slug: object) -> SafeString:
     """The ``<li>`` of every entry ``flags`` show, the current page's marked active."""
     shown = tuple(not entry.flag or bool(flags.get(entry.flag)) for entry in ENTRIES)
-    return _html(shown, url_name or "", slug if isinstance(slug, str) else "", get_script_prefix())
+    slug = slug if isinstance(slug, str) else ""
+    return _html(shown, url_name or "", slug, get_script_prefix(), get_urlconf())
+
+
+def _forget(**_kwargs: object) -> None:
+    """A test that changes a setting (ROOT_URLCONF, ...) gets links reversed afresh."""
+    _hrefs.cache_clear()
+    _html.cache_clear()
+
+
+setting_changed.connect(_forget, dispatch_uid="practices.nav")

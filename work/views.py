@@ -10,10 +10,11 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.signals import setting_changed
 from django.forms.models import ModelChoiceIterator
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
-from django.urls import get_script_prefix, reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
@@ -201,15 +202,23 @@ def _visible_queues(request: HttpRequest) -> list[Queue]:
 
 
 @lru_cache(maxsize=64)
-def _queue_hrefs(prefix: str) -> dict[str, str]:
-    """Every page's link (My day and each queue) under this URL prefix (the cache's key):
-    the page's tabs, reversed once per process instead of once per tab and page."""
+def _queue_hrefs(prefix: str, urlconf: object = None) -> dict[str, str]:
+    """Every page's link (My day and each queue) under this URL prefix and URLconf (the
+    cache's key): the page's tabs, reversed once per process instead of once per tab and
+    page; reversed afresh after a test changes a setting."""
     return {slug: reverse("queue", args=[slug]) for slug in sorted(queue_slugs())}
+
+
+def _forget_hrefs(**_kwargs: object) -> None:
+    _queue_hrefs.cache_clear()
+
+
+setting_changed.connect(_forget_hrefs, dispatch_uid="work.views._queue_hrefs")
 
 
 def _queue_links(queues: list[Queue]) -> list[tuple[Queue, str]]:
     """The tabs of the queue pages: each visible queue and its link."""
-    hrefs = _queue_hrefs(get_script_prefix())
+    hrefs = _queue_hrefs(get_script_prefix(), get_urlconf())
     return [(q, hrefs.get(q.slug) or reverse("queue", args=[q.slug])) for q in queues]
 
 

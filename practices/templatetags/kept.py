@@ -5,7 +5,8 @@ Django's ``{% static %}`` asks the static files storage on every call and ``{% u
 reverses on every call (~25-45 µs each: name cleaning, the manifest lookup in production,
 URL joining, the resolver's reverse dictionary), ~0.3 ms of every page (issue 10). Neither
 answer changes while the process runs: the kept ones are dropped when a test changes a
-setting (``setting_changed``), and links are kept per URL prefix.
+setting (``setting_changed``), links are kept per URL prefix and URLconf, and at most
+``MAX_KEPT`` of each are kept.
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ from __future__ import annotations
 from django import template
 from django.core.signals import setting_changed
 from django.templatetags.static import static as storage_url
-from django.urls import get_script_prefix, reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 
 register = template.Library()
 
 _static: dict[str, str] = {}
-_links: dict[tuple[str, str], str] = {}
+_links: dict[tuple[str, str, object], str] = {}
+# A bound on what is kept (a prefix sent by a proxy is per request): past it, start over.
+MAX_KEPT = 256
 
 
 @register.simple_tag
@@ -26,6 +29,8 @@ def static(path: str) -> str:
     """``{% static path %}``: the same URL, asked of the storage once per path."""
     url = _static.get(path)
     if url is None:
+        if len(_static) >= MAX_KEPT:
+            _static.clear()
         url = _static[path] = storage_url(path)
     return url
 
@@ -33,9 +38,11 @@ def static(path: str) -> str:
 @register.simple_tag
 def kept_url(name: str) -> str:
     """``{% url name %}`` of a URL without arguments, reversed once per name and prefix."""
-    key = (name, get_script_prefix())
+    key = (name, get_script_prefix(), get_urlconf())
     url = _links.get(key)
     if url is None:
+        if len(_links) >= MAX_KEPT:
+            _links.clear()
         url = _links[key] = reverse(name)
     return url
 

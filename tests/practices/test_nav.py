@@ -11,7 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.template import Context, Template
-from django.urls import reverse
+from django.urls import reverse, set_script_prefix
 
 from practices.nav import ENTRIES, FLAGS, nav_html
 
@@ -71,3 +71,28 @@ def test_every_entry_links_its_page_and_only_its_flag_shows_it():
         '<li class="nav-item"><a class="nav-link" href="/patients/">Patients</a></li>',
         '<li class="nav-item"><a class="nav-link" href="/notifications/">Notifications</a></li>',
     ]
+
+
+def test_people_shows_for_managers_and_vendor_leads_only(world, client_for):
+    """``can_see_people`` (the context processor): managing access, or leading vendor staff."""
+    people = '<a class="nav-link" href="/people/">People</a>'
+    for who, shown in (("sam", True), ("val", True), ("bill", False), ("vera", False)):
+        html = client_for(world.users[who]).get("/queues/my-day/").text
+        assert (people in html) == shown, who
+
+
+def test_links_follow_the_url_prefix(world, client_for):
+    """The kept links are per URL prefix (and URLconf): a deployment under a path prefix,
+    then the root again, each gets its own."""
+    client = client_for(world.bill)
+    # What a WSGI server under /billing/ sets (the test client sets no prefix).
+    set_script_prefix("/billing/")
+    try:
+        html = client.get("/queues/my-day/").text
+    finally:
+        set_script_prefix("/")
+    assert 'href="/billing/queues/payer-ar/">Queues</a>' in html
+    assert 'action="/billing/search/"' in html
+    assert 'href="/billing/queues/rejections/"' in html  # the queue tabs
+    html = client.get("/queues/my-day/").text
+    assert 'href="/queues/payer-ar/">Queues</a>' in html and "/billing/" not in html
