@@ -25,6 +25,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
+from billing_ops.filters import ScopedFilterBackend
 from claims import attachments as claim_attachments
 from claims import services
 from claims.api import list_reads
@@ -104,7 +105,9 @@ class ClaimViewSet(
         # (claims.api.list_reads); any other list through the filterset and the ORM's
         # instances (ListModelMixin.list).
         slug = queue_only(request.query_params)
-        if slug is None:
+        # The fast path stands for the filterset's backend only: a list with another
+        # backend (ordering, search) goes through them all.
+        if slug is None or list(self.filter_backends) != [ScopedFilterBackend]:
             return super().list(request, *args, **kwargs)
         today = timezone.localdate()
 

@@ -230,7 +230,33 @@ def test_a_queue_alone_narrows_as_the_filterset_does(world, make_claim, who):
         view = _view(user, {"queue": slug})
         queryset = view.get_queryset()
         fast = claims_in_queue(slug, user, queryset, today)
-        plain = ScopedFilterBackend().filter_queryset(view.request, queryset, view)
+        plain = queryset
+        for backend in view.filter_backends:  # what the viewset is configured with
+            plain = backend().filter_queryset(view.request, plain, view)
 
         assert _sql(fast) == _sql(plain), (who, slug)
         assert list(fast.order_by("pk")) == list(plain.order_by("pk")), (who, slug)
+
+
+def test_a_list_with_another_filter_backend_goes_through_them_all(
+    world, make_claim, client_for, monkeypatch
+):
+    """The queue-only fast path stands for the filterset's backend alone (first reviewer):
+    with another backend configured, a ``?queue=`` list runs every backend."""
+    from claims.api.claims import ClaimViewSet
+
+    make_claim()
+    seen = []
+
+    class Noting(ScopedFilterBackend):
+        def filter_queryset(self, request, queryset, view):
+            seen.append(request.query_params.get("queue"))
+            return super().filter_queryset(request, queryset, view)
+
+    client = client_for(world.bill)
+    fast = client.get("/api/v1/claims/", {"queue": "all-open"}).json()
+    assert seen == []
+    monkeypatch.setattr(ClaimViewSet, "filter_backends", [ScopedFilterBackend, Noting])
+    slow = client.get("/api/v1/claims/", {"queue": "all-open"}).json()
+    assert seen == ["all-open"]
+    assert [row["id"] for row in slow["results"]] == [row["id"] for row in fast["results"]]
