@@ -31,6 +31,8 @@ from work.registry import Queue, registry
 from work.widgets import use_fast_widgets
 
 PAGE_SIZE = 50
+# The keyset pages' own parameters: the cursor and the cursors before it.
+PAGING_PARAMETERS = frozenset({"after", "trail"})
 # "All N matching the filter" changes at most this many items at once.
 BULK_ALL_LIMIT = 5000
 User = get_user_model()
@@ -293,9 +295,10 @@ def queue(request: HttpRequest, slug: str) -> HttpResponse:
             practice_id=practice.pk
         )
         filters = None
-        # A page opened without parameters shows its filter panel collapsed: the panel is
-        # read when it is opened (``queue_filters``), not built on every such page.
-        if current.filterset is not None and request.GET:
+        # A page opened without filters or sort (the first page, or the next ones through
+        # the cursor) shows its filter panel collapsed: the panel is read when it is opened
+        # (``queue_filters``), not built on every such page.
+        if current.filterset is not None and request.GET.keys() - PAGING_PARAMETERS:
             filters = current.filterset(request.GET, queryset=items, user=request.user)
             if filters.is_valid():
                 items = filters.qs

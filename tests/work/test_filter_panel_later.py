@@ -39,6 +39,16 @@ def test_an_unfiltered_page_reads_its_panel_when_opened(world, client_for, make_
     assert '<select name="payer"' in panel.text and "<details" not in panel.text
 
 
+def test_the_next_pages_read_their_panel_when_opened_too(world, client_for, make_claim):
+    """A cursor is no filter: the pages after the first keep the panel collapsed (it opened
+    on every next page before, the filterset being bound by the cursor alone)."""
+    make_claim(status=ClaimStatus.DENIED)
+    html = client_for(world.bill).get("/queues/payer-ar/", {"after": "x", "trail": ""}).text
+    assert 'id="queue-filters"' not in html
+    details = re.search(r"<details [^>]*>", html).group(0)
+    assert " open" not in details and "hx-get" in details
+
+
 def test_a_filtered_page_renders_its_panel_open(world, client_for, make_claim):
     make_claim(status=ClaimStatus.DENIED)
     html = client_for(world.bill).get("/queues/payer-ar/", {"status": "denied"}).text
