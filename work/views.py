@@ -363,8 +363,9 @@ def queue_filters(request: HttpRequest, slug: str) -> HttpResponse:
     item_type = registry.type(current.item_type)
     practice = request_access(request).practice_or_404(item_type.permission)
     today = timezone.localdate()
-    items = selectors.queue_queryset(current, request.user, today).filter(practice_id=practice.pk)
-    filters = current.filterset(None, queryset=items, user=request.user)
+    # An unfilled form lists no rows: the queue's rows are not built (Unassigned's condition
+    # reads the owners and holders of every practice of the user's to build them).
+    filters = current.filterset(None, user=request.user)
     _ready_panel(filters, _owners(practice.pk, {item_type.permission}), request.user, today)
     context = {
         "filters": filters,

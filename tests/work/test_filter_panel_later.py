@@ -75,3 +75,18 @@ def test_the_panel_answers_404_for_my_day_and_unknown_queues(world, client_for):
     client = client_for(world.bill)
     assert client.get("/queues/my-day/filters/").status_code == 404
     assert client.get("/queues/nope/filters/").status_code == 404
+
+
+def test_the_panel_reads_the_same_queries_for_every_queue(world, client_for, make_claim):
+    """The panel lists no rows: Unassigned's owner walk and holder reads are not run for it
+    (second reviewer)."""
+    make_claim(status=ClaimStatus.DENIED)
+    client = client_for(world.bill)
+    counts = {}
+    for slug in ("payer-ar", "rejections", "unassigned", "all-open"):
+        client.get(f"/queues/{slug}/filters/")
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(f"/queues/{slug}/filters/").status_code == 200
+        counts[slug] = len(ctx)
+        assert not any("WITH RECURSIVE" in q["sql"] for q in ctx.captured_queries), slug
+    assert len(set(counts.values())) == 1, counts
