@@ -10,10 +10,15 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from django.conf import settings
 from django.template import Context, Template
+from django.test import override_settings
 from django.urls import reverse, set_script_prefix
 
+from practices import nav
 from practices.nav import ENTRIES, FLAGS, nav_html
+from practices.templatetags import kept
+from work import views as work_views
 
 # base.html's nav block before the table (git show 4328cf3:templates/base.html).
 OLD_NAV = (Path(__file__).parent / "old_nav.html").read_text()
@@ -85,14 +90,35 @@ def test_links_follow_the_url_prefix(world, client_for):
     """The kept links are per URL prefix (and URLconf): a deployment under a path prefix,
     then the root again, each gets its own."""
     client = client_for(world.bill)
-    # What a WSGI server under /billing/ sets (the test client sets no prefix).
-    set_script_prefix("/billing/")
-    try:
-        html = client.get("/queues/my-day/").text
-    finally:
-        set_script_prefix("/")
+    # What a WSGI server under /billing/ sets (the test client sets no prefix). Django
+    # keeps a relative STATIC_URL with the prefix of its first use: the override drops
+    # what this request computes, for the tests after it (second reviewer).
+    with override_settings(STATIC_URL="static/"):
+        set_script_prefix("/billing/")
+        try:
+            html = client.get("/queues/my-day/").text
+        finally:
+            set_script_prefix("/")  # before the override ends and its receivers run
     assert 'href="/billing/queues/payer-ar/">Queues</a>' in html
     assert 'action="/billing/search/"' in html
     assert 'href="/billing/queues/rejections/"' in html  # the queue tabs
     html = client.get("/queues/my-day/").text
     assert 'href="/queues/payer-ar/">Queues</a>' in html and "/billing/" not in html
+
+
+def test_kept_links_are_dropped_on_a_setting_change_and_bounded(world, client_for):
+    """The nav's and the tabs' kept links go when a setting changes (a test's URLconf), and
+    ``kept`` keeps at most MAX_KEPT links however many prefixes it sees."""
+    client_for(world.bill).get("/queues/payer-ar/")
+    assert nav._hrefs.cache_info().currsize and work_views._queue_hrefs.cache_info().currsize
+    with override_settings(ROOT_URLCONF=settings.ROOT_URLCONF):
+        assert nav._hrefs.cache_info().currsize == 0
+        assert work_views._queue_hrefs.cache_info().currsize == 0
+    try:
+        for i in range(kept.MAX_KEPT + 10):
+            set_script_prefix(f"/p{i}/")
+            assert kept.kept_url("search") == f"/p{i}/search/"
+            assert len(kept._links) <= kept.MAX_KEPT
+    finally:
+        set_script_prefix("/")
+    assert kept.kept_url("search") == "/search/"
