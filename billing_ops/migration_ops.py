@@ -29,7 +29,8 @@ class AddIndexConcurrently(migrations.AddIndex):
     """``AddIndex`` that PostgreSQL builds ``CONCURRENTLY``: writes to the table go on while
     the index is built (a plain ``CREATE INDEX`` holds them for the whole build). Another
     database (SQLite, ``make run``) builds it as ``AddIndex`` does. Django's own
-    ``AddIndexConcurrently`` is PostgreSQL's only. The migration must be ``atomic = False``."""
+    ``AddIndexConcurrently`` is PostgreSQL's only. The migration must be ``atomic = False``.
+    An INVALID index of the same name (a build that failed) is dropped first."""
 
     def database_forwards(
         self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
@@ -39,6 +40,7 @@ class AddIndexConcurrently(migrations.AddIndex):
             return
         if schema_editor.connection.vendor == "postgresql":
             _outside_a_transaction(schema_editor)
+            _drop_if_invalid(schema_editor, self.index.name)
             schema_editor.add_index(model, self.index, concurrently=True)
         else:
             schema_editor.add_index(model, self.index)
@@ -54,6 +56,20 @@ class AddIndexConcurrently(migrations.AddIndex):
             schema_editor.remove_index(model, self.index, concurrently=True)
         else:
             schema_editor.remove_index(model, self.index)
+
+
+def _drop_if_invalid(schema_editor: Any, name: str) -> None:
+    """A CONCURRENTLY build that failed or was cancelled leaves an INVALID index of that
+    name behind, and nothing recorded: dropped here, so running the migration again works."""
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+            "WHERE c.relname = %s AND NOT i.indisvalid AND pg_table_is_visible(c.oid)",
+            [name],
+        )
+        invalid = cursor.fetchone() is not None
+    if invalid:
+        schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {schema_editor.quote_name(name)}")
 
 
 def _outside_a_transaction(schema_editor: Any) -> None:
