@@ -276,7 +276,9 @@ def _history(cursor: Any, model: Any, user_sql: str, date_sql: str, source: str,
 
 def _schema(cursor: Any) -> tuple[list[tuple[str, str, str]], list[str]]:
     """The unique and foreign-key constraints (table, name, definition) and the plain
-    index definitions of the bulk tables (primary keys stay)."""
+    index definitions of the bulk tables (primary keys stay, and partial indexes: PostgreSQL
+    writes their predicate back another way, ``claim_open_owner``'s status list, so a
+    definition read back would not recreate it as it was)."""
     cursor.execute(
         "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid) "
         "FROM pg_constraint c WHERE c.conrelid::regclass::text = ANY(%s) "
@@ -286,7 +288,8 @@ def _schema(cursor: Any) -> tuple[list[tuple[str, str, str]], list[str]]:
     constraints = [(t, n, d) for t, n, d in cursor.fetchall()]
     cursor.execute(
         "SELECT i.indexdef FROM pg_indexes i WHERE i.schemaname = 'public' "
-        "AND i.tablename = ANY(%s) AND NOT EXISTS (SELECT 1 FROM pg_constraint c "
+        "AND i.tablename = ANY(%s) AND i.indexdef NOT LIKE '%% WHERE %%' "
+        "AND NOT EXISTS (SELECT 1 FROM pg_constraint c "
         "WHERE c.conindid = (quote_ident(i.schemaname) || '.' || quote_ident(i.indexname))"
         "::regclass) ORDER BY i.tablename, i.indexname",
         [BULK_TABLES],
