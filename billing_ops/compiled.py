@@ -17,7 +17,9 @@ backend that adapts the value, another database's SQL), the ORM runs the queryse
 from __future__ import annotations
 
 import datetime as dt
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from functools import partial
 from typing import Any
 
@@ -274,3 +276,20 @@ class CompiledRead(_Compiled[Any]):
 
     def _rows(self, queryset: QuerySet[Any]) -> list[Any]:
         return list(queryset)
+
+
+# --- kept statements by key (queue pages, My day, the claims API list) ------------------
+
+
+def remember(cache: OrderedDict[Any, Any], key: Any, value: Any, size: int) -> None:
+    """Keep ``value`` under ``key``; past ``size`` entries the least recently used goes."""
+    cache[key] = value
+    if len(cache) > size:
+        with suppress(KeyError):  # another thread (runserver's) emptied it meanwhile
+            cache.popitem(last=False)
+
+
+def touch(cache: OrderedDict[Any, Any], key: Any) -> None:
+    """Mark ``key`` as recently used; another thread may have evicted it."""
+    with suppress(KeyError):
+        cache.move_to_end(key)

@@ -25,7 +25,6 @@ from __future__ import annotations
 import datetime as dt
 from collections import OrderedDict
 from collections.abc import Sequence
-from contextlib import suppress
 from functools import partial
 from typing import Any
 
@@ -35,7 +34,7 @@ from django.db.models import F, QuerySet
 
 from billing_ops.access import grants_for
 from billing_ops.bulk import any_of
-from billing_ops.compiled import INT_MARK, CompiledRead
+from billing_ops.compiled import INT_MARK, CompiledRead, remember, touch
 from work.registry import ItemType
 
 CACHE_SIZE = 2048
@@ -54,19 +53,6 @@ def clear_cache() -> None:
     _branches.clear()
     _counts.clear()
     _items.clear()
-
-
-def _remember(cache: OrderedDict[Any, Any], key: Any, value: Any) -> None:
-    cache[key] = value
-    if len(cache) > CACHE_SIZE:
-        with suppress(KeyError):  # another thread emptied it meanwhile
-            cache.popitem(last=False)
-
-
-def _touch(cache: OrderedDict[Any, Any], key: Any) -> None:
-    """Mark ``key`` as recently used; another thread (runserver's) may have evicted it."""
-    with suppress(KeyError):
-        cache.move_to_end(key)
 
 
 def _key(user: Any, practice_id: int | None, today: dt.date, types: Sequence[ItemType]) -> Any:
@@ -98,7 +84,7 @@ def _rank_branches(
     key = _key(user, practice_id, today, types)
     cached = _branches.get(key)
     if cached is not None:
-        _touch(_branches, key)
+        touch(_branches, key)
         return cached
     alias: str | None = None
     branches: list[tuple[str, str, tuple[Any, ...]]] = []
@@ -109,7 +95,7 @@ def _rank_branches(
             continue
         alias = queryset.db
         branches.append((item_type.key, *compiled))
-    _remember(_branches, key, (alias, branches))
+    remember(_branches, key, (alias, branches), CACHE_SIZE)
     return alias, branches
 
 
@@ -177,9 +163,9 @@ def counts(
             parts[f"{item_type.key}:due_today"] = items.filter(next_action_due=today)
         made = capped_statement(parts, cap)
         cached = (made[0], made[1], tuple(made[2]), made[3])
-        _remember(_counts, key, cached)
+        remember(_counts, key, cached, CACHE_SIZE)
     else:
-        _touch(_counts, key)
+        touch(_counts, key)
     found = dict.fromkeys(
         (f"{t.key}:{part}" for t in types for part in ("overdue", "due_today")), 0
     )
@@ -200,9 +186,9 @@ def items(
     read = _items.get(key)
     if read is None:
         read = CompiledRead(lambda: item_type.model, build, ([INT_MARK],))
-        _remember(_items, key, read)
+        remember(_items, key, read, CACHE_SIZE)
     else:
-        _touch(_items, key)
+        touch(_items, key)
     return read(list(ids), build=build)
 
 

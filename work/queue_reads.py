@@ -24,7 +24,6 @@ from __future__ import annotations
 import datetime as dt
 from collections import OrderedDict
 from collections.abc import Callable
-from contextlib import suppress
 from decimal import Decimal
 from typing import Any
 
@@ -32,7 +31,7 @@ from django.db.models import QuerySet
 from django_filters.constants import EMPTY_VALUES
 
 from billing_ops.access import grants_for
-from billing_ops.compiled import DATE_MARK, INT_MARK, CompiledRead
+from billing_ops.compiled import DATE_MARK, INT_MARK, CompiledRead, remember, touch
 from work.registry import Queue, registry
 
 CACHE_SIZE = 2048
@@ -58,18 +57,6 @@ def clear_cache() -> None:
     _pages.clear()
     _counts.clear()
     _choices.clear()
-
-
-def _remember(cache: OrderedDict[Any, Any], key: Any, value: Any) -> None:
-    cache[key] = value
-    if len(cache) > CACHE_SIZE:
-        with suppress(KeyError):  # another thread emptied it meanwhile
-            cache.popitem(last=False)
-
-
-def _touch(cache: OrderedDict[Any, Any], key: Any) -> None:
-    with suppress(KeyError):  # another thread evicted it meanwhile
-        cache.move_to_end(key)
 
 
 def filtered(filters: Any) -> bool:
@@ -118,9 +105,9 @@ def page_rows(
     read = _pages.get(key)
     if read is None:
         read = CompiledRead(lambda: model, build, marks)
-        _remember(_pages, key, read)
+        remember(_pages, key, read, CACHE_SIZE)
     else:
-        _touch(_pages, key)
+        touch(_pages, key)
     return read(*values, build=build)
 
 
@@ -131,9 +118,9 @@ def count_statement(
     statement = _counts.get(key)
     if statement is None:
         statement = compile_()
-        _remember(_counts, key, statement)
+        remember(_counts, key, statement, CACHE_SIZE)
     else:
-        _touch(_counts, key)
+        touch(_counts, key)
     return statement
 
 
@@ -159,7 +146,7 @@ def choice_rows(key: tuple[Any, ...], queryset: QuerySet[Any]) -> list[Any]:
     if read is None:
         model = queryset.model
         read = CompiledRead(lambda: model, lambda: queryset, ())
-        _remember(_choices, key, read)
+        remember(_choices, key, read, CACHE_SIZE)
     else:
-        _touch(_choices, key)
+        touch(_choices, key)
     return read(build=lambda: queryset)

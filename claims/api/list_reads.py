@@ -30,13 +30,12 @@ import datetime as dt
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from contextlib import suppress
 from typing import Any
 
 from django.db.models import QuerySet
 
 from billing_ops.access import visible_practice_ids
-from billing_ops.compiled import INT_MARK, CompiledValues
+from billing_ops.compiled import INT_MARK, CompiledValues, remember, touch
 from claims.api.rows import VALUE_COLUMNS, ClaimValues
 from claims.models import Claim
 from claims.queues import CLAIM_QUEUES
@@ -108,13 +107,9 @@ def page_rows(
     read = _reads.get(key)
     if read is None:
         read = CompiledValues(lambda: Claim, _compile, marks)
-        _reads[key] = read
-        if len(_reads) > CACHE_SIZE:
-            with suppress(KeyError):  # another thread emptied it meanwhile
-                _reads.popitem(last=False)
+        remember(_reads, key, read, CACHE_SIZE)
     else:
-        with suppress(KeyError):  # another thread evicted it meanwhile
-            _reads.move_to_end(key)
+        touch(_reads, key)
     _live.build = read_values
     try:
         rows = read(*values, build=read_values)
