@@ -11,6 +11,8 @@ setting (``setting_changed``), links are kept per URL prefix and URLconf, and at
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django import template
 from django.core.signals import setting_changed
 from django.templatetags.static import static as storage_url
@@ -27,23 +29,21 @@ MAX_KEPT = 256
 @register.simple_tag
 def static(path: str) -> str:
     """``{% static path %}``: the same URL, asked of the storage once per path."""
-    url = _static.get(path)
-    if url is None:
-        if len(_static) >= MAX_KEPT:
-            _static.clear()
-        url = _static[path] = storage_url(path)
-    return url
+    return _kept(_static, path, lambda: storage_url(path))
 
 
 @register.simple_tag
 def kept_url(name: str) -> str:
     """``{% url name %}`` of a URL without arguments, reversed once per name and prefix."""
-    key = (name, get_script_prefix(), get_urlconf())
-    url = _links.get(key)
+    return _kept(_links, (name, get_script_prefix(), get_urlconf()), lambda: reverse(name))
+
+
+def _kept[K](cache: dict[K, str], key: K, answer: Callable[[], str]) -> str:
+    url = cache.get(key)
     if url is None:
-        if len(_links) >= MAX_KEPT:
-            _links.clear()
-        url = _links[key] = reverse(name)
+        if len(cache) >= MAX_KEPT:
+            cache.clear()
+        url = cache[key] = answer()
     return url
 
 
