@@ -281,15 +281,17 @@ class CompiledRead(_Compiled[Any]):
 # --- kept statements by key (queue pages, My day, the claims API list) ------------------
 
 
-def remember(cache: OrderedDict[Any, Any], key: Any, value: Any, size: int) -> None:
-    """Keep ``value`` under ``key``; past ``size`` entries the least recently used goes."""
-    cache[key] = value
-    if len(cache) > size:
-        with suppress(KeyError):  # another thread (runserver's) emptied it meanwhile
-            cache.popitem(last=False)
-
-
-def touch(cache: OrderedDict[Any, Any], key: Any) -> None:
-    """Mark ``key`` as recently used; another thread may have evicted it."""
-    with suppress(KeyError):
-        cache.move_to_end(key)
+def kept[V](cache: OrderedDict[Any, V], key: Any, make: Callable[[], V], size: int) -> V:
+    """The value kept under ``key`` (marked recently used), or ``make()``'s, kept; past
+    ``size`` entries the least recently used goes. Another thread (runserver's) may evict
+    or empty meanwhile: tolerated."""
+    value = cache.get(key)
+    if value is None:
+        value = cache[key] = make()
+        if len(cache) > size:
+            with suppress(KeyError):
+                cache.popitem(last=False)
+    else:
+        with suppress(KeyError):
+            cache.move_to_end(key)
+    return value

@@ -34,7 +34,7 @@ from django.db.models import F, QuerySet
 
 from billing_ops.access import grants_for
 from billing_ops.bulk import any_of
-from billing_ops.compiled import INT_MARK, CompiledRead, remember, touch
+from billing_ops.compiled import INT_MARK, CompiledRead, kept
 from work.registry import ItemType
 
 CACHE_SIZE = 2048
@@ -81,22 +81,19 @@ def _compile(queryset: QuerySet[Any]) -> tuple[str, tuple[Any, ...]] | None:
 def _rank_branches(
     user: Any, practice_id: int | None, today: dt.date, types: Sequence[ItemType]
 ) -> tuple[str | None, list[tuple[str, str, tuple[Any, ...]]]]:
-    key = _key(user, practice_id, today, types)
-    cached = _branches.get(key)
-    if cached is not None:
-        touch(_branches, key)
-        return cached
-    alias: str | None = None
-    branches: list[tuple[str, str, tuple[Any, ...]]] = []
-    for item_type in types:
-        queryset = _of_type(item_type, user, today, practice_id)
-        compiled = _compile(queryset.values(rank_p=F("priority"), rank_i=F("pk")))
-        if compiled is None:
-            continue
-        alias = queryset.db
-        branches.append((item_type.key, *compiled))
-    remember(_branches, key, (alias, branches), CACHE_SIZE)
-    return alias, branches
+    def make() -> tuple[str | None, list[tuple[str, str, tuple[Any, ...]]]]:
+        alias: str | None = None
+        branches: list[tuple[str, str, tuple[Any, ...]]] = []
+        for item_type in types:
+            queryset = _of_type(item_type, user, today, practice_id)
+            compiled = _compile(queryset.values(rank_p=F("priority"), rank_i=F("pk")))
+            if compiled is None:
+                continue
+            alias = queryset.db
+            branches.append((item_type.key, *compiled))
+        return alias, branches
+
+    return kept(_branches, _key(user, practice_id, today, types), make, CACHE_SIZE)
 
 
 def ranked(
@@ -151,9 +148,8 @@ def counts(
 ) -> dict[str, int]:
     """``{"<type>:overdue": n, "<type>:due_today": n}`` capped at ``cap + 1`` each, in one
     query (``selectors.capped_counts``'s statement, compiled once per key)."""
-    key = (*_key(user, practice_id, today, types), cap)
-    cached = _counts.get(key)
-    if cached is None:
+
+    def make() -> tuple[Any, ...]:
         from work.selectors import capped_statement
 
         parts: dict[str, QuerySet[Any]] = {}
@@ -162,10 +158,10 @@ def counts(
             parts[f"{item_type.key}:overdue"] = items.filter(next_action_due__lt=today)
             parts[f"{item_type.key}:due_today"] = items.filter(next_action_due=today)
         made = capped_statement(parts, cap)
-        cached = (made[0], made[1], tuple(made[2]), made[3])
-        remember(_counts, key, cached, CACHE_SIZE)
-    else:
-        touch(_counts, key)
+        return (made[0], made[1], tuple(made[2]), made[3])
+
+    key = (*_key(user, practice_id, today, types), cap)
+    cached = kept(_counts, key, make, CACHE_SIZE)
     found = dict.fromkeys(
         (f"{t.key}:{part}" for t in types for part in ("overdue", "due_today")), 0
     )
@@ -183,12 +179,9 @@ def items(
     key = (*_key(user, practice_id, today, [item_type]), "items")
     # This call's user for the ORM path (SQLite): the kept read's build has the first's.
     build = partial(_items_of, item_type, user, today, practice_id)
-    read = _items.get(key)
-    if read is None:
-        read = CompiledRead(lambda: item_type.model, build, ([INT_MARK],))
-        remember(_items, key, read, CACHE_SIZE)
-    else:
-        touch(_items, key)
+    read = kept(
+        _items, key, lambda: CompiledRead(lambda: item_type.model, build, ([INT_MARK],)), CACHE_SIZE
+    )
     return read(list(ids), build=build)
 
 

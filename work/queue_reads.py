@@ -31,7 +31,7 @@ from django.db.models import QuerySet
 from django_filters.constants import EMPTY_VALUES
 
 from billing_ops.access import grants_for
-from billing_ops.compiled import DATE_MARK, INT_MARK, CompiledRead, remember, touch
+from billing_ops.compiled import DATE_MARK, INT_MARK, CompiledRead, kept
 from work.registry import Queue, registry
 
 CACHE_SIZE = 2048
@@ -102,12 +102,7 @@ def page_rows(
 ) -> list[Any]:
     """``build(*values)``'s rows by the statement kept under ``key`` (compiled from
     ``build(*marks)`` on first use)."""
-    read = _pages.get(key)
-    if read is None:
-        read = CompiledRead(lambda: model, build, marks)
-        remember(_pages, key, read, CACHE_SIZE)
-    else:
-        touch(_pages, key)
+    read = kept(_pages, key, lambda: CompiledRead(lambda: model, build, marks), CACHE_SIZE)
     return read(*values, build=build)
 
 
@@ -115,13 +110,7 @@ def count_statement(
     key: tuple[Any, ...], compile_: Callable[[], tuple[Any, ...]]
 ) -> tuple[Any, ...]:
     """The capped count's statement kept under ``key`` (``compile_()`` on first use)."""
-    statement = _counts.get(key)
-    if statement is None:
-        statement = compile_()
-        remember(_counts, key, statement, CACHE_SIZE)
-    else:
-        touch(_counts, key)
-    return statement
+    return kept(_counts, key, compile_, CACHE_SIZE)
 
 
 def choices_key(filters: Any, user: Any, today: dt.date) -> tuple[Any, ...] | None:
@@ -142,11 +131,8 @@ def choices_key(filters: Any, user: Any, today: dt.date) -> tuple[Any, ...] | No
 
 def choice_rows(key: tuple[Any, ...], queryset: QuerySet[Any]) -> list[Any]:
     """``queryset``'s rows by the statement kept under ``key`` (read afresh every call)."""
-    read = _choices.get(key)
-    if read is None:
-        model = queryset.model
-        read = CompiledRead(lambda: model, lambda: queryset, ())
-        remember(_choices, key, read, CACHE_SIZE)
-    else:
-        touch(_choices, key)
+    model = queryset.model
+    read = kept(
+        _choices, key, lambda: CompiledRead(lambda: model, lambda: queryset, ()), CACHE_SIZE
+    )
     return read(build=lambda: queryset)

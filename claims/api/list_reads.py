@@ -35,7 +35,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from billing_ops.access import visible_practice_ids
-from billing_ops.compiled import INT_MARK, CompiledValues, remember, touch
+from billing_ops.compiled import INT_MARK, CompiledValues, kept
 from claims.api.rows import VALUE_COLUMNS, ClaimValues
 from claims.models import Claim
 from claims.queues import CLAIM_QUEUES
@@ -104,12 +104,7 @@ def page_rows(
 
     if key is None or marks is None:
         return [ClaimValues._make(row) for row in read_values(*values)]
-    read = _reads.get(key)
-    if read is None:
-        read = CompiledValues(lambda: Claim, _compile, marks)
-        remember(_reads, key, read, CACHE_SIZE)
-    else:
-        touch(_reads, key)
+    read = kept(_reads, key, lambda: CompiledValues(lambda: Claim, _compile, marks), CACHE_SIZE)
     _live.build = read_values
     try:
         rows = read(*values, build=read_values)
