@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import NotSupportedError, migrations, models
+from django.contrib.postgres.operations import NotInTransactionMixin
+from django.db import migrations, models
 
 
 def drop_foreign_key_index(
@@ -25,7 +26,7 @@ def drop_foreign_key_index(
     )
 
 
-class AddIndexConcurrently(migrations.AddIndex):
+class AddIndexConcurrently(NotInTransactionMixin, migrations.AddIndex):
     """``AddIndex`` that PostgreSQL builds ``CONCURRENTLY``: writes to the table go on while
     the index is built (a plain ``CREATE INDEX`` holds them for the whole build). Another
     database (SQLite, ``make run``) builds it as ``AddIndex`` does. Django's own
@@ -39,7 +40,7 @@ class AddIndexConcurrently(migrations.AddIndex):
         if not self.allow_migrate_model(schema_editor.connection.alias, model):
             return
         if schema_editor.connection.vendor == "postgresql":
-            _outside_a_transaction(schema_editor)
+            self._ensure_not_in_transaction(schema_editor)
             _drop_if_invalid(schema_editor, self.index.name)
             schema_editor.add_index(model, self.index, concurrently=True)
         else:
@@ -52,7 +53,7 @@ class AddIndexConcurrently(migrations.AddIndex):
         if not self.allow_migrate_model(schema_editor.connection.alias, model):
             return
         if schema_editor.connection.vendor == "postgresql":
-            _outside_a_transaction(schema_editor)
+            self._ensure_not_in_transaction(schema_editor)
             schema_editor.remove_index(model, self.index, concurrently=True)
         else:
             schema_editor.remove_index(model, self.index)
@@ -70,10 +71,3 @@ def _drop_if_invalid(schema_editor: Any, name: str) -> None:
         invalid = cursor.fetchone() is not None
     if invalid:
         schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {schema_editor.quote_name(name)}")
-
-
-def _outside_a_transaction(schema_editor: Any) -> None:
-    if schema_editor.connection.in_atomic_block:
-        raise NotSupportedError(
-            "AddIndexConcurrently cannot run in a transaction: set atomic = False on the migration."
-        )
