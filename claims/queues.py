@@ -111,6 +111,15 @@ CLAIM = ItemType(
     select_related=("patient", "payer", "owner"),
     billing_function="claim_follow_up",
     load_rows=attach_teeth,
+    # What claims/_queue_rows.html (claims.queue_rows) shows of them.
+    page_related_fields=(
+        "patient__first_name",
+        "patient__last_name",
+        "payer__name",
+        "owner__username",
+        "owner__first_name",
+        "owner__last_name",
+    ),
 )
 
 

@@ -54,11 +54,24 @@ class ItemType:
     # the whole page at once: (items) -> None, called by the queue pages and My day on the
     # items they show (claims: their teeth). None: nothing more.
     load_rows: Callable[[list[Any]], None] | None = None
+    # What a queue page's rows show of their ``select_related`` rows ("patient__last_name"):
+    # the page reads only these columns of them (and their ids), the item's own in full.
+    # Minimum necessary (no birth date, address or password hash on a page that shows a
+    # name) and less to read and build (issue 10). Empty: every column.
+    page_related_fields: tuple[str, ...] = ()
 
     def load_page(self, items: list[Any]) -> None:
         """Read what the page's rows show besides their columns (``load_rows``)."""
         if self.load_rows is not None and items:
             self.load_rows(items)
+
+    def page_fields(self) -> tuple[str, ...]:
+        """``only()``'s fields for a queue page (the item's own and
+        ``page_related_fields``); empty: every column."""
+        if not self.page_related_fields:
+            return ()
+        own = tuple(f.name for f in self.model._meta.concrete_fields)
+        return own + self.page_related_fields
 
     def items(self) -> QuerySet[Any]:
         return self.model._default_manager.all()

@@ -365,10 +365,13 @@ def _page_query(
     branch: str,
     size: int,
     *values: Any,
+    only: tuple[str, ...] = (),
 ) -> QuerySet[Any]:
     """``queryset`` past the cursor's ``values`` (``branch``), in the sort's order, one row
-    more than ``size``."""
+    more than ``size``; of its columns, ``only`` these when given."""
     model = queryset.model
+    if only:
+        queryset = queryset.only(*only)
     if branch == "after":
         value, pk = values
         # A row-value comparison, so PostgreSQL starts the index scan at the cursor (an
@@ -423,14 +426,23 @@ def keyset_page(
     model = queryset.model
     nullable = bool(getattr(model._meta.get_field(field), "null", False))
     branch, values = _after_cursor(model, field, nullable, cursor)
-    build = partial(_page_query, queryset, field, descending, nullable, branch, size)
+    item_type = registry.type(queue.item_type)
+    build = partial(
+        _page_query,
+        queryset,
+        field,
+        descending,
+        nullable,
+        branch,
+        size,
+        only=item_type.page_fields(),
+    )
     marks = queue_reads.marks_for(branch, values) if shape is not None else None
     if shape is None or marks is None:
         items = list(build(*values))
     else:
         key = (*shape, sort, size, branch, tuple(type(mark) for mark in marks))
         items = queue_reads.page_rows(key, model, build, marks, values)
-    item_type = registry.type(queue.item_type)
     next_cursor = None
     if len(items) > size:
         items = items[:size]
