@@ -188,5 +188,8 @@ def items(
 def _items_of(
     item_type: ItemType, user: Any, today: dt.date, practice_id: int | None, wanted: list[int]
 ) -> QuerySet[Any]:
-    queryset: QuerySet[Any] = _of_type(item_type, user, today, practice_id)
-    return queryset.filter(any_of("pk", wanted))
+    queryset: QuerySet[Any] = _of_type(item_type, user, today, practice_id).filter(
+        any_of("pk", wanted)
+    )
+    fields = item_type.page_fields()  # what the rows show of their related rows
+    return queryset.only(*fields) if fields else queryset

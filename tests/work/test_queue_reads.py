@@ -16,6 +16,7 @@ from django.db import connection
 from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from django.utils.html import escape
 
 from billing_ops.access import grants_cache, grants_for
 from claims.choices import ClaimStatus
@@ -356,3 +357,27 @@ def test_a_filtered_page_keeps_no_statement_and_shows_the_filtered_rows(
     invalid = client_for(world.bill).get("/queues/payer-ar/", {"status": "not-a-status"})
     assert not invalid.context["filters"].is_valid()
     assert invalid.context["rows"] == unfiltered.context["rows"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/queues/payer-ar/", "/queues/payer-ar/?status=denied", "/queues/my-day/"],
+)
+def test_pages_read_no_more_of_the_patient_and_owner_than_they_show(
+    world: Any, claims: Any, client_for: Any, url: str
+) -> None:
+    """Minimum necessary: a page of claims names each patient, payer and owner, so it reads
+    their names (kept or ORM page, My day), never a birth date, an address or a password
+    hash (``ItemType.page_related_fields``); the rows still show the names."""
+    client = client_for(world.bill)
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200
+    joins = [q["sql"] for q in ctx.captured_queries if 'JOIN "practices_patient"' in q["sql"]]
+    assert joins
+    for sql in joins:
+        assert '"practices_patient"."first_name"' in sql and '"practices_payer"."name"' in sql
+        for column in ("date_of_birth", "address_line", "postal_code", '"auth_user"."password"'):
+            assert column not in sql
+    patient = response.context["page"].rows[0].item.patient
+    assert escape(f"{patient.last_name}, {patient.first_name}") in response.content.decode()
