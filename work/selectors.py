@@ -10,6 +10,7 @@ import base64
 import datetime as dt
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
@@ -282,16 +283,26 @@ def capped_statement(
     return alias, "SELECT " + ", ".join(parts), params, names
 
 
+type Rows = QuerySet[Any] | Callable[[], QuerySet[Any]]
+
+
+def _built(rows: Rows) -> QuerySet[Any]:
+    """A queryset, or what a function given in its place builds (a kept page's rows are
+    built only when its statement is compiled)."""
+    return rows if isinstance(rows, QuerySet) else rows()
+
+
 def capped_count(
-    queryset: QuerySet[Any], cap: int | None = None, *, shape: tuple[Any, ...] | None = None
+    queryset: Rows, cap: int | None = None, *, shape: tuple[Any, ...] | None = None
 ) -> int:
     """The queryset's row count up to ``cap + 1`` (one query). ``shape``: the queryset's key
-    in ``work.queue_reads`` (an unfiltered queue page's rows), whose statement is kept."""
+    in ``work.queue_reads`` (an unfiltered queue page's rows), whose statement is kept; the
+    queryset may then be a function that builds it, called only to compile the statement."""
     cap = COUNT_CAP if cap is None else cap
     if shape is None:
-        return capped_counts({"n": queryset}, cap)["n"]
+        return capped_counts({"n": _built(queryset)}, cap)["n"]
     statement = queue_reads.count_statement(
-        (*shape, cap), partial(capped_statement, {"n": queryset}, cap)
+        (*shape, cap), lambda: capped_statement({"n": _built(queryset)}, cap)
     )
     return run_capped(statement, {"n": 0})["n"]
 
@@ -360,7 +371,7 @@ def _after_cursor(
 
 
 def _page_query(
-    queryset: QuerySet[Any],
+    rows: Rows,
     field: str,
     descending: bool,
     nullable: bool,
@@ -371,6 +382,7 @@ def _page_query(
 ) -> QuerySet[Any]:
     """``queryset`` past the cursor's ``values`` (``branch``), in the sort's order, one row
     more than ``size``; of its columns, ``only`` these when given."""
+    queryset = _built(rows)
     model = queryset.model
     if only:
         queryset = queryset.only(*only)
@@ -409,7 +421,7 @@ def _page_query(
 
 def keyset_page(
     queue: Queue,
-    queryset: QuerySet[Any],
+    queryset: Rows,
     sort: str,
     cursor: str | None,
     size: int,
@@ -422,13 +434,15 @@ def keyset_page(
     ``shape``: ``queryset``'s key in ``work.queue_reads`` (an unfiltered page of a queue
     that allows it): the page is read by the statement kept for that shape, sort, size and
     cursor branch, run with this cursor's values; None: through the ORM (the reference
-    path ``tests/work/test_queue_reads.py`` compares it with)."""
+    path ``tests/work/test_queue_reads.py`` compares it with). ``queryset`` may be a
+    function that builds it (rows of the queue's item type): a kept page calls it only to
+    compile its statement."""
     sort = sort if sort in queue.sorts else "priority"
     field, descending, _label = queue.sorts[sort]
-    model = queryset.model
+    item_type = registry.type(queue.item_type)
+    model = item_type.model
     nullable = bool(getattr(model._meta.get_field(field), "null", False))
     branch, values = _after_cursor(model, field, nullable, cursor)
-    item_type = registry.type(queue.item_type)
     build = partial(
         _page_query,
         queryset,

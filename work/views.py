@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.signals import setting_changed
+from django.db.models import QuerySet
 from django.forms.models import ModelChoiceIterator
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
@@ -291,17 +292,22 @@ def queue(request: HttpRequest, slug: str) -> HttpResponse:
             raise Http404("No such queue.")
         item_type = registry.type(current.item_type)
         practice = access.practice_or_404(item_type.permission)
-        items = selectors.queue_queryset(current, request.user, today).filter(
-            practice_id=practice.pk
-        )
+
+        def base_rows() -> QuerySet[Any]:
+            return selectors.queue_queryset(current, request.user, today).filter(
+                practice_id=practice.pk
+            )
+
+        # The queue's rows are built by the ORM only when they are read through it: a kept
+        # page (an unfiltered one, ``work.queue_reads``) builds them once, to compile.
+        items: selectors.Rows = base_rows
         filters = None
         # A page opened without filters or sort (the first page, or the next ones through
         # the cursor) shows its filter panel collapsed: the panel is read when it is opened
         # (``queue_filters``), not built on every such page.
         if current.filterset is not None and request.GET.keys() - PAGING_PARAMETERS:
-            filters = current.filterset(request.GET, queryset=items, user=request.user)
-            if filters.is_valid():
-                items = filters.qs
+            filters = current.filterset(request.GET, queryset=base_rows(), user=request.user)
+            items = filters.qs if filters.is_valid() else filters.queryset
         # An unfiltered page's reads are kept per shape (work.queue_reads); None: the ORM.
         shape = queue_reads.shape(
             current, request.user, practice.pk, today, is_filtered=queue_reads.filtered(filters)
