@@ -43,6 +43,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 
 from billing_ops.audit import OutOfScope, log_scope_denial
+from billing_ops.bulk import any_of
+from billing_ops.compiled import CompiledRead
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
@@ -365,40 +367,20 @@ def holders_by_practice(
 
 # --- per request ------------------------------------------------------------------------
 
-_compiled_practices: dict[tuple[str, str], tuple[str, tuple[Any, ...]] | None] = {}
+
+def _active_of(ids: list[int]) -> models.QuerySet[Any]:
+    return tenant_model()._default_manager.filter(any_of("pk", ids), is_active=True)
+
+
+# The switcher's practices, read on every page: the ORM's statement compiled once per
+# process and database, its ids one array (issue 10, speed); the ORM where the array is
+# not a parameter as given (SQLite for `make run`).
+_practices_read = CompiledRead(tenant_model, _active_of, ([_USER_MARK],))
 
 
 def _active_practices(ids: Iterable[int], *, plain: bool = False) -> list[Any]:
-    """The active practices among ``ids`` in the model's order (the switcher's list, read
-    on every page): the ORM's statement compiled once per process and database, its one
-    ``IN`` list written ``= ANY(%s)`` so one text fits any number of ids (issue 10, speed);
-    the ORM when the statement is not of that shape."""
-    model = tenant_model()
-    if plain:
-        return list(model._default_manager.filter(pk__in=ids, is_active=True))
-    alias = router.db_for_read(model)
-    key = (alias, settings.ACCESS_TENANT_MODEL)
-    if key not in _compiled_practices:
-        query = model._default_manager.filter(pk__in=[_USER_MARK], is_active=True).query
-        sql, params = query.get_compiler(alias).as_sql()
-        marks = [p for p in params if type(p) is int and p == _USER_MARK]
-        # ``= ANY(array)`` is PostgreSQL's: other databases (SQLite for `make run`) keep
-        # the ORM.
-        shaped = (
-            connections[alias].vendor == "postgresql"
-            and sql.count(" IN (%s)") == 1
-            and len(marks) == 1
-        )
-        _compiled_practices[key] = (
-            (sql.replace(" IN (%s)", " = ANY(%s)"), tuple(params)) if shaped else None
-        )
-    compiled = _compiled_practices[key]
-    if compiled is None:
-        return _active_practices(ids, plain=True)
-    sql, template = compiled
-    wanted = sorted(ids)
-    params = [wanted if type(p) is int and p == _USER_MARK else p for p in template]
-    return list(model._default_manager.raw(sql, params).using(alias))
+    """The active practices among ``ids`` in the model's order (the switcher's list)."""
+    return _practices_read(sorted(ids), plain=plain)
 
 
 class RequestAccess:

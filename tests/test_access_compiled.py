@@ -96,4 +96,5 @@ def test_the_switchers_practices_read_by_the_compiled_statement_are_the_orms(wor
     fast = access._active_practices(everyone)
     assert _fields(fast) == _fields(access._active_practices(everyone, plain=True))
     assert world.maple.pk not in {p.pk for p in fast}
-    assert all(compiled is not None for compiled in access._compiled_practices.values())
+    statements = access._practices_read._statements.values()
+    assert statements and all(statement.ok for statement in statements)
