@@ -312,6 +312,8 @@ def queue(request: HttpRequest, slug: str) -> HttpResponse:
         shape = queue_reads.shape(
             current, request.user, practice.pk, today, is_filtered=queue_reads.filtered(filters)
         )
+        if shape is None and not isinstance(items, QuerySet):
+            items = items()  # read through the ORM: built once for the page and its count
         owners = _owners(practice.pk, {item_type.permission})
         _ready_panel(filters, owners, request.user, today)
         sort = request.GET.get("sort", "priority")

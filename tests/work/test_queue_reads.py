@@ -381,3 +381,18 @@ def test_pages_read_no_more_of_the_patient_and_owner_than_they_show(
             assert column not in sql
     patient = response.context["page"].rows[0].item.patient
     assert escape(f"{patient.last_name}, {patient.first_name}") in response.content.decode()
+
+
+@pytest.mark.parametrize("slug", [q.slug for q in registry.queues()])
+def test_a_queue_page_runs_no_statement_twice(
+    world: Any, claims: Any, client_for: Any, slug: str
+) -> None:
+    """The queue's rows are built once for the page and its count, kept or not (Unassigned
+    reads the holders of the user's practices to build them: twice was three more queries)."""
+    client = client_for(world.sam)
+    client.get(f"/queues/{slug}/")  # warm the session and content types
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(f"/queues/{slug}/")
+    assert response.status_code == 200
+    statements = [(q["sql"]) for q in ctx.captured_queries]
+    assert len(statements) == len(set(statements)), slug
