@@ -212,6 +212,19 @@ def _slots(params: list[Any], marks: Sequence[Any]) -> list[list[int]] | None:
     return slots
 
 
+def read_once(queryset: QuerySet[Any]) -> list[Any]:
+    """``list(queryset)``, its instances built as a kept statement builds them
+    (``fast_from_db``, also for deferred fields) with nothing kept: for a read whose SQL
+    changes with every request (a filtered queue page). The ORM's iterator when the
+    queryset is not of a shape ``CompiledRead`` reads (annotations, prefetches)."""
+    alias = queryset.db
+    statement = _Statement(queryset, (), alias)
+    if not statement.ok:
+        return list(queryset)
+    rows: list[Any] = statement.run(alias, ())
+    return rows
+
+
 class _Compiled[R]:
     """What ``CompiledValues`` and ``CompiledRead`` share: ``build(*values)``'s rows from
     its statement compiled once per database alias with ``build(*marks)``, and the ORM when

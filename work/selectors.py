@@ -22,6 +22,7 @@ from django.db.models import BooleanField, Count, F, Field, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from billing_ops.compiled import read_once
 from work import queue_reads
 from work.registry import ItemType, Queue, registry
 
@@ -455,7 +456,7 @@ def keyset_page(
     )
     marks = queue_reads.marks_for(branch, values) if shape is not None else None
     if shape is None or marks is None:
-        items = list(build(*values))
+        items = read_once(build(*values))
     else:
         key = (*shape, sort, size, branch, tuple(type(mark) for mark in marks))
         items = queue_reads.page_rows(key, model, build, marks, values)

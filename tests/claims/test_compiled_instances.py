@@ -8,10 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Model
+from django.db.models import Count, Model
 from django.db.models.signals import post_init
 
-from billing_ops.compiled import INT_MARK, CompiledRead, fast_from_db
+from billing_ops.compiled import INT_MARK, CompiledRead, fast_from_db, read_once
 from claims.models import Attachment, Claim
 from practices.models import Patient, Payer
 
@@ -73,6 +73,30 @@ def test_some_fields_build_djangos_deferred_instance(world: Any, make_claim: Any
     # Out of the model's order, or a name that is not a column: Django's from_db.
     assert fast_from_db(Patient, ["id", "last_name", "first_name"], None) is None
     assert fast_from_db(Patient, ["id", "full_name"], None) is None
+
+
+def test_read_once_builds_the_orms_objects(world: Any, make_claim: Any) -> None:
+    """``read_once``: a queryset's instances as ``list(queryset)`` builds them, deferred
+    related fields included; an annotated queryset goes through the ORM."""
+    make_claim(owner=world.bill)
+    make_claim()
+    queryset = (
+        Claim.objects.select_related("patient", "payer", "owner")
+        .only(*(f.name for f in Claim._meta.concrete_fields), "patient__last_name", "payer__name")
+        .order_by("pk")
+    )
+    built, orm = read_once(queryset), list(queryset)
+    assert len(built) == len(orm) == 2
+    for kept, plain in zip(built, orm, strict=True):
+        assert _fields(kept) == _fields(plain) and _state(kept) == _state(plain)
+        for name in ("patient", "payer", "owner"):
+            kept_related, plain_related = getattr(kept, name), getattr(plain, name)
+            assert (kept_related is None) == (plain_related is None)
+            if plain_related is not None:
+                assert _fields(kept_related) == _fields(plain_related), name
+        assert kept.patient.get_deferred_fields() == plain.patient.get_deferred_fields()
+    annotated = Claim.objects.annotate(n=Count("lines")).order_by("pk")
+    assert [(c.pk, c.n) for c in read_once(annotated)] == [(c.pk, c.n) for c in annotated]
 
 
 def test_it_stands_aside_where_init_does_more(monkeypatch: Any) -> None:
