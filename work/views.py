@@ -25,7 +25,7 @@ from billing_ops.compiled import DATE_MARK, INT_MARK, CompiledRead
 from billing_ops.pages import scoped_page
 from practices import phi_log
 from practices.models import Assignment
-from work import queue_reads, selectors, services
+from work import fragments, queue_reads, selectors, services
 from work.choices import NotificationKind
 from work.models import Notification, next_action_choices
 from work.registry import Queue, registry
@@ -338,10 +338,14 @@ def queue(request: HttpRequest, slug: str) -> HttpResponse:
     phi_log.record_read(request, [row.item for row in context["page"].rows], what=f"queue {slug}")
     _link_rows(context["page"].rows)
     pages = _pages(request, query, context["page"])
+    current_slug = MY_DAY if slug == MY_DAY else context["queue"].slug
+    can_see_owners = access.has(VIEW_KPIS)
     context.update(
         rows=[(row.item, row.why) for row in context["page"].rows],
         base_query=query.urlencode(),
-        can_see_owners=access.has(VIEW_KPIS),
+        can_see_owners=can_see_owners,
+        queue_tabs=fragments.tabs(context["queue_links"], current_slug, can_see_owners),
+        bulk_choices=fragments.bulk_choices(context["bulk_owners"], context["next_actions"]),
         pages=pages,
         # Totals are capped (selectors.COUNT_CAP): "1,000+", "1,050+" on a page past it.
         total_label=selectors.count_label(

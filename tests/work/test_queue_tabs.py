@@ -13,7 +13,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from billing_ops.access import request_access
-from work import views
+from work import fragments, views
 from work.registry import registry
 
 OLD_TABS = (
@@ -56,3 +56,58 @@ def test_the_queue_page_shows_its_tabs(world: Any, client_for: Any) -> None:
     for slug in ("payer-ar", "rejections", "unassigned", "all-open"):
         assert f'href="{reverse("queue", args=[slug])}">{registry.queue(slug).title}<' in html
     assert 'class="nav-link py-1 active" href="/queues/payer-ar/">Payer AR<' in html
+
+
+OLD_BAR = (
+    '<select name="owner" class="form-select form-select-sm w-auto" aria-label="New owner">'
+    '<option value="">Owner…</option>{% for u in bulk_owners %}<option value="{{ u.pk }}">'
+    "{{ u.get_full_name|default:u.username }}</option>{% endfor %}</select>\n      "
+    '<select name="next_action" class="form-select form-select-sm w-auto" '
+    'aria-label="Next action"><option value="">Next action…</option>{% for value, label in '
+    'next_actions %}<option value="{{ value }}">{{ label }}</option>{% endfor %}</select>'
+)
+OLD_UL = (
+    '<ul class="nav nav-pills small">\n    <li class="nav-item"><a class="nav-link py-1{% if '
+    "queue.slug == 'my-day' %} active{% endif %}\" href=\"{% url 'queue' 'my-day' %}\">My day"
+    "</a></li>\n    " + NEW_TABS + '\n    {% if can_see_owners %}<li class="nav-item"><a '
+    'class="nav-link py-1" href="{% url \'queue-owners\' %}">By owner</a></li>{% endif %}\n'
+    '    {% if queue.slug == \'my-day\' %}<li class="nav-item"><a class="nav-link py-1" '
+    'href="{% url \'kpi-mine\' %}" id="my-throughput">My throughput</a></li>{% endif %}\n'
+    "  </ul>"
+)
+
+
+@pytest.mark.parametrize("who", ["sam", "bill", "vera", "val"])
+def test_kept_tabs_and_bulk_bar_are_the_templates_markup(world: Any, who: str) -> None:
+    """``work.fragments``: the tabs and the bulk bar's lists kept as HTML are what the
+    page's template wrote inline, for every current queue, with and without "By owner";
+    a renamed owner or queue is a new key, never the old HTML."""
+    user = getattr(world, who)
+    request = RequestFactory().get("/queues/payer-ar/")
+    request.user = user
+    request.session = {}  # type: ignore[assignment]
+    queues = views._visible_queues(request)
+    links = views._queue_links(queues)
+    engine = engines["django"]
+    for current in [*(q.slug for q in queues), "my-day"]:
+        for owners_tab in (True, False):
+            context = {"queue_links": links, "queue": {"slug": current}}
+            context["can_see_owners"] = owners_tab
+            old = engine.from_string(OLD_UL).render(context)
+            assert fragments.tabs(links, current, owners_tab) == old
+    owners = [world.bill, world.sam, world.vera]
+    world.sam.first_name, world.sam.last_name = "Sam <&>", "O'Neil"
+    world.vera.first_name = world.vera.last_name = ""
+    actions = [("call_payer", "Call payer"), ("appeal", "Write <appeal>")]
+    old_bar = engine.from_string(OLD_BAR).render({"bulk_owners": owners, "next_actions": actions})
+    assert fragments.bulk_choices(owners, actions) == old_bar
+    assert "Sam &lt;&amp;&gt; O&#x27;Neil" in old_bar and f">{world.vera.username}<" in old_bar
+    world.sam.first_name = "Samuel"
+    renamed = fragments.bulk_choices(owners, actions)
+    assert "Samuel O&#x27;Neil" in renamed and renamed != old_bar
+
+
+def test_the_page_shows_the_kept_bulk_bar(world: Any, client_for: Any) -> None:
+    html = client_for(world.bill).get("/queues/payer-ar/").content.decode()
+    assert '<select name="owner"' in html and '<option value="">Next action…</option>' in html
+    assert f'<option value="{world.bill.pk}">' in html
