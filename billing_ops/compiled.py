@@ -23,11 +23,12 @@ from contextlib import suppress
 from functools import partial
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections, router
 from django.db.models import Model, QuerySet
 from django.db.models.base import ModelState
 from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
-from django.db.models.query import get_related_populators
+from django.db.models.query import ModelIterable, get_related_populators
 from django.db.models.signals import post_init, pre_init
 
 # Marks: values no caller passes (checked by type and value, so 1 never matches True).
@@ -217,8 +218,13 @@ def read_once(queryset: QuerySet[Any]) -> list[Any]:
     (``fast_from_db``, also for deferred fields) with nothing kept: for a read whose SQL
     changes with every request (a filtered queue page). The ORM's iterator when the
     queryset is not of a shape ``CompiledRead`` reads (annotations, prefetches)."""
+    if queryset._iterable_class is not ModelIterable:
+        return list(queryset)
     alias = queryset.db
-    statement = _Statement(queryset, (), alias)
+    try:
+        statement = _Statement(queryset, (), alias)
+    except EmptyResultSet:  # .none(), an empty IN: what the ORM answers without a query
+        return []
     if not statement.ok:
         return list(queryset)
     rows: list[Any] = statement.run(alias, ())
@@ -230,14 +236,16 @@ class _Compiled[R]:
     its statement compiled once per database alias with ``build(*marks)``, and the ORM when
     the statement is not of the expected shape (or ``plain=True``, the reference path for
     tests). A caller whose ``build`` closes over per-call facts (the user of a request)
-    passes this call's own as ``build=``: the ORM path then runs with them."""
+    passes this call's own as ``build=`` and None here: the statement is compiled and the
+    ORM path run with the call's, and a kept read holds no request (a lazy user holds its
+    request) past the call."""
 
     _statement: Callable[[QuerySet[Any], Sequence[Any], str], Any]
 
     def __init__(
         self,
         model: Callable[[], type[Model]],
-        build: Callable[..., QuerySet[Any]],
+        build: Callable[..., QuerySet[Any]] | None,
         marks: Sequence[Any],
     ) -> None:
         self.model = model
@@ -255,6 +263,8 @@ class _Compiled[R]:
         build: Callable[..., QuerySet[Any]] | None = None,
     ) -> list[R]:
         fallback = build or self.build
+        if fallback is None:
+            raise TypeError("Pass build=: this read keeps none of its own.")
         if plain:
             return self._rows(fallback(*values))
         model = self.model()
@@ -262,7 +272,7 @@ class _Compiled[R]:
         key = (model, alias)
         statement = self._statements.get(key)
         if statement is None:
-            queryset = self.build(*self.marks)
+            queryset = fallback(*self.marks)
             statement = self._statements[key] = self._statement(queryset, self.marks, alias)
         if not statement.ok:
             return self._rows(fallback(*values))

@@ -138,8 +138,9 @@ def row_teeth(claim: Any) -> list[str]:
         return []
     labels = []
     for line in lines:
-        label = getattr(line, "label", None)  # a TeethLine's, made when it was read
-        if label is None:
+        if isinstance(line, TeethLine):
+            label = line.label  # made when it was read
+        else:
             label = teeth_label(line.all_teeth)
             label = f"{line.procedure_code} {label}" if label else ""
         if label:

@@ -18,7 +18,7 @@ from django.utils import timezone
 from billing_ops import access
 from practices import permissions as perms
 from practices import services
-from practices.models import Membership, PracticeUserPermission
+from practices.models import Membership, Practice, PracticeUserPermission
 from tests import factories
 from tests.conftest import login
 
@@ -86,6 +86,7 @@ def test_the_switchers_practices_read_by_the_compiled_statement_are_the_orms(wor
     for ids in ([world.sunrise.pk], everyone, list(reversed(everyone)), [world.maple.pk, 0]):
         fast = access._active_practices(ids)
         assert _fields(fast) == _fields(access._active_practices(ids, plain=True)), ids
+        assert _fields(fast) == _fields(Practice.objects.filter(pk__in=ids, is_active=True))
     assert [p.name for p in access._active_practices(everyone)] == [
         "Aardvark Dental",
         "Maple Family Medicine",
@@ -95,6 +96,7 @@ def test_the_switchers_practices_read_by_the_compiled_statement_are_the_orms(wor
     world.maple.save(update_fields=["is_active"])
     fast = access._active_practices(everyone)
     assert _fields(fast) == _fields(access._active_practices(everyone, plain=True))
+    assert _fields(fast) == _fields(Practice.objects.filter(pk__in=everyone, is_active=True))
     assert world.maple.pk not in {p.pk for p in fast}
     statements = access._practices_read._statements.values()
     assert statements and all(statement.ok for statement in statements)

@@ -177,10 +177,11 @@ def items(
     ``my_day_of_type`` with its practice and ``pk__in=ids``), in no particular order: one
     statement compiled once per key (``billing_ops.compiled.CompiledRead``), run afresh."""
     key = (*_key(user, practice_id, today, [item_type]), "items")
-    # This call's user for the ORM path (SQLite): the kept read's build has the first's.
+    # The kept read keeps no build (the user's lazy object holds its request): this call's
+    # compiles the statement on first use and is the ORM path (SQLite).
     build = partial(_items_of, item_type, user, today, practice_id)
     read = kept(
-        _items, key, lambda: CompiledRead(lambda: item_type.model, build, ([INT_MARK],)), CACHE_SIZE
+        _items, key, lambda: CompiledRead(lambda: item_type.model, None, ([INT_MARK],)), CACHE_SIZE
     )
     return read(list(ids), build=build)
 

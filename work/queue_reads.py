@@ -102,7 +102,7 @@ def page_rows(
 ) -> list[Any]:
     """``build(*values)``'s rows by the statement kept under ``key`` (compiled from
     ``build(*marks)`` on first use)."""
-    read = kept(_pages, key, lambda: CompiledRead(lambda: model, build, marks), CACHE_SIZE)
+    read = kept(_pages, key, lambda: CompiledRead(lambda: model, None, marks), CACHE_SIZE)
     return read(*values, build=build)
 
 
@@ -132,7 +132,5 @@ def choices_key(filters: Any, user: Any, today: dt.date) -> tuple[Any, ...] | No
 def choice_rows(key: tuple[Any, ...], queryset: QuerySet[Any]) -> list[Any]:
     """``queryset``'s rows by the statement kept under ``key`` (read afresh every call)."""
     model = queryset.model
-    read = kept(
-        _choices, key, lambda: CompiledRead(lambda: model, lambda: queryset, ()), CACHE_SIZE
-    )
+    read = kept(_choices, key, lambda: CompiledRead(lambda: model, None, ()), CACHE_SIZE)
     return read(build=lambda: queryset)

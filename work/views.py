@@ -57,17 +57,22 @@ def _may_work_here(request: HttpRequest) -> Any:
     return practice
 
 
+# What the owner lists show (a name) and nothing more: no password hash, no e-mail.
+OWNER_FIELDS = ("id", "username", "first_name", "last_name")
+
+
 def _holders_of_any(practice_id: int, permissions: set[str]) -> Any:
     """People who may work any of ``permissions`` at the practice (a lazy queryset)."""
     anyone = User.objects.none()
     for permission in sorted(permissions):
         anyone = anyone | holders_among(permission, [practice_id])
-    return anyone.distinct().order_by("username")
+    return anyone.distinct().only(*OWNER_FIELDS).order_by("username")
 
 
 def _owners_query(codenames: list[str]) -> Any:
     def build(practice_id: int, day: dt.date) -> Any:
-        return holders_of_any(codenames, [practice_id], day).distinct().order_by("username")
+        holders = holders_of_any(codenames, [practice_id], day)
+        return holders.distinct().only(*OWNER_FIELDS).order_by("username")
 
     return build
 

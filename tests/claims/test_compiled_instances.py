@@ -97,6 +97,10 @@ def test_read_once_builds_the_orms_objects(world: Any, make_claim: Any) -> None:
         assert kept.patient.get_deferred_fields() == plain.patient.get_deferred_fields()
     annotated = Claim.objects.annotate(n=Count("lines")).order_by("pk")
     assert [(c.pk, c.n) for c in read_once(annotated)] == [(c.pk, c.n) for c in annotated]
+    # Nothing to read: no rows and no error, as the ORM (reviewer); values: the ORM's.
+    assert read_once(Claim.objects.none()) == read_once(Claim.objects.filter(pk__in=[])) == []
+    values = Claim.objects.order_by("pk").values_list("pk", flat=True)
+    assert read_once(values) == list(values)
 
 
 def test_it_stands_aside_where_init_does_more(monkeypatch: Any) -> None:
