@@ -71,7 +71,9 @@ class ItemType:
         if not self.page_related_fields:
             return ()
         own = tuple(f.name for f in self.model._meta.concrete_fields)
-        return own + self.page_related_fields
+        # A join through a related row needs its foreign key ("sop_version__sop").
+        through = tuple(path for path in self.select_related if "__" in path)
+        return own + self.page_related_fields + through
 
     def items(self) -> QuerySet[Any]:
         return self.model._default_manager.all()

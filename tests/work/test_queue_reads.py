@@ -6,6 +6,7 @@ takes the ORM; a row changed after the statement was kept is read as it is now."
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from contextlib import nullcontext
@@ -411,3 +412,17 @@ def test_a_queue_page_runs_no_statement_twice(
     assert response.status_code == 200
     statements = [(q["sql"]) for q in ctx.captured_queries]
     assert len(statements) == len(set(statements)), slug
+
+
+def test_page_fields_keep_the_joins_of_nested_related_rows(world: Any) -> None:
+    """An item type whose rows join through a related row ("sop_version__sop") may name
+    page fields too: the join's foreign key stays loaded (reviewer: a FieldError, "cannot
+    be both deferred and traversed", on every page of such a type)."""
+    from sops.queues import SIGN_OFF
+
+    item_type = dataclasses.replace(
+        SIGN_OFF, page_related_fields=("owner__username", "sop_version__id")
+    )
+    queryset = item_type.visible(world.sam).only(*item_type.page_fields())
+    assert "sop_version__sop" in item_type.page_fields()
+    assert list(queryset) == list(SIGN_OFF.visible(world.sam))
