@@ -428,16 +428,19 @@ def measure(args: argparse.Namespace) -> None:
         .select_for_update(skip_locked=True, of=("self",))
         .values_list("pk", flat=True)
     )
+    shown = queues.CLAIM.page_fields()  # the columns a page reads (ItemType.page_fields)
     plans: dict[str, Any] = {
-        "payer AR first page": payer_ar.order_by(*order)[:51],
+        "payer AR first page": payer_ar.only(*shown).order_by(*order)[:51],
         "payer AR count": ("count", payer_ar),
         "payer AR count, capped at 1,001 rows (the page's)": ("capped", payer_ar),
-        "my day first page": my_day.order_by(*order)[:51],
-        f"payer AR deep page (row {depth:,})": deep.order_by(*order)[:51],
-        f"payer AR deep page (row {depth:,}), row-value cursor": row_value.order_by(*order)[:51],
-        "payer AR, denied by due date (status filter)": denied.order_by("next_action_due", "pk")[
-            :51
-        ],
+        "my day first page": my_day.only(*shown).order_by(*order)[:51],
+        f"payer AR deep page (row {depth:,})": deep.only(*shown).order_by(*order)[:51],
+        f"payer AR deep page (row {depth:,}), row-value cursor": row_value.only(*shown).order_by(
+            *order
+        )[:51],
+        "payer AR, denied by due date (status filter)": denied.only(*shown).order_by(
+            "next_action_due", "pk"
+        )[:51],
         "payer AR, denied: count": ("count", denied),
         f"work_next candidate, {len(held)} held (FOR UPDATE SKIP LOCKED)": candidates[:1],
     }
