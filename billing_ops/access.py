@@ -379,7 +379,7 @@ _OTHER_MARK = -7_340_029
 _holder_reads = {
     "rows": CompiledValues(
         permission_model,
-        lambda c, w, u, d: _holder_rows(c, w, u, d),
+        _holder_rows,
         (STR_MARK, [INT_MARK], [_OTHER_MARK], DATE_MARK),
     ),
     "rows, anyone": CompiledValues(
@@ -407,18 +407,17 @@ def holders_by_practice(
     result: dict[int, set[int]] = {pk: set() for pk in wanted}
     among = None if user_ids is None else sorted(set(user_ids))
     day = timezone.localdate()
-    reads = _holder_reads
     if among is None:
-        rows = reads["rows, anyone"](codename, wanted, day, plain=plain)
-        supers = reads["supers, anyone"](plain=plain)
+        rows = _holder_reads["rows, anyone"](codename, wanted, day, plain=plain)
+        supers = _holder_reads["supers, anyone"](plain=plain)
     else:
-        rows = reads["rows"](codename, wanted, among, day, plain=plain)
-        supers = reads["supers"](among, plain=plain)
+        rows = _holder_reads["rows"](codename, wanted, among, day, plain=plain)
+        supers = _holder_reads["supers"](among, plain=plain)
     for practice_id, user_id in rows:
         result[practice_id].add(user_id)
     super_ids = {pk for (pk,) in supers}
     if super_ids:
-        for (practice_id,) in reads["active"](wanted, plain=plain):
+        for (practice_id,) in _holder_reads["active"](wanted, plain=plain):
             result[practice_id] |= super_ids
     return result
 

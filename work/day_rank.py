@@ -189,8 +189,5 @@ def items(
 def _items_of(
     item_type: ItemType, user: Any, today: dt.date, practice_id: int | None, wanted: list[int]
 ) -> QuerySet[Any]:
-    queryset: QuerySet[Any] = _of_type(item_type, user, today, practice_id).filter(
-        any_of("pk", wanted)
-    )
-    fields = item_type.page_fields()  # what the rows show of their related rows
-    return queryset.only(*fields) if fields else queryset
+    queryset: QuerySet[Any] = _of_type(item_type, user, today, practice_id)
+    return item_type.shown_on_page(queryset.filter(any_of("pk", wanted)))

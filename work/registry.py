@@ -75,6 +75,11 @@ class ItemType:
         through = tuple(path for path in self.select_related if "__" in path)
         return own + self.page_related_fields + through
 
+    def shown_on_page(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        """``queryset`` reading only ``page_fields()`` (every column when there are none)."""
+        fields = self.page_fields()
+        return queryset.only(*fields) if fields else queryset
+
     def items(self) -> QuerySet[Any]:
         return self.model._default_manager.all()
 

@@ -174,8 +174,7 @@ def my_day_page_plain(
                 items = items.filter(Q(priority__lt=priority) | Q(priority=priority, pk__lt=pk))
             else:
                 items = items.filter(priority__lte=priority)
-        if fields := item_type.page_fields():
-            items = items.only(*fields)
+        items = item_type.shown_on_page(items)
         for item in items.order_by("-priority", "-pk")[: size + 1]:
             rows.append((-item.priority, item_type.key, -item.pk, Row(item, item_type)))
     rows.sort(key=lambda r: r[:3])

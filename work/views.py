@@ -343,13 +343,12 @@ def queue(request: HttpRequest, slug: str) -> HttpResponse:
     phi_log.record_read(request, [row.item for row in context["page"].rows], what=f"queue {slug}")
     _link_rows(context["page"].rows)
     pages = _pages(request, query, context["page"])
-    current_slug = MY_DAY if slug == MY_DAY else context["queue"].slug
     can_see_owners = access.has(VIEW_KPIS)
     context.update(
         rows=[(row.item, row.why) for row in context["page"].rows],
         base_query=query.urlencode(),
         can_see_owners=can_see_owners,
-        queue_tabs=fragments.tabs(context["queue_links"], current_slug, can_see_owners),
+        queue_tabs=fragments.tabs(context["queue_links"], slug, can_see_owners),
         bulk_choices=fragments.bulk_choices(context["bulk_owners"], context["next_actions"]),
         pages=pages,
         # Totals are capped (selectors.COUNT_CAP): "1,000+", "1,050+" on a page past it.

@@ -27,7 +27,6 @@ walks every kept queue both ways and compares the answers.
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -77,18 +76,6 @@ def marks_for(values: Sequence[Any] | None) -> tuple[Any, ...] | None:
     return CURSOR_MARKS
 
 
-# The build of the page being read, for this thread: a kept statement is compiled from it
-# (once per key) during ``page_rows``'s call. The kept reads hold ``_compile`` rather than
-# the request's build, which reaches the request, the view and its response (~450 KiB a
-# key at 150 rows, measured with tracemalloc): a cache of reads must not keep requests.
-_live = threading.local()
-
-
-def _compile(*marks: Any) -> QuerySet[Any]:
-    build: Callable[..., QuerySet[Any]] = _live.build
-    return build(*marks)
-
-
 def page_rows(
     key: tuple[Any, ...] | None,
     build: Callable[..., QuerySet[Claim]],
@@ -104,10 +91,8 @@ def page_rows(
 
     if key is None or marks is None:
         return [ClaimValues._make(row) for row in read_values(*values)]
-    read = kept(_reads, key, lambda: CompiledValues(lambda: Claim, _compile, marks), CACHE_SIZE)
-    _live.build = read_values
-    try:
-        rows = read(*values, build=read_values)
-    finally:
-        _live.build = None
+    # The kept read keeps no build: this request's compiles it on first use (a build that
+    # reaches the request, its view and its response was ~450 KiB a key at 150 rows).
+    read = kept(_reads, key, lambda: CompiledValues(lambda: Claim, None, marks), CACHE_SIZE)
+    rows = read(*values, build=read_values)
     return [ClaimValues._make(row) for row in rows]
